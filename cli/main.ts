@@ -1,0 +1,21 @@
+// cpm-lab command line: one binary for every lab role and the user-facing verbs.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('cpm-lab')
+    .description(
+      'Open IMS lab for OMA CPM group chat (deferred delivery, OMA CPM 7.3.11): SIP/MSRP nodes and tools',
+    )
+    .version(pkg.version)
+    .showHelpAfterError();
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);
