@@ -67,8 +67,10 @@ function parseSipUri(scheme: 'sip' | 'sips', rest: string, whole: string): SipUr
   let hostStart = 0;
   let user: string | undefined;
   let password: string | undefined;
-  const at = rest.lastIndexOf('@', firstOf(rest, ';?') ?? rest.length);
-  if (at >= 0) {
+  // userinfo may contain ';' (RFC 3261 §25.1 user-unreserved) but '@' never appears in params or headers.
+  const question = rest.indexOf('?');
+  const at = rest.lastIndexOf('@', question >= 0 ? question : rest.length);
+  if (at >= 0 && (question < 0 || at < question)) {
     const userinfo = rest.slice(0, at);
     const colon = userinfo.indexOf(':');
     user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;

@@ -1,0 +1,12 @@
+// Public surface of the SIP stack (RFC 3261 and friends).
+export * from './builders.js';
+export * from './cseq.js';
+export * from './errors.js';
+export * from './header-names.js';
+export * from './message.js';
+export * from './name-addr.js';
+export * from './params.js';
+export * from './parser.js';
+export * from './serializer.js';
+export * from './uri.js';
+export * from './via.js';
