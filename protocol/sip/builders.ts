@@ -90,7 +90,12 @@ const COPIED_TO_RESPONSE = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'rec
  * A response to `request` (RFC 3261 §8.2.6.2): Via, From, To, Call-ID and CSeq copied in order; a To tag
  * added when given and the request had none. Record-Route is copied for 18x/2xx to INVITE (§12.1.1).
  */
-export function createResponse(request: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
+export function createResponse(
+  request: SipRequest,
+  status: number,
+  reason?: string,
+  toTag?: string,
+): SipResponse {
   const response = new SipResponse(status, reason ?? reasonPhrase(status));
   const copyRecordRoute = request.method === 'INVITE' && status > 100 && status < 300;
   for (const h of request.headers) {

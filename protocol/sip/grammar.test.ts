@@ -18,7 +18,10 @@ describe('RFC 3261 §19.1 SIP URIs', () => {
     ['sip:127.0.0.1:5060;lr;transport=tcp', { host: '127.0.0.1', port: 5060 }],
     ['sip:[2001:db8::1]:5070', { host: '[2001:db8::1]', port: 5070 }],
     ['sip:%61lice@ims.lab', { user: '%61lice' }],
-    ['sip:+15551234567;phone-context=ims.lab@ims.lab;user=phone', { user: '+15551234567;phone-context=ims.lab' }],
+    [
+      'sip:+15551234567;phone-context=ims.lab@ims.lab;user=phone',
+      { user: '+15551234567;phone-context=ims.lab' },
+    ],
     ['SIP:bob@IMS.LAB', { scheme: 'sip', host: 'IMS.LAB' }],
   ];
   for (const [text, expected] of cases) {
@@ -53,7 +56,15 @@ describe('RFC 3261 §19.1 SIP URIs', () => {
     });
   });
 
-  for (const bad of ['sip:', 'sip:alice@', 'sip:alice@host:', 'sip:alice@ho st', 'sip:a@[::1', 'nocolon', 'sip:a@h:70000']) {
+  for (const bad of [
+    'sip:',
+    'sip:alice@',
+    'sip:alice@host:',
+    'sip:alice@ho st',
+    'sip:a@[::1',
+    'nocolon',
+    'sip:a@h:70000',
+  ]) {
     it(`rejects ${JSON.stringify(bad)} with SipParseError('uri')`, () => {
       expect(() => parseUri(bad)).toThrowError(SipParseError);
       try {
@@ -78,7 +89,9 @@ describe('RFC 3261 §20.10 name-addr / addr-spec', () => {
     expect(na.displayName).toBe('Alice "A" Smith');
     expect(isSipUri(na.uri) && na.uri.params.get('transport')).toBe('tcp');
     expect(na.params.get('tag')).toBe('abc');
-    expect(formatNameAddr(na)).toBe('"Alice \\"A\\" Smith" <sip:alice@ims.lab;transport=tcp>;tag=abc;expires=60');
+    expect(formatNameAddr(na)).toBe(
+      '"Alice \\"A\\" Smith" <sip:alice@ims.lab;transport=tcp>;tag=abc;expires=60',
+    );
   });
 
   it('addr-spec: parameters after the URI are header parameters (§20.10)', () => {
@@ -113,7 +126,8 @@ describe('RFC 3261 §20.42 Via, RFC 3581 rport', () => {
     expect(formatVia(via)).toBe('SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK776;rport=5062;received=10.0.0.1');
   });
   it('IPv6 sent-by', () => expect(parseVia('SIP/2.0/TCP [::1]:5060;branch=z9hG4bKx').host).toBe('[::1]'));
-  it('rejects a Via without sent-by', () => expect(() => parseVia('SIP/2.0/UDP ;branch=x')).toThrowError(SipParseError));
+  it('rejects a Via without sent-by', () =>
+    expect(() => parseVia('SIP/2.0/UDP ;branch=x')).toThrowError(SipParseError));
 });
 
 describe('RFC 3261 §20.16 CSeq and §25.1 parameters', () => {

@@ -97,7 +97,10 @@ describe('RFC 3261 §7: the IMS corpus round-trips exactly', () => {
   });
 
   it('RFC 3261 §7.5: leading CRLFs before the start line are ignored in datagrams', () => {
-    const raw = Buffer.concat([Buffer.from('\r\n\r\n'), CORPUS['481 to an INVITE for an unknown group (D1.iv)']!]);
+    const raw = Buffer.concat([
+      Buffer.from('\r\n\r\n'),
+      CORPUS['481 to an INVITE for an unknown group (D1.iv)']!,
+    ]);
     expect((parseMessage(raw) as SipResponse).status).toBe(481);
   });
 });
@@ -138,40 +141,211 @@ const MALFORMED: Malformed[] = [
     code: 'start-line',
     response: 400,
   },
-  { name: 'method with illegal char', raw: req('OPT:ONS sip:bob@ims.lab SIP/2.0', okHeaders), code: 'start-line', response: 400 },
-  { name: 'SIP/3.0 request', raw: req('OPTIONS sip:bob@ims.lab SIP/3.0', okHeaders), code: 'version', response: 505 },
+  {
+    name: 'method with illegal char',
+    raw: req('OPT:ONS sip:bob@ims.lab SIP/2.0', okHeaders),
+    code: 'start-line',
+    response: 400,
+  },
+  {
+    name: 'SIP/3.0 request',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/3.0', okHeaders),
+    code: 'version',
+    response: 505,
+  },
   { name: 'HTTP request line', raw: req('GET / HTTP/1.1', okHeaders), code: 'version', response: 505 },
-  { name: 'status code of 2 digits', raw: req('SIP/2.0 20 OK', okHeaders), code: 'start-line', response: undefined },
-  { name: 'status code 700', raw: req('SIP/2.0 700 Odd', okHeaders), code: 'start-line', response: undefined },
-  { name: 'status code not numeric', raw: req('SIP/2.0 2x0 OK', okHeaders), code: 'start-line', response: undefined },
-  { name: 'Request-URI without scheme', raw: req('OPTIONS bob@ims.lab SIP/2.0', okHeaders), code: 'uri', response: 400 },
-  { name: 'Request-URI with bad host', raw: req('OPTIONS sip:bob@ims_lab SIP/2.0', okHeaders), code: 'uri', response: 400 },
-  { name: 'Request-URI with port 99999', raw: req('OPTIONS sip:bob@ims.lab:99999 SIP/2.0', okHeaders), code: 'uri', response: 400 },
-  { name: 'Request-URI with empty user', raw: req('OPTIONS sip:@ims.lab SIP/2.0', okHeaders), code: 'uri', response: 400 },
-  { name: 'tel URI without digits', raw: req('OPTIONS tel:abc SIP/2.0', okHeaders), code: 'uri', response: 400 },
-  { name: 'missing Via', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Via', null)), code: 'missing-header', response: undefined },
-  { name: 'missing From', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('From', null)), code: 'missing-header', response: 400 },
-  { name: 'missing To', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('To', null)), code: 'missing-header', response: 400 },
-  { name: 'missing Call-ID', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Call-ID', null)), code: 'missing-header', response: 400 },
-  { name: 'missing CSeq', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', null)), code: 'missing-header', response: 400 },
-  { name: 'CSeq without method', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', '1')), code: 'cseq', response: 400 },
-  { name: 'CSeq not numeric', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', 'one OPTIONS')), code: 'cseq', response: 400 },
-  { name: 'CSeq ≥ 2^31', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', '2147483648 OPTIONS')), code: 'cseq', response: 400 },
-  { name: 'CSeq method mismatch', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', '1 INVITE')), code: 'cseq', response: 400 },
-  { name: 'Via without branch port garbage', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Via', 'SIP/2.0/UDP 127.0.0.1:abc')), code: 'via', response: undefined },
-  { name: 'Via without sent-protocol', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Via', '127.0.0.1:5060')), code: 'via', response: undefined },
-  { name: 'From without closing >', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('From', '<sip:alice@ims.lab;tag=1')), code: 'name-addr', response: 400 },
-  { name: 'To with unterminated quote', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('To', '"Bob <sip:bob@ims.lab>')), code: 'name-addr', response: 400 },
-  { name: 'empty Call-ID', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Call-ID', '')), code: 'missing-header', response: 400 },
-  { name: 'header line without colon', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...okHeaders, 'Garbage line']), code: 'header', response: 400 },
-  { name: 'header name with space', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...okHeaders, 'Bad Name: x']), code: 'header', response: 400 },
-  { name: 'continuation before any header', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [' folded', ...okHeaders]), code: 'header', response: 400 },
-  { name: 'NUL byte in a header', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...okHeaders, 'Subject: a\0b']), code: 'nul-byte', response: 400 },
-  { name: 'Content-Length not numeric', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Content-Length', 'ten').slice(0, -1)), code: 'content-length', response: 400 },
-  { name: 'Content-Length larger than body', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: 50'], 'short'), code: 'content-length', response: 400 },
-  { name: 'Content-Length negative', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: -1']), code: 'content-length', response: 400 },
-  { name: 'no blank line after headers', raw: Buffer.from('OPTIONS sip:bob@ims.lab SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1\r\n'), code: 'header', response: 400 },
-  { name: 'oversize message (> 64 KiB)', raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, `Content-Length: ${70_000}`], 'x'.repeat(70_000)), code: 'too-large', response: 513 },
+  {
+    name: 'status code of 2 digits',
+    raw: req('SIP/2.0 20 OK', okHeaders),
+    code: 'start-line',
+    response: undefined,
+  },
+  {
+    name: 'status code 700',
+    raw: req('SIP/2.0 700 Odd', okHeaders),
+    code: 'start-line',
+    response: undefined,
+  },
+  {
+    name: 'status code not numeric',
+    raw: req('SIP/2.0 2x0 OK', okHeaders),
+    code: 'start-line',
+    response: undefined,
+  },
+  {
+    name: 'Request-URI without scheme',
+    raw: req('OPTIONS bob@ims.lab SIP/2.0', okHeaders),
+    code: 'uri',
+    response: 400,
+  },
+  {
+    name: 'Request-URI with bad host',
+    raw: req('OPTIONS sip:bob@ims_lab SIP/2.0', okHeaders),
+    code: 'uri',
+    response: 400,
+  },
+  {
+    name: 'Request-URI with port 99999',
+    raw: req('OPTIONS sip:bob@ims.lab:99999 SIP/2.0', okHeaders),
+    code: 'uri',
+    response: 400,
+  },
+  {
+    name: 'Request-URI with empty user',
+    raw: req('OPTIONS sip:@ims.lab SIP/2.0', okHeaders),
+    code: 'uri',
+    response: 400,
+  },
+  {
+    name: 'tel URI without digits',
+    raw: req('OPTIONS tel:abc SIP/2.0', okHeaders),
+    code: 'uri',
+    response: 400,
+  },
+  {
+    name: 'missing Via',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Via', null)),
+    code: 'missing-header',
+    response: undefined,
+  },
+  {
+    name: 'missing From',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('From', null)),
+    code: 'missing-header',
+    response: 400,
+  },
+  {
+    name: 'missing To',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('To', null)),
+    code: 'missing-header',
+    response: 400,
+  },
+  {
+    name: 'missing Call-ID',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Call-ID', null)),
+    code: 'missing-header',
+    response: 400,
+  },
+  {
+    name: 'missing CSeq',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', null)),
+    code: 'missing-header',
+    response: 400,
+  },
+  {
+    name: 'CSeq without method',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', '1')),
+    code: 'cseq',
+    response: 400,
+  },
+  {
+    name: 'CSeq not numeric',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', 'one OPTIONS')),
+    code: 'cseq',
+    response: 400,
+  },
+  {
+    name: 'CSeq ≥ 2^31',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', '2147483648 OPTIONS')),
+    code: 'cseq',
+    response: 400,
+  },
+  {
+    name: 'CSeq method mismatch',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('CSeq', '1 INVITE')),
+    code: 'cseq',
+    response: 400,
+  },
+  {
+    name: 'Via without branch port garbage',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Via', 'SIP/2.0/UDP 127.0.0.1:abc')),
+    code: 'via',
+    response: undefined,
+  },
+  {
+    name: 'Via without sent-protocol',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Via', '127.0.0.1:5060')),
+    code: 'via',
+    response: undefined,
+  },
+  {
+    name: 'From without closing >',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('From', '<sip:alice@ims.lab;tag=1')),
+    code: 'name-addr',
+    response: 400,
+  },
+  {
+    name: 'To with unterminated quote',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('To', '"Bob <sip:bob@ims.lab>')),
+    code: 'name-addr',
+    response: 400,
+  },
+  {
+    name: 'empty Call-ID',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Call-ID', '')),
+    code: 'missing-header',
+    response: 400,
+  },
+  {
+    name: 'header line without colon',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...okHeaders, 'Garbage line']),
+    code: 'header',
+    response: 400,
+  },
+  {
+    name: 'header name with space',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...okHeaders, 'Bad Name: x']),
+    code: 'header',
+    response: 400,
+  },
+  {
+    name: 'continuation before any header',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [' folded', ...okHeaders]),
+    code: 'header',
+    response: 400,
+  },
+  {
+    name: 'NUL byte in a header',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...okHeaders, 'Subject: a\0b']),
+    code: 'nul-byte',
+    response: 400,
+  },
+  {
+    name: 'Content-Length not numeric',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', replace('Content-Length', 'ten').slice(0, -1)),
+    code: 'content-length',
+    response: 400,
+  },
+  {
+    name: 'Content-Length larger than body',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: 50'], 'short'),
+    code: 'content-length',
+    response: 400,
+  },
+  {
+    name: 'Content-Length negative',
+    raw: req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: -1']),
+    code: 'content-length',
+    response: 400,
+  },
+  {
+    name: 'no blank line after headers',
+    raw: Buffer.from(
+      'OPTIONS sip:bob@ims.lab SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1\r\n',
+    ),
+    code: 'header',
+    response: 400,
+  },
+  {
+    name: 'oversize message (> 64 KiB)',
+    raw: req(
+      'OPTIONS sip:bob@ims.lab SIP/2.0',
+      [...GOOD_HEADERS, `Content-Length: ${70_000}`],
+      'x'.repeat(70_000),
+    ),
+    code: 'too-large',
+    response: 513,
+  },
 ];
 
 describe('malformed input yields SipParseError with the exact code and error response', () => {
@@ -216,7 +390,9 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
     const parser = new SipStreamParser();
     const items: SipStreamItem[] = [];
     for (let i = 0; i < stream.length; i++) items.push(...parser.push(stream.subarray(i, i + 1)));
-    expect(messagesOf(items).map(serializeMessage)).toEqual(messagesOf(new SipStreamParser().push(stream)).map(serializeMessage));
+    expect(messagesOf(items).map(serializeMessage)).toEqual(
+      messagesOf(new SipStreamParser().push(stream)).map(serializeMessage),
+    );
   });
 
   it('CRLFCRLF between messages is a ping, a lone CRLF a pong', () => {
@@ -233,7 +409,11 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
   });
 
   it('a malformed message with a readable Content-Length is skipped; the next one parses', () => {
-    const bad = req('OPTIONS sip:bob@ims.lab SIP/2.0', [...replace('CSeq', '1 INVITE').slice(0, -1), 'Content-Length: 4'], 'abcd');
+    const bad = req(
+      'OPTIONS sip:bob@ims.lab SIP/2.0',
+      [...replace('CSeq', '1 INVITE').slice(0, -1), 'Content-Length: 4'],
+      'abcd',
+    );
     const good = CORPUS['SUBSCRIBE to the conference event package']!;
     const items = new SipStreamParser().push(Buffer.concat([bad, good]));
     expect(items.map((i) => i.kind)).toEqual(['error', 'message']);
@@ -242,7 +422,9 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
 
   it('RFC 3261 §18.3: a stream message without Content-Length is reported and framed as bodiless', () => {
     const raw = req('OPTIONS sip:bob@ims.lab SIP/2.0', GOOD_HEADERS);
-    const items = new SipStreamParser().push(Buffer.concat([raw, CORPUS['SUBSCRIBE to the conference event package']!]));
+    const items = new SipStreamParser().push(
+      Buffer.concat([raw, CORPUS['SUBSCRIBE to the conference event package']!]),
+    );
     expect(items.map((i) => i.kind)).toEqual(['error', 'message']);
   });
 
@@ -256,7 +438,9 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
 
   it('a Content-Length beyond the limit is fatal before the body is buffered', () => {
     const parser = new SipStreamParser({ maxMessageSize: 4096 });
-    const items = parser.push(req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: 100000']));
+    const items = parser.push(
+      req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: 100000']),
+    );
     expect(items[0]).toMatchObject({ kind: 'error', fatal: true, error: { code: 'too-large' } });
   });
 });
@@ -265,7 +449,10 @@ describe('properties (fast-check)', () => {
   const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/);
   const value = fc.stringMatching(/^[!-~]([ -~]{0,40}[!-~])?$/).filter((v) => !v.includes(','));
   const extraHeaders = fc.array(
-    fc.tuple(token.filter((t) => !/^(via|v|from|f|to|t|call-id|i|cseq|content-length|l)$/i.test(t)), value),
+    fc.tuple(
+      token.filter((t) => !/^(via|v|from|f|to|t|call-id|i|cseq|content-length|l)$/i.test(t)),
+      value,
+    ),
     { maxLength: 8 },
   );
   const messageArb = fc
@@ -347,13 +534,17 @@ describe('properties (fast-check)', () => {
     const whole = Buffer.concat([Buffer.from('\r\n\r\n'), ...Object.values(CORPUS)]);
     const expected = new SipStreamParser().push(whole).map(describeItem);
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 40 }), (cuts) => {
-        const points = [0, ...cuts.sort((a, b) => a - b), whole.length];
-        const parser = new SipStreamParser();
-        const items: SipStreamItem[] = [];
-        for (let k = 0; k + 1 < points.length; k++) items.push(...parser.push(whole.subarray(points[k], points[k + 1])));
-        expect(items.map(describeItem)).toEqual(expected);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 40 }),
+        (cuts) => {
+          const points = [0, ...cuts.sort((a, b) => a - b), whole.length];
+          const parser = new SipStreamParser();
+          const items: SipStreamItem[] = [];
+          for (let k = 0; k + 1 < points.length; k++)
+            items.push(...parser.push(whole.subarray(points[k], points[k + 1])));
+          expect(items.map(describeItem)).toEqual(expected);
+        },
+      ),
       { numRuns: 300 },
     );
   });

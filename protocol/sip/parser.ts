@@ -22,7 +22,8 @@ const REQUIRED_HEADERS = ['via', 'from', 'to', 'call-id', 'cseq'] as const;
 /** Parse one whole message, e.g. a UDP datagram (RFC 3261 §18.3: extra bytes after the body are dropped). */
 export function parseMessage(data: Buffer, options: SipParseOptions = {}): SipMessage {
   const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-  if (data.length > max) throw new SipParseError('too-large', `message of ${data.length} bytes exceeds ${max}`);
+  if (data.length > max)
+    throw new SipParseError('too-large', `message of ${data.length} bytes exceeds ${max}`);
   let start = 0;
   // RFC 3261 §7.5: CRLFs before the start line are ignored.
   while (start + 1 < data.length && data[start] === 0x0d && data[start + 1] === 0x0a) start += 2;
@@ -304,7 +305,10 @@ export function parseErrorResponse(raw: Buffer, error: SipParseError): SipRespon
     if (!TOKEN_RE.test(name)) continue;
     const key = normalizeHeaderName(name);
     if (!['via', 'from', 'to', 'call-id', 'cseq'].includes(key)) continue;
-    const value = line.slice(colon + 1).trim().replace(/\0/g, '');
+    const value = line
+      .slice(colon + 1)
+      .trim()
+      .replace(/\0/g, '');
     if (key === 'via') {
       try {
         for (const v of splitHeaderList(value)) parseVia(v);
