@@ -87,7 +87,11 @@ const ENDPOINT_STATUSES: readonly EndpointStatus[] = [
 const MEDIA_STATUSES: readonly MediaStatus[] = ['recvonly', 'sendonly', 'sendrecv', 'inactive'];
 const JOINING_METHODS: readonly JoiningMethod[] = ['dialed-in', 'dialed-out', 'focus-owner'];
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  what: string,
+): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) {
     throw new BodyParseError('schema', `conference-info: bad ${what} ${JSON.stringify(value)}`);
@@ -172,7 +176,8 @@ const text = (name: string, value: string | undefined): XmlBuildNode[] =>
 /** Serialise a conference-info document (RFC 4575 §5, element order of the §5 schema). */
 export function buildConferenceInfo(info: ConferenceInfo): Buffer {
   const children: XmlBuildNode[] = [];
-  if (info.subject !== undefined) children.push({ name: 'conference-description', children: text('subject', info.subject) });
+  if (info.subject !== undefined)
+    children.push({ name: 'conference-description', children: text('subject', info.subject) });
   if (info.userCount !== undefined) {
     children.push({ name: 'conference-state', children: text('user-count', String(info.userCount)) });
   }
@@ -256,7 +261,8 @@ function mergeUser(old: ConferenceUser, upd: ConferenceUser): ConferenceUser {
 function stripped<T extends { state?: ElementState }>(x: T): Partial<T> {
   const copy: Partial<T> = {};
   for (const [k, v] of Object.entries(x)) {
-    if (v !== undefined && k !== 'state' && k !== 'endpoints' && k !== 'media') (copy as Record<string, unknown>)[k] = v;
+    if (v !== undefined && k !== 'state' && k !== 'endpoints' && k !== 'media')
+      (copy as Record<string, unknown>)[k] = v;
   }
   return copy;
 }

@@ -26,7 +26,8 @@ export interface GroupState {
  */
 export function parseGroupState(body: Buffer | string, limits?: XmlLimits): GroupState {
   const root = parseXml(body, limits);
-  if (root.name !== 'groupstate') throw new BodyParseError('schema', `expected <groupstate>, got <${root.name}>`);
+  if (root.name !== 'groupstate')
+    throw new BodyParseError('schema', `expected <groupstate>, got <${root.name}>`);
   let timestamp: Date;
   try {
     timestamp = parseDateTime(requireAttr(root, 'timestamp', 'groupstate'));

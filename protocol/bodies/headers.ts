@@ -35,7 +35,8 @@ export function readHeaderBlock(buf: Buffer, start = 0): { headers: HeaderField[
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trimEnd() : '';
-    if (!FIELD_NAME_RE.test(name)) throw new BodyParseError('headers', `bad header line ${JSON.stringify(line)}`);
+    if (!FIELD_NAME_RE.test(name))
+      throw new BodyParseError('headers', `bad header line ${JSON.stringify(line)}`);
     headers.push({ name, value: line.slice(colon + 1).trim() });
   }
 }
@@ -44,7 +45,8 @@ export function readHeaderBlock(buf: Buffer, start = 0): { headers: HeaderField[
 export function formatHeaderBlock(headers: readonly HeaderField[]): Buffer {
   let out = '';
   for (const h of headers) {
-    if (!FIELD_NAME_RE.test(h.name)) throw new BodyParseError('headers', `bad header name ${JSON.stringify(h.name)}`);
+    if (!FIELD_NAME_RE.test(h.name))
+      throw new BodyParseError('headers', `bad header name ${JSON.stringify(h.name)}`);
     if (/[\r\n]/.test(h.value)) throw new BodyParseError('headers', `line break in header ${h.name}`);
     out += `${h.name}: ${h.value}\r\n`;
   }

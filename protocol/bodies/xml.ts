@@ -22,7 +22,7 @@ export interface XmlElement {
    */
   attrs: Map<string, string>;
   children: XmlElement[];
-  /** Character data directly inside the element (text and CDATA), trimmed, references decoded. */
+  /** Character data directly inside the element (text and CDATA runs, each trimmed), references decoded. */
   text: string;
 }
 
@@ -104,7 +104,10 @@ export function parseXml(input: Buffer | string, limits: XmlLimits = {}): XmlEle
   }
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
-    throw new BodyParseError('malformed-xml', `${valid.err.msg} (line ${valid.err.line}, col ${valid.err.col})`);
+    throw new BodyParseError(
+      'malformed-xml',
+      `${valid.err.msg} (line ${valid.err.line}, col ${valid.err.col})`,
+    );
   }
   let ordered: unknown;
   try {
@@ -114,7 +117,8 @@ export function parseXml(input: Buffer | string, limits: XmlLimits = {}): XmlEle
   }
   if (!Array.isArray(ordered)) throw new BodyParseError('malformed-xml', 'no document element');
   const roots = ordered.filter(isRecord).filter((n) => elementName(n) !== undefined);
-  if (roots.length !== 1) throw new BodyParseError('malformed-xml', `expected one root element, got ${roots.length}`);
+  if (roots.length !== 1)
+    throw new BodyParseError('malformed-xml', `expected one root element, got ${roots.length}`);
   return toElement(roots[0]!, new Map([['xml', XML_NS]]));
 }
 
