@@ -64,22 +64,35 @@ export function feedEventStream(stream: SseStream, options: EventStreamOptions):
         if (page.missed > 0) {
           const gap: TraceGap = { missed: page.missed, from: cursor + 1, to: page.oldestId - 1 };
           cursor = page.oldestId - 1;
-          if (!stream.send({ event: 'trace-gap', data: JSON.stringify(gap) })) return waitForDrain();
+          if (!stream.send({ event: 'trace-gap', data: JSON.stringify(gap) })) {
+            waitForDrain();
+            return;
+          }
         }
         let progressed = page.missed > 0;
         for (const record of page.records) {
           if (record.id > upTo) break;
           cursor = record.id;
           progressed = true;
-          const ok = stream.send({ event: 'trace', id: record.id, data: JSON.stringify(traceRecordToJson(record)) });
-          if (!ok) return waitForDrain();
+          const ok = stream.send({
+            event: 'trace',
+            id: record.id,
+            data: JSON.stringify(traceRecordToJson(record)),
+          });
+          if (!ok) {
+            waitForDrain();
+            return;
+          }
         }
         if (!progressed) cursor = upTo; // nothing held in (cursor, upTo] (e.g. after clear())
         continue;
       }
       const next = pending.shift();
       if (!next) return;
-      if (!stream.send({ event: 'node', data: JSON.stringify(next.event) })) return waitForDrain();
+      if (!stream.send({ event: 'node', data: JSON.stringify(next.event) })) {
+        waitForDrain();
+        return;
+      }
     }
   }
 

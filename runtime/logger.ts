@@ -99,7 +99,9 @@ function oneLine(text: string): string {
 function plain(value: unknown): unknown {
   if (value instanceof Error) {
     const code = (value as NodeJS.ErrnoException).code;
-    return code ? { message: value.message, code, stack: value.stack } : { message: value.message, stack: value.stack };
+    return code
+      ? { message: value.message, code, stack: value.stack }
+      : { message: value.message, stack: value.stack };
   }
   if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
   if (typeof value === 'bigint') return value.toString();
@@ -108,7 +110,11 @@ function plain(value: unknown): unknown {
 
 function safeStringify(value: unknown): string {
   try {
-    const text = JSON.stringify(value, (_key, v: unknown) => plain(v));
+    // `this[key]` is the value before toJSON() (Buffer.toJSON would spell out every byte).
+    const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const original = this[key];
+      return Buffer.isBuffer(original) ? plain(original) : plain(v);
+    });
     return text === undefined ? String(value) : text;
   } catch {
     return '"[unserializable]"';
@@ -127,7 +133,8 @@ function textValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'string') return /^[^\s"=\\]+$/.test(value) ? value : JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (value instanceof Error) {
     const code = (value as NodeJS.ErrnoException).code;
     return JSON.stringify(code ? `${code}: ${value.message}` : value.message);

@@ -45,6 +45,8 @@ export class SseStream extends EventEmitter<{ close: []; drain: [] }> {
       this.#timer.unref();
     }
     res.on('drain', () => this.emit('drain'));
+    // A write racing a disconnect must not become an unhandled 'error' event.
+    res.on('error', () => this.#cleanup());
     // 'close' fires when the response ends or the client goes away, whichever comes first.
     res.once('close', () => this.#cleanup());
   }

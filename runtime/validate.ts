@@ -71,7 +71,8 @@ export function optionalString<const T extends string = string>(
 }
 
 function checkString<T extends string>(key: string, value: unknown, allowed?: readonly T[]): T {
-  if (typeof value !== 'string') throw new ValidationError(`"${key}" must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new ValidationError(`"${key}" must be a string, got ${describe(value)}`);
   if (allowed) {
     if (!allowed.includes(value as T)) {
       throw new ValidationError(`"${key}" must be one of ${allowed.join(', ')}, got ${describe(value)}`);
@@ -120,14 +121,16 @@ function checkRange(label: string, value: number, range: IntRange): number {
 export function requireBoolean(body: unknown, key: string): boolean {
   const value = field(body, key);
   if (value === undefined) throw new ValidationError(`"${key}" is required`);
-  if (typeof value !== 'boolean') throw new ValidationError(`"${key}" must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new ValidationError(`"${key}" must be true or false, got ${describe(value)}`);
   return value;
 }
 
 export function optionalBoolean(body: unknown, key: string): boolean | undefined {
   const value = field(body, key);
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw new ValidationError(`"${key}" must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new ValidationError(`"${key}" must be true or false, got ${describe(value)}`);
   return value;
 }
 
@@ -139,7 +142,8 @@ export function requireStringArray(
 ): string[] {
   const value = field(body, key);
   if (value === undefined) throw new ValidationError(`"${key}" is required`);
-  if (!Array.isArray(value)) throw new ValidationError(`"${key}" must be an array of strings, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new ValidationError(`"${key}" must be an array of strings, got ${describe(value)}`);
   if (options.minItems !== undefined && value.length < options.minItems) {
     throw new ValidationError(`"${key}" must have at least ${options.minItems} item(s), got ${value.length}`);
   }
@@ -163,7 +167,9 @@ export function queryInt(query: unknown, key: string, range: IntRange = {}): num
   if (value === undefined || value === '') return undefined;
   if (Array.isArray(value)) throw new ValidationError(`query parameter "${key}" must be given once`);
   if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ValidationError(`query parameter "${key}" must be a non-negative integer, got ${describe(value)}`);
+    throw new ValidationError(
+      `query parameter "${key}" must be a non-negative integer, got ${describe(value)}`,
+    );
   }
   return checkRange(`query parameter "${key}"`, Number(value), range);
 }
