@@ -33,6 +33,8 @@ export type ParseEvent =
       /** The status a request should be answered with: 400 malformed, 413 too large. */
       status: 400 | 413;
       reason: string;
+      /** The header fields that could be read (a response needs the request's From-Path). */
+      headers: MsrpHeader[];
       raw: Buffer | undefined;
     }
   | {
@@ -98,13 +100,18 @@ export class MsrpParser {
     return this.#state === 'dead';
   }
 
+  /** Octets held back between reads (bounded: a header block, or a partial end-line in a body). */
+  get buffered(): number {
+    return this.#buf.length;
+  }
+
   /** Feed bytes from the stream; returns the frames and errors they complete. Never throws on input. */
   push(data: Buffer): ParseEvent[] {
     const events: ParseEvent[] = [];
-    if (this.#state === 'dead' || data.length === 0) return events;
+    if (this.dead || data.length === 0) return events;
     this.#buf = this.#buf.length === 0 ? data : Buffer.concat([this.#buf, data]);
     let progress = true;
-    while (progress && this.#state !== 'dead') {
+    while (progress && !this.dead) {
       switch (this.#state) {
         case 'start-line':
           progress = this.#startLine(events);
@@ -166,7 +173,8 @@ export class MsrpParser {
       if (avail > this.#limits.maxHeaderBytes) return this.#fatal(events, 'start line too long');
       return false;
     }
-    if (end - this.#frameStart > this.#limits.maxHeaderBytes) return this.#fatal(events, 'start line too long');
+    if (end - this.#frameStart > this.#limits.maxHeaderBytes)
+      return this.#fatal(events, 'start line too long');
     const line = buf.toString('utf8', this.#frameStart, end);
     const m = START_RE.exec(line);
     if (!m) return this.#fatal(events, 'malformed start line');
@@ -336,7 +344,12 @@ export class MsrpParser {
     }
   }
 
-  #finish(events: ParseEvent[], flag: ContinuationFlag, body: Buffer | undefined, raw: Buffer | undefined): void {
+  #finish(
+    events: ParseEvent[],
+    flag: ContinuationFlag,
+    body: Buffer | undefined,
+    raw: Buffer | undefined,
+  ): void {
     const cur = this.#cur!;
     this.#cur = undefined;
     const theBody = this.#hasBody ? (body ?? EMPTY) : undefined;
@@ -353,6 +366,7 @@ export class MsrpParser {
         isRequest: cur.kind !== 'response',
         status: e.status,
         reason: e.reason,
+        headers: cur.headers,
         raw,
       });
       return;

@@ -15,9 +15,9 @@ export function bodyContainsEndLine(body: Buffer | undefined, tid: string): bool
 }
 
 /** RFC 4975 §7.1.1: a fresh transaction ID whose end-line does not occur in the body. */
-export function pickTransactionId(body?: Buffer): string {
+export function pickTransactionId(body?: Buffer, generate: () => string = () => randomIdent(16)): string {
   for (;;) {
-    const tid = randomIdent(16);
+    const tid = generate();
     if (!bodyContainsEndLine(body, tid)) return tid;
   }
 }
@@ -36,7 +36,8 @@ function orderHeaders(headers: readonly MsrpHeader[]): MsrpHeader[] {
 
 function startLine(frame: MsrpFrame): string {
   if (frame.kind === 'request') {
-    if (!METHOD_RE.test(frame.method)) throw new MsrpSerializeError(`bad method ${JSON.stringify(frame.method)}`);
+    if (!METHOD_RE.test(frame.method))
+      throw new MsrpSerializeError(`bad method ${JSON.stringify(frame.method)}`);
     return `MSRP ${frame.transactionId} ${frame.method}\r\n`;
   }
   if (!Number.isInteger(frame.status) || frame.status < 0 || frame.status > 999)

@@ -20,7 +20,8 @@ export interface MsrpUri {
 /** RFC 4975 §6: the port used when a URI gives none. */
 export const MSRP_DEFAULT_PORT = 2855;
 
-const URI_RE = /^(msrps?):\/\/(?:([^@/;\s]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\/([^;\s]*))?;(.*)$/i;
+const URI_RE =
+  /^(msrps?):\/\/(?:([^@/;\s]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\/([^;\s]*))?;(.*)$/i;
 // RFC 4975 §9: session-id = 1*( unreserved / "+" / "=" / "/" ); unreserved allows %-escapes in practice.
 const SESSION_ID_RE = /^([A-Za-z0-9\-._~+=/]|%[0-9A-Fa-f]{2})+$/;
 const TRANSPORT_RE = /^[A-Za-z0-9]+$/;

@@ -1,0 +1,216 @@
+// An MSRP endpoint: one TCP listener (passive connections, RFC 6135), outgoing connections for active
+// sessions, the session table, and routing of incoming requests by To-Path (RFC 4975 §7.3).
+import { EventEmitter } from 'node:events';
+import { type Server, type Socket, connect as netConnect, createServer } from 'node:net';
+import type { WireTrace } from '../trace/index.js';
+import { MsrpConnection, type MsrpProtocolError } from './connection.js';
+import type { MsrpRequest } from './frame.js';
+import { H, failureReportOf, getHeader } from './frame.js';
+import type { MsrpParserLimits } from './parser.js';
+import { buildResponse } from './serializer.js';
+import { MsrpSession, type MsrpSessionOptions, type SessionHost } from './session.js';
+import { type MsrpUri, localSessionUri, msrpUriEquals, parseMsrpPath } from './uri.js';
+
+export interface MsrpEndpointOptions {
+  /** Address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on; default 0 (ephemeral). */
+  port?: number;
+  /** Host written into our session URIs; default the listening address. */
+  advertisedHost?: string;
+  trace?: WireTrace;
+  /** Accepted connections at once; default 256. */
+  maxConnections?: number;
+  /** Header block bound (default 8 KiB) and chunk bound (default 1 MiB). */
+  limits?: Partial<MsrpParserLimits>;
+  /** Largest incoming message when a session sets no a=max-size; default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Incomplete incoming messages per session; default 64. */
+  maxPendingMessages?: number;
+  /** Outgoing chunk size; default 2048 (protocol-notes §5). */
+  chunkSize?: number;
+  /** Chunks of one message awaiting responses at once; default 16. */
+  maxInFlight?: number;
+  /** RFC 4975 §7.1.1 transaction timeout; default 30 000 ms. */
+  transactionTimeoutMs?: number;
+}
+
+export interface MsrpEndpointEvents {
+  /** A peer sent something malformed (answered 400/413, or its connection was closed). */
+  'protocol-error': [error: MsrpProtocolError, connection: MsrpConnection];
+  /** A socket failed (reset, refused write...). */
+  'socket-error': [error: Error, connection: MsrpConnection | undefined];
+  /** An accepted connection (passive side). */
+  connection: [connection: MsrpConnection];
+}
+
+export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
+  readonly #server: Server;
+  readonly #options: MsrpEndpointOptions;
+  readonly #sessions = new Map<string, MsrpSession>();
+  readonly #connections = new Set<MsrpConnection>();
+  /** Sessions using each connection; a connection nobody uses any more is closed. */
+  readonly #users = new Map<MsrpConnection, Set<MsrpSession>>();
+  readonly #host: SessionHost;
+  #port = 0;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: MsrpEndpointOptions) {
+    super();
+    this.#options = options;
+    this.#server = createServer((socket) => this.#accept(socket));
+    this.#server.maxConnections = options.maxConnections ?? 256;
+    this.#server.on('error', (err) => this.#emitSafe('socket-error', err, undefined));
+    this.#host = {
+      transactionTimeoutMs: options.transactionTimeoutMs ?? 30_000,
+      maxInFlight: options.maxInFlight ?? 16,
+      chunkSize: options.chunkSize ?? 2048,
+      maxMessageBytes: options.maxMessageBytes ?? 16 * 1024 * 1024,
+      maxPendingMessages: options.maxPendingMessages ?? 64,
+      connect: (host, port) => this.#connect(host, port),
+      attach: (session, conn) => {
+        const users = this.#users.get(conn) ?? new Set<MsrpSession>();
+        this.#users.set(conn, users);
+        users.add(session);
+      },
+      detach: (session, conn) => {
+        const users = this.#users.get(conn);
+        users?.delete(session);
+        if (users?.size === 0) {
+          this.#users.delete(conn);
+          conn.close();
+        }
+      },
+      forget: (session) => {
+        const id = session.localUri.sessionId!;
+        if (this.#sessions.get(id) === session) this.#sessions.delete(id);
+      },
+    };
+  }
+
+  /** Create an endpoint and start listening. */
+  static async listen(options: MsrpEndpointOptions = {}): Promise<MsrpEndpoint> {
+    const endpoint = new MsrpEndpoint(options);
+    await new Promise<void>((resolve, reject) => {
+      endpoint.#server.once('error', reject);
+      endpoint.#server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        endpoint.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = endpoint.#server.address();
+    endpoint.#port = typeof addr === 'object' && addr ? addr.port : 0;
+    return endpoint;
+  }
+
+  /** The listening port. */
+  get port(): number {
+    return this.#port;
+  }
+
+  get host(): string {
+    return this.#options.advertisedHost ?? this.#options.host ?? '127.0.0.1';
+  }
+
+  /** Open connections (accepted and outgoing). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** A new session with a fresh URI `msrp://host:port/<session-id>;tcp` (RFC 4975 §6, §14.1). */
+  createSession(options: MsrpSessionOptions): MsrpSession {
+    const session = new MsrpSession(this.#host, localSessionUri(this.host, this.#port), options);
+    this.#sessions.set(session.localUri.sessionId!, session);
+    return session;
+  }
+
+  /** Close every session and connection and stop listening; resolves when all sockets are closed. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      for (const s of [...this.#sessions.values()]) s.close();
+      const pending = [...this.#connections].map(
+        (c) => new Promise<void>((resolve) => (c.closed ? resolve() : c.once('close', () => resolve()))),
+      );
+      for (const c of this.#connections) c.destroy();
+      await Promise.all([serverClosed, ...pending]);
+    })();
+    return this.#closing;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = this.#adopt(socket);
+    this.#emitSafe('connection', conn);
+  }
+
+  #adopt(socket: Socket): MsrpConnection {
+    const conn = new MsrpConnection(socket, {
+      limits: this.#options.limits ?? {},
+      trace: this.#options.trace,
+    });
+    this.#connections.add(conn);
+    conn.on('request', (req) => this.#route(conn, req));
+    conn.on('stray-response', (res) => {
+      for (const s of this.#users.get(conn) ?? []) s.strayResponse(res);
+    });
+    conn.on('protocol-error', (err) => this.#emitSafe('protocol-error', err, conn));
+    conn.on('socket-error', (err) => this.#emitSafe('socket-error', err, conn));
+    conn.once('close', () => {
+      this.#connections.delete(conn);
+      this.#users.delete(conn);
+    });
+    return conn;
+  }
+
+  #connect(host: string, port: number): Promise<MsrpConnection> {
+    if (this.#closing) return Promise.reject(new Error('endpoint closed'));
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${host}:${port} timed out`));
+      }, this.#host.transactionTimeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(this.#adopt(socket));
+      });
+    });
+  }
+
+  // RFC 4975 §7.3: the leftmost To-Path URI must name one of our sessions, else 481.
+  #route(conn: MsrpConnection, req: MsrpRequest): void {
+    let target: MsrpUri | undefined;
+    try {
+      target = parseMsrpPath(getHeader(req, H.toPath) ?? '')[0];
+    } catch {
+      target = undefined;
+    }
+    const session = target?.sessionId === undefined ? undefined : this.#sessions.get(target.sessionId);
+    if (target && session && msrpUriEquals(target, session.localUri)) {
+      session.receive(conn, req);
+      return;
+    }
+    // REPORTs are never answered (RFC 4975 §7.1.2); neither is Failure-Report: no.
+    if (req.method === 'REPORT' || failureReportOf(req) === 'no') return;
+    const from = getHeader(req, H.fromPath)?.trim().split(/\s+/)[0] ?? '';
+    const to = getHeader(req, H.toPath)?.trim().split(/\s+/)[0] ?? '';
+    conn.send(buildResponse(req.transactionId, target ? 481 : 400, from, to));
+  }
+
+  #emitSafe<K extends keyof MsrpEndpointEvents>(name: K, ...args: MsrpEndpointEvents[K]): void {
+    try {
+      (this.emit as (n: K, ...a: unknown[]) => boolean)(name, ...args);
+    } catch {
+      // An application listener threw; the protocol path must not be disturbed.
+    }
+  }
+}
