@@ -8,8 +8,12 @@ import { normalizeAddress } from './via-processing.js';
 /** How long a connection closed after a fatal framing error may linger half-closed. */
 const CLOSE_GRACE_MS = 1000;
 
+/** Why a flow closed: peer FIN/RST, idle timeout, socket error, lost framing, closeFlow(), close(). */
+export type FlowCloseReason = 'peer' | 'idle' | 'error' | 'framing' | 'local' | 'shutdown';
+
 export class TcpFlow {
   readonly info: FlowInfo;
+  closeReason: FlowCloseReason | undefined;
   readonly parser: SipStreamParser;
   #closed = false;
 
@@ -61,7 +65,10 @@ export class TcpFlow {
     }
     return new Promise((resolve, reject) => {
       this.socket.write(data, (err) => {
-        if (err) reject(new TransportError('send-failed', `write on flow ${this.id} failed`, context, { cause: err }));
+        if (err)
+          reject(
+            new TransportError('send-failed', `write on flow ${this.id} failed`, context, { cause: err }),
+          );
         else resolve();
       });
     });

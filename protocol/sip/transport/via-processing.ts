@@ -4,7 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { SipParseError } from '../errors.js';
 import { normalizeHeaderName, splitHeaderList } from '../header-names.js';
 import type { SipMessage } from '../message.js';
-import { formatVia, parseVia, type Via } from '../via.js';
+import { formatVia, type Via } from '../via.js';
 import type { Endpoint, TransportKind } from './types.js';
 
 /** RFC 3261 §18.2.2, §19.1.2: default port for sip: over UDP and TCP. */
