@@ -402,10 +402,18 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
     expect(items.map((i) => i.kind)).toEqual(['ping', 'message', 'pong', 'message']);
   });
 
-  it('a ping split across reads is still one ping', () => {
+  it('a lone CRLF at the end of a read is a pong at once (the client waiting for it sees it)', () => {
     const parser = new SipStreamParser();
-    expect(parser.push(Buffer.from('\r\n'))).toEqual([]);
+    expect(parser.push(Buffer.from('\r\n'))).toEqual([{ kind: 'pong' }]);
+  });
+
+  it('a ping split across reads is still answered: the second half reports a ping', () => {
+    const parser = new SipStreamParser();
+    expect(parser.push(Buffer.from('\r\n'))).toEqual([{ kind: 'pong' }]);
     expect(parser.push(Buffer.from('\r\n'))).toEqual([{ kind: 'ping' }]);
+    const one = CORPUS['481 to an INVITE for an unknown group (D1.iv)']!;
+    expect(parser.push(Buffer.from('\r\n')).map((i) => i.kind)).toEqual(['pong']);
+    expect(parser.push(one).map((i) => i.kind)).toEqual(['message']);
   });
 
   it('a malformed message with a readable Content-Length is skipped; the next one parses', () => {

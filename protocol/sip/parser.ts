@@ -65,6 +65,8 @@ export class SipStreamParser {
   /** Parsed head waiting for its body. */
   #pending: { message: SipMessage; bodyStart: number; length: number } | undefined;
   #failed = false;
+  /** The last item was a lone CRLF reported as a pong; a CRLF right after it completes a split ping. */
+  #afterLoneCrlf = false;
 
   constructor(options: SipParseOptions = {}) {
     this.#max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -109,15 +111,21 @@ export class SipStreamParser {
       return { kind: 'message', message, raw };
     }
     if (buf.length === 0) return undefined;
-    // RFC 5626 §4.4.1 keep-alives, only between messages.
+    // RFC 5626 §4.4.1 keep-alives, only between messages: CRLFCRLF is a ping, a lone CRLF a pong.
+    const afterLoneCrlf = this.#afterLoneCrlf;
+    this.#afterLoneCrlf = false;
     if (buf[0] === 0x0d || buf[0] === 0x0a) {
       if (buf.length >= 4 && buf.subarray(0, 4).equals(CRLF_CRLF)) {
         this.#consume(4);
         return { kind: 'ping' };
       }
       if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) {
-        if (buf.length === 2 || (buf.length === 3 && buf[2] === 0x0d)) return undefined; // maybe a ping
+        if (buf.length === 3 && buf[2] === 0x0d) return undefined; // CRLF CR: a ping in the making
         this.#consume(2);
+        if (afterLoneCrlf) return { kind: 'ping' }; // the second half of a ping split across reads
+        // A lone CRLF is reported at once (a client waits for its pong); if the next read starts with
+        // CRLF, the pair was a split ping and is reported as such too.
+        this.#afterLoneCrlf = buf.length === 2;
         return { kind: 'pong' };
       }
       if (buf[0] === 0x0a) {
