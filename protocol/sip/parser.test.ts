@@ -416,6 +416,13 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
     expect(parser.push(one).map((i) => i.kind)).toEqual(['message']);
   });
 
+  it('a ping split as CRLF | CR | LF is still a ping', () => {
+    const parser = new SipStreamParser();
+    expect(parser.push(Buffer.from('\r\n')).map((i) => i.kind)).toEqual(['pong']);
+    expect(parser.push(Buffer.from('\r'))).toEqual([]);
+    expect(parser.push(Buffer.from('\n')).map((i) => i.kind)).toEqual(['ping']);
+  });
+
   it('a malformed message with a readable Content-Length is skipped; the next one parses', () => {
     const bad = req(
       'OPTIONS sip:bob@ims.lab SIP/2.0',

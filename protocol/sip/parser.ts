@@ -97,6 +97,7 @@ export class SipStreamParser {
   #consume(n: number): void {
     this.#buf = this.#buf.subarray(n);
     this.#scanFrom = 0;
+    this.#afterLoneCrlf = false;
   }
 
   #next(): SipStreamItem | undefined {
@@ -113,7 +114,6 @@ export class SipStreamParser {
     if (buf.length === 0) return undefined;
     // RFC 5626 §4.4.1 keep-alives, only between messages: CRLFCRLF is a ping, a lone CRLF a pong.
     const afterLoneCrlf = this.#afterLoneCrlf;
-    this.#afterLoneCrlf = false;
     if (buf[0] === 0x0d || buf[0] === 0x0a) {
       if (buf.length >= 4 && buf.subarray(0, 4).equals(CRLF_CRLF)) {
         this.#consume(4);
