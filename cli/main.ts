@@ -1,6 +1,7 @@
 // cpm-lab command line: one binary for every lab role and the user-facing verbs.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerCscfCommand } from './commands/cscf.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     )
     .version(pkg.version)
     .showHelpAfterError();
+  registerCscfCommand(program);
   return program;
 }
 

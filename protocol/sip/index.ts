@@ -10,3 +10,7 @@ export * from './parser.js';
 export * from './serializer.js';
 export * from './uri.js';
 export * from './via.js';
+export * from './auth/index.js';
+export * from './dialog/index.js';
+export * from './transaction/index.js';
+export * from './transport/index.js';

@@ -34,10 +34,11 @@ export function hasOwnVia(
 /**
  * RFC 3261 §16.4: route information preprocessing. `isOwnUri` tells whether a URI designates this proxy.
  * - If the Request-URI is one we put in a Record-Route (a strict router sent it), restore the last Route.
- * - If the top Route designates us, remove it.
- * Mutates `request`.
+ * - If the top Route designates us, remove it; repeat while the next one does too (RFC 5658 §3: a proxy
+ *   that record-routed twice, once per side, finds both of its entries on top).
+ * Mutates `request`; returns the removed Route URIs in order.
  */
-export function preprocessRoute(request: SipRequest, isOwnUri: (uri: Uri) => boolean): void {
+export function preprocessRoute(request: SipRequest, isOwnUri: (uri: Uri) => boolean): Uri[] {
   if (isOwnUri(request.requestUri)) {
     const routes = request.getAll('route');
     const last = routes[routes.length - 1];
@@ -46,16 +47,21 @@ export function preprocessRoute(request: SipRequest, isOwnUri: (uri: Uri) => boo
       dropLastRoute(request);
     }
   }
-  const top = request.getAll('route')[0];
-  if (top !== undefined) {
+  const removed: Uri[] = [];
+  for (;;) {
+    const top = request.getAll('route')[0];
+    if (top === undefined) break;
     let uri: Uri | undefined;
     try {
       uri = parseNameAddr(top).uri;
     } catch {
       uri = undefined;
     }
-    if (uri && isOwnUri(uri)) request.removeFirstValue('route');
+    if (!uri || !isOwnUri(uri)) break;
+    request.removeFirstValue('route');
+    removed.push(uri);
   }
+  return removed;
 }
 
 /** Only restore when the Request-URI has no user part: our Record-Route URIs never carry one. */

@@ -33,3 +33,26 @@ export function chooseBestResponse(responses: readonly SipResponse[]): SipRespon
 export function forwardImmediately(status: number): boolean {
   return (status > 100 && status < 200) || (status >= 200 && status < 300);
 }
+
+/**
+ * RFC 3261 §16.7 steps 6–7: the best final response (chooseBestResponse) and, when it is a 401/407, the
+ * WWW-Authenticate / Proxy-Authenticate values of every 401/407 collected into it. Returns a copy.
+ */
+export function selectFinalResponse(responses: readonly SipResponse[]): SipResponse | undefined {
+  const best = chooseBestResponse(responses);
+  if (!best) return undefined;
+  const copy = responses.includes(best) ? best.clone() : best;
+  if (copy.status !== 401 && copy.status !== 407) return copy;
+  const seen = new Set([...copy.getAll('www-authenticate'), ...copy.getAll('proxy-authenticate')]);
+  for (const r of responses) {
+    if (r === best || (r.status !== 401 && r.status !== 407)) continue;
+    for (const name of ['WWW-Authenticate', 'Proxy-Authenticate']) {
+      for (const value of r.getAll(name)) {
+        if (seen.has(value)) continue;
+        seen.add(value);
+        copy.append(name, value);
+      }
+    }
+  }
+  return copy;
+}

@@ -1,0 +1,539 @@
+// The mock CSCF node (P-, I- and S-CSCF in one, protocol-notes §2–§3): registrar, caller-preference
+// routing, stateful proxy with Record-Route, flows toward UEs, third-party REGISTER to the PF, and
+// network-side fault injection. Everything observable through its control API.
+import type { Express } from 'express';
+import { WireTrace } from '../../protocol/trace/index.js';
+import {
+  type SipRequest,
+  type SipUri,
+  type Uri,
+  aorOf,
+  DigestServer,
+  isSipUri,
+  parseUri,
+  uriEquals,
+} from '../../protocol/sip/index.js';
+import {
+  defaultSendTarget,
+  type NextHop,
+  type ProxyTarget,
+  StatefulProxy,
+} from '../../protocol/sip/proxy/index.js';
+import {
+  type MessageSource,
+  type SendTarget,
+  SipTransportLayer,
+  type FlowInfo,
+} from '../../protocol/sip/transport/index.js';
+import { type ServerTransaction, TransactionLayer } from '../../protocol/sip/transaction/index.js';
+import {
+  type ControlServer,
+  createControlApi,
+  createLogger,
+  HttpError,
+  type Logger,
+  NodeEvents,
+  startControlServer,
+  TraceRecorder,
+} from '../../runtime/index.js';
+import type { CscfConfig } from './config.js';
+import { type Binding, bindingUri, Registrar } from './registrar.js';
+import { route, type RoutingContext } from './routing.js';
+import {
+  buildThirdPartyRegister,
+  remainingSeconds,
+  ThirdPartyRegisterSequence,
+} from './third-party-register.js';
+
+export interface CscfOptions {
+  logger?: Logger;
+  /** Start the control API (default true). */
+  control?: boolean;
+  now?: () => number;
+}
+
+export interface BindingState {
+  aor: string;
+  contact: string;
+  features: Record<string, string | null>;
+  instanceId: string | undefined;
+  q: number;
+  expiresIn: number;
+  reachable: boolean;
+  flow: Binding['flow'];
+}
+
+export interface CscfState {
+  node: 'cscf';
+  domain: string;
+  sip: { udp?: { address: string; port: number }; tcp?: { address: string; port: number } };
+  users: string[];
+  bindings: BindingState[];
+  unreachable: string[];
+  applicationServers: string[];
+}
+
+export class Cscf {
+  readonly config: CscfConfig;
+  readonly registrar: Registrar;
+  readonly trace = new WireTrace();
+  readonly recorder: TraceRecorder;
+  readonly events = new NodeEvents('cscf');
+  readonly logger: Logger;
+  readonly #now: () => number;
+  readonly #unreachable = new Set<string>();
+  readonly #thirdParty = new ThirdPartyRegisterSequence();
+  readonly #digest: DigestServer | undefined;
+  readonly #held = new Set<NodeJS.Timeout>();
+  #transport!: SipTransportLayer;
+  #transactions!: TransactionLayer;
+  #proxy!: StatefulProxy;
+  #control: ControlServer | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(config: CscfConfig, options: CscfOptions) {
+    this.config = config;
+    this.#now = options.now ?? Date.now;
+    this.logger = options.logger ?? createLogger('cscf');
+    this.recorder = new TraceRecorder({ node: 'cscf' });
+    this.recorder.attach(this.trace);
+    this.registrar = new Registrar({
+      domain: config.domain,
+      users: new Set(config.users),
+      minExpires: config.minExpires,
+      maxExpires: config.maxExpires,
+      now: this.#now,
+    });
+    if (config.auth.enabled) this.#digest = new DigestServer({ realm: config.domain });
+  }
+
+  /** Bind the SIP listeners and (unless disabled) the control API. */
+  static async start(config: CscfConfig, options: CscfOptions = {}): Promise<Cscf> {
+    const cscf = new Cscf(config, options);
+    await cscf.#start(options.control ?? true);
+    return cscf;
+  }
+
+  async #start(withControl: boolean): Promise<void> {
+    const { config } = this;
+    this.#transport = await SipTransportLayer.listen({
+      udp: { host: config.host, port: config.udpPort },
+      tcp: { host: config.host, port: config.tcpPort },
+      trace: this.trace,
+      // A UE's flow must outlive its registration interval (RFC 5626 keep-alives are optional here).
+      idleTimeoutMs: 0,
+    });
+    this.#transport.on('error', (err) => this.logger.warn('transport error', { error: err.message }));
+    this.#transport.on('malformed', (m) =>
+      this.logger.info('malformed SIP input', {
+        from: `${m.source.remote.address}:${m.source.remote.port}`,
+        error: m.error.message,
+        responded: m.responded,
+      }),
+    );
+    this.#transport.on('flow-closed', (flow) => this.#onFlowClosed(flow));
+    this.#transactions = new TransactionLayer(this.#transport, {
+      autoRespond487: false,
+      timers: { t1: config.t1 },
+    });
+    this.#transactions.onError((err) => this.logger.error('transaction layer error', { error: String(err) }));
+    this.#proxy = new StatefulProxy({
+      transactions: this.#transactions,
+      transport: this.#transport,
+      isOwnUri: (uri) => this.#isOwnAddress(uri),
+      resolveNextHop: (hop) => this.#resolveNextHop(hop),
+      // protocol-notes §3: a UE whose flow is gone is offline (480), no answer is a 408.
+      failureStatus: (f) =>
+        f.error?.code === 'flow-closed'
+          ? 480
+          : f.failure === 'timeout' || f.failure === 'timer-c'
+            ? 408
+            : 503,
+    }).attach();
+    this.#transactions.onRequest((request, tx) => this.#onRequest(request, tx));
+    if (withControl) {
+      this.#control = await startControlServer(this.#controlApp(), {
+        host: config.controlHost,
+        port: config.controlPort,
+        logger: this.logger,
+      });
+    }
+  }
+
+  get sipAddresses(): CscfState['sip'] {
+    return this.#transport.addresses;
+  }
+
+  get controlUrl(): string | undefined {
+    return this.#control?.url;
+  }
+
+  /** The URI other nodes use to reach the CSCF over TCP (outbound proxy / Record-Route). */
+  get tcpUri(): string {
+    const tcp = this.#transport.sentBy('tcp');
+    if (!tcp) throw new Error('the CSCF has no TCP listener');
+    return `sip:${tcp.address}:${tcp.port};transport=tcp;lr`;
+  }
+
+  // ---- requests ----
+
+  async #onRequest(request: SipRequest, tx: ServerTransaction): Promise<void> {
+    if (request.method === 'REGISTER') return this.#onRegister(request, tx);
+    let uri: Uri;
+    try {
+      uri = request.requestUri;
+    } catch {
+      await tx.reply(400, { reason: 'Bad Request-URI' });
+      return;
+    }
+    // Requests for the CSCF itself (OPTIONS keep-alive/ping to our address, no user part).
+    if (isSipUri(uri) && uri.user === undefined && this.#isOwnAddress(uri) && !request.has('route')) {
+      await tx.reply(request.method === 'OPTIONS' ? 200 : 404);
+      return;
+    }
+    const inDialog = request.toTag !== undefined;
+    // In-dialog requests and pre-routed ones follow their Route / Request-URI (RFC 3261 §16.4, §16.12),
+    // unless the Request-URI names a user at our address or domain (then the location service decides).
+    if ((inDialog || this.#topRouteIsOurs(request)) && !this.#addressesLocalUser(uri)) {
+      await this.#proxy.forwardByRoute(request, tx, {
+        recordRoute: inDialog ? undefined : this.#recordRoute(),
+      });
+      return;
+    }
+    const target = this.#retargetLocal(uri);
+    const decision = route(request, target, this.#routingContext());
+    switch (decision.kind) {
+      case 'reject':
+        await tx.reply(decision.status, decision.reason === undefined ? {} : { reason: decision.reason });
+        return;
+      case 'blackhole':
+        this.#hold(request, tx);
+        return;
+      case 'service': {
+        const next = defaultSendTarget(parseUri(decision.route.uri) as SipUri);
+        const targets: ProxyTarget[] = [next ? { next } : {}];
+        await this.#proxy.forward(request, tx, targets, { recordRoute: this.#recordRoute() });
+        return;
+      }
+      case 'users': {
+        const targets = decision.bindings.map((b) => ({ uri: bindingUri(b), next: flowTarget(b) }));
+        const outcome = await this.#proxy.forward(request, tx, targets, { recordRoute: this.#recordRoute() });
+        this.logger.debug('forked', {
+          aor: decision.aor,
+          branches: targets.length,
+          status: outcome.response.status,
+        });
+        return;
+      }
+    }
+  }
+
+  /** Fault injection: the UE does not answer; the request times out (408) like a lost radio link. */
+  #hold(request: SipRequest, tx: ServerTransaction): void {
+    const timer = setTimeout(() => {
+      this.#held.delete(timer);
+      void tx.reply(408);
+    }, this.config.unreachableTimeoutMs);
+    this.#held.add(timer);
+    if (tx.kind === 'invite') {
+      tx.onCancel(() => {
+        clearTimeout(timer);
+        this.#held.delete(timer);
+        void tx.reply(487);
+      });
+    }
+    this.logger.info('request to an unreachable UE held', { method: request.method, uri: request.uri });
+  }
+
+  async #onRegister(request: SipRequest, tx: ServerTransaction): Promise<void> {
+    const source = tx.source;
+    if (this.#digest) {
+      const auth = request.get('authorization');
+      const verdict =
+        auth === undefined ? undefined : this.#digest.verify(auth, 'REGISTER', (u) => this.#passwordOf(u));
+      if (!verdict?.ok) {
+        const stale = verdict !== undefined && !verdict.ok && verdict.reason === 'stale';
+        await tx.reply(401, { headers: [['WWW-Authenticate', this.#digest.challenge(stale)]] }); // RFC 3261 §22.1
+        return;
+      }
+    }
+    const outcome = this.registrar.register(request, {
+      transport: source.transport,
+      address: source.remote.address,
+      port: source.remote.port,
+      ...(source.flowId === undefined ? {} : { flowId: source.flowId }),
+    });
+    if (outcome.status === 423) {
+      await tx.reply(423, { headers: [['Min-Expires', outcome.minExpires]] });
+      return;
+    }
+    if (outcome.status !== 200) {
+      await tx.reply(outcome.status, { reason: outcome.reason });
+      return;
+    }
+    const contacts = this.registrar.contactHeaders(outcome.bindings);
+    await tx.reply(200, {
+      headers: [
+        ...contacts.map((c): [string, string] => ['Contact', c]),
+        ['Date', new Date(this.#now()).toUTCString()],
+      ],
+    });
+    this.events.emit('registration', {
+      aor: outcome.aor,
+      added: outcome.added.length,
+      refreshed: outcome.refreshed.length,
+      removed: outcome.removed.length,
+      bindings: outcome.bindings.length,
+    });
+    this.logger.info('REGISTER', {
+      aor: outcome.aor,
+      bindings: outcome.bindings.length,
+      from: `${source.remote.address}:${source.remote.port}`,
+    });
+    this.#scheduleExpiry();
+    this.#notifyApplicationServers(outcome.aor);
+  }
+
+  #passwordOf(username: string): string | undefined {
+    const user = username.replace(/^sip:/, '').split('@')[0] ?? username;
+    return this.config.auth.passwords.get(user) ?? this.config.auth.passwords.get(username);
+  }
+
+  // ---- third-party registration (protocol-notes §3) ----
+
+  #notifyApplicationServers(aor: string): void {
+    const expires = remainingSeconds(this.registrar.lookup(aor), this.#now());
+    for (const service of this.config.services) {
+      const as = parseUri(service.uri) as SipUri;
+      const target = defaultSendTarget(as);
+      if (!target) continue;
+      const { callId, cseq } = this.#thirdParty.next(service.uri, aor, this.config.host);
+      const request = buildThirdPartyRegister({
+        asUri: service.uri,
+        aor,
+        cscfUri: `sip:cscf@${this.config.domain}`,
+        expires,
+        cseq,
+        callId,
+      });
+      try {
+        const tx = this.#transactions.sendRequest(request, target);
+        void tx.final.then((response) => {
+          if (response.status >= 300) {
+            this.logger.warn('third-party REGISTER refused', {
+              as: service.uri,
+              aor,
+              status: response.status,
+            });
+          }
+        });
+        this.events.emit('third-party-register', { as: service.uri, aor, expires });
+      } catch (err) {
+        this.logger.warn('third-party REGISTER not sent', { as: service.uri, aor, error: String(err) });
+      }
+    }
+  }
+
+  #onFlowClosed(flow: FlowInfo): void {
+    const affected = new Set<string>();
+    for (const binding of this.registrar.bindingsOnFlow(flow.flowId)) {
+      if (!binding.reachable) continue;
+      binding.reachable = false; // protocol-notes §3: the flow is gone, requests to it get 480 at once
+      affected.add(binding.aor);
+    }
+    for (const aor of affected) {
+      this.logger.info('flow closed: bindings unreachable', { aor, flow: flow.flowId });
+      this.events.emit('flow-lost', { aor, flowId: flow.flowId });
+      this.#notifyApplicationServers(aor);
+    }
+  }
+
+  #scheduleExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    const next = this.registrar.nextExpiry();
+    if (next === undefined || this.#closed) return;
+    this.#expiryTimer = setTimeout(
+      () => {
+        const gone = this.registrar.expire();
+        for (const aor of new Set(gone.map((b) => b.aor))) {
+          this.events.emit('registration-expired', { aor });
+          this.#notifyApplicationServers(aor);
+        }
+        this.#scheduleExpiry();
+      },
+      Math.max(0, next - this.#now()) + 5,
+    );
+    this.#expiryTimer.unref();
+  }
+
+  // ---- fault injection ----
+
+  /** Network-initiated de-registration: every binding of the user goes, and the PF is told. */
+  deregister(user: string): Binding[] {
+    const aor = this.#aorOfUser(user);
+    const removed = this.registrar.removeAll(aor);
+    this.events.emit('network-deregistration', { aor, bindings: removed.length });
+    this.#notifyApplicationServers(aor);
+    return removed;
+  }
+
+  /** Make a UE unreachable (requests to it time out) or restore it. */
+  setReachable(user: string, reachable: boolean): void {
+    const aor = this.#aorOfUser(user);
+    if (reachable) this.#unreachable.delete(aor);
+    else this.#unreachable.add(aor);
+    this.events.emit('reachability', { aor, reachable });
+  }
+
+  #aorOfUser(user: string): string {
+    const aor = user.startsWith('sip:') ? aorOf(parseUri(user)) : `sip:${user}@${this.config.domain}`;
+    if (!this.registrar.isKnownUser(aor)) throw new HttpError(404, `unknown user ${user}`);
+    return aor;
+  }
+
+  // ---- routing helpers ----
+
+  #routingContext(): RoutingContext {
+    return {
+      domain: this.config.domain,
+      registrar: this.registrar,
+      services: this.config.services,
+      unreachable: this.#unreachable,
+    };
+  }
+
+  #recordRoute(): string {
+    return this.tcpUri;
+  }
+
+  #isOwnAddress(uri: Uri): boolean {
+    if (!isSipUri(uri)) return false;
+    return this.#proxy.isOwnSentBy(uri.host, uri.port);
+  }
+
+  #topRouteIsOurs(request: SipRequest): boolean {
+    const top = request.getAll('route')[0];
+    if (top === undefined) return false;
+    try {
+      const match = /<([^>]+)>/.exec(top);
+      return this.#isOwnAddress(parseUri(match ? match[1]! : top));
+    } catch {
+      return false;
+    }
+  }
+
+  /** A user at our own address (`sip:bob@127.0.0.1:5060`, as simple UAs send) or in our domain. */
+  #addressesLocalUser(uri: Uri): boolean {
+    return (
+      isSipUri(uri) &&
+      uri.user !== undefined &&
+      (this.#isOwnAddress(uri) || uri.host.toLowerCase() === this.config.domain)
+    );
+  }
+
+  /** `sip:bob@<our address>` is read as `sip:bob@<domain>` for the location service. */
+  #retargetLocal(uri: Uri): Uri {
+    if (isSipUri(uri) && uri.user !== undefined && this.#isOwnAddress(uri)) {
+      return { ...uri, host: this.config.domain, port: undefined as unknown as number } as SipUri;
+    }
+    return uri;
+  }
+
+  /** Next hops for routed requests: registered contacts go over their flow; PSIs to the AS (§16.6 step 7). */
+  #resolveNextHop(hop: NextHop): SendTarget | undefined {
+    const uri = hop.uri;
+    for (const binding of this.registrar.all()) {
+      if (uriEquals(binding.contact.uri, uri)) return flowTarget(binding);
+    }
+    if (
+      uri.user !== undefined &&
+      (uri.host.toLowerCase() === this.config.domain || this.#isOwnAddress(uri))
+    ) {
+      const user = decodeURIComponent(uri.user);
+      const service = this.config.services.find((s) => s.userPattern.test(user));
+      if (service) return defaultSendTarget(parseUri(service.uri) as SipUri);
+      const binding = this.registrar.lookup(`sip:${user}@${this.config.domain}`).find((b) => b.reachable);
+      if (binding) return flowTarget(binding);
+    }
+    return undefined;
+  }
+
+  // ---- state and control API ----
+
+  state(): CscfState {
+    const now = this.#now();
+    return {
+      node: 'cscf',
+      domain: this.config.domain,
+      sip: this.#transport.addresses,
+      users: this.config.users,
+      bindings: this.registrar.all().map((b) => ({
+        aor: b.aor,
+        contact: bindingUri(b),
+        features: Object.fromEntries(b.params.list.map((p) => [p.name, p.value])),
+        instanceId: b.instanceId,
+        q: b.q,
+        expiresIn: Math.max(0, Math.round((b.expiresAt - now) / 1000)),
+        reachable: b.reachable,
+        flow: b.flow,
+      })),
+      unreachable: [...this.#unreachable],
+      applicationServers: this.config.services.map((s) => s.uri),
+    };
+  }
+
+  #controlApp(): Express {
+    return createControlApi({
+      node: 'cscf',
+      logger: this.logger,
+      state: () => this.state(),
+      trace: this.recorder,
+      events: this.events,
+      routes: (app) => {
+        app.get('/bindings/:user', (req, res) => {
+          const aor = this.#aorOfUser(req.params.user);
+          res.json(this.state().bindings.filter((b) => b.aor === aor));
+        });
+        app.post('/users/:user/deregister', (req, res) => {
+          const removed = this.deregister(req.params.user);
+          res.json({ user: req.params.user, removedBindings: removed.length });
+        });
+        app.post('/users/:user/unreachable', (req, res) => {
+          this.setReachable(req.params.user, false);
+          res.json({ user: req.params.user, reachable: false });
+        });
+        app.post('/users/:user/reachable', (req, res) => {
+          this.setReachable(req.params.user, true);
+          res.json({ user: req.params.user, reachable: true });
+        });
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#expiryTimer);
+    for (const t of this.#held) clearTimeout(t);
+    this.#held.clear();
+    this.#proxy.close();
+    this.#transactions.close();
+    await this.#transport.close();
+    await this.#control?.close();
+    this.recorder.close();
+  }
+}
+
+/** Requests to a registered contact go back over the connection it registered from (protocol-notes §3). */
+function flowTarget(binding: Binding): SendTarget {
+  const target: SendTarget = {
+    transport: binding.flow.transport,
+    address: binding.flow.address,
+    port: binding.flow.port,
+  };
+  if (binding.flow.flowId !== undefined) target.flowId = binding.flow.flowId;
+  return target;
+}
+
+export type { MessageSource };
