@@ -39,6 +39,10 @@ export function registerCscfCommand(program: Command): void {
     .option('--control-host <address>', 'control API address (CPM_LAB_CSCF_CONTROL_HOST, default 127.0.0.1)')
     .option('--control-port <port>', 'control API port (CPM_LAB_CSCF_CONTROL_PORT, default 8081)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
+    .option(
+      '--static-contacts <list>',
+      'contacts of peers that do not register, e.g. bob=sip:bob@127.0.0.1:5062 (CPM_LAB_CSCF_STATIC_CONTACTS)',
+    )
     .action(async (flags: CscfFlags) => {
       const logger = createLogger('cscf');
       const cscf = await Cscf.start(cscfConfig(flags), { logger });

@@ -14,3 +14,5 @@ export * from './auth/index.js';
 export * from './dialog/index.js';
 export * from './transaction/index.js';
 export * from './transport/index.js';
+export * from './proxy/index.js';
+export * from './ua/index.js';

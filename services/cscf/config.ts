@@ -1,5 +1,6 @@
 // CSCF settings: every one has a flag and an environment variable (runtime/config precedence).
 import {
+  ConfigError,
   envBool,
   envInt,
   envOptional,
@@ -26,6 +27,8 @@ export interface CscfConfig {
   maxExpires: number;
   controlHost: string;
   controlPort: number;
+  /** Contacts of peers that do not register themselves (`bob=sip:bob@127.0.0.1:5062`), reached at their URI. */
+  staticContacts: Array<{ user: string; contact: string }>;
   /** How long a request to a UE made unreachable waits before 408 (fault injection). */
   unreachableTimeoutMs: number;
   /** RFC 3261 T1 in ms (lower it in tests). */
@@ -47,6 +50,7 @@ export interface CscfFlags {
   controlHost?: string;
   controlPort?: string;
   t1?: string;
+  staticContacts?: string;
 }
 
 const flag = (name: string, value: string | boolean | undefined): FlagValue | undefined =>
@@ -129,6 +133,22 @@ export function cscfConfig(flags: CscfFlags = {}, env: Env = process.env): CscfC
       default: 8081,
       allowZero: true,
     }),
+    staticContacts: envString('CPM_LAB_CSCF_STATIC_CONTACTS', {
+      env,
+      flag: flag('--static-contacts', flags.staticContacts),
+      default: '',
+    })
+      .split(/[,\s]+/)
+      .filter(Boolean)
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq <= 0)
+          throw new ConfigError(
+            '--static-contacts / CPM_LAB_CSCF_STATIC_CONTACTS',
+            `expected user=sip-uri, got ${pair}`,
+          );
+        return { user: pair.slice(0, eq), contact: pair.slice(eq + 1) };
+      }),
     unreachableTimeoutMs: 4000,
     t1: envInt('CPM_LAB_SIP_T1', { env, flag: flag('--t1', flags.t1), default: 500, min: 1 }),
   };

@@ -33,6 +33,9 @@ import {
   HttpError,
   type Logger,
   NodeEvents,
+  optionalInt,
+  requireObject,
+  requireString,
   startControlServer,
   TraceRecorder,
 } from '../../runtime/index.js';
@@ -152,6 +155,7 @@ export class Cscf {
             : 503,
     }).attach();
     this.#transactions.onRequest((request, tx) => this.#onRequest(request, tx));
+    for (const { user, contact } of config.staticContacts) this.addStaticBinding(user, contact);
     if (withControl) {
       this.#control = await startControlServer(this.#controlApp(), {
         host: config.controlHost,
@@ -378,6 +382,16 @@ export class Cscf {
     return removed;
   }
 
+  /** Provision a contact for a peer that does not register (e.g. SIPp's `uas`), reached at its URI. */
+  addStaticBinding(user: string, contact: string, expires?: number): Binding {
+    const aor = this.#aorOfUser(user);
+    const binding = this.registrar.addStatic(aor, contact, expires);
+    this.events.emit('static-binding', { aor, contact });
+    this.#scheduleExpiry();
+    this.#notifyApplicationServers(aor);
+    return binding;
+  }
+
   /** Make a UE unreachable (requests to it time out) or restore it. */
   setReachable(user: string, reachable: boolean): void {
     const aor = this.#aorOfUser(user);
@@ -494,6 +508,19 @@ export class Cscf {
         app.get('/bindings/:user', (req, res) => {
           const aor = this.#aorOfUser(req.params.user);
           res.json(this.state().bindings.filter((b) => b.aor === aor));
+        });
+        app.post('/users/:user/bindings', (req, res) => {
+          const body = requireObject(req.body);
+          const contact = requireString(body, 'contact');
+          const expires = optionalInt(body, 'expires', { min: 1, max: this.config.maxExpires });
+          let binding: Binding;
+          try {
+            binding = this.addStaticBinding(req.params.user, contact, expires);
+          } catch (err) {
+            if (err instanceof HttpError) throw err;
+            throw new HttpError(400, (err as Error).message);
+          }
+          res.status(201).json({ aor: binding.aor, contact: bindingUri(binding) });
         });
         app.post('/users/:user/deregister', (req, res) => {
           const removed = this.deregister(req.params.user);

@@ -1,6 +1,7 @@
 // Registrar binding store (RFC 3261 §10.3) with RFC 5626 instance-id/reg-id and feature-tag contacts
 // (RFC 3840). Pure logic: the CSCF feeds it REGISTER requests and the flow they came on.
 import {
+  isSipUri,
   formatNameAddr,
   formatUri,
   type NameAddr,
@@ -174,6 +175,37 @@ export class Registrar {
     if (next.length) this.#bindings.set(aor, next);
     else this.#bindings.delete(aor);
     return { status: 200, aor, bindings: next, added, refreshed, removed };
+  }
+
+  /**
+   * Provision a binding for an external peer that does not register itself (e.g. SIPp's `uas`): it is
+   * reached at its Contact URI (transport parameter, host, port), not over a flow.
+   */
+  addStatic(aor: string, contactUri: string, expiresSeconds = this.maxExpires): Binding {
+    if (!this.isKnownUser(aor)) throw new Error(`unknown user ${aor}`);
+    const contact = parseNameAddr(contactUri);
+    if (!isSipUri(contact.uri)) throw new Error(`a static contact must be a SIP URI: ${contactUri}`);
+    const transportParam = contact.uri.params.get('transport');
+    const transport =
+      typeof transportParam === 'string' && transportParam.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+    const now = this.#now();
+    const binding: Binding = {
+      aor,
+      contact,
+      params: contact.params.clone(),
+      instanceId: undefined,
+      regId: undefined,
+      q: 1,
+      expiresAt: now + expiresSeconds * 1000,
+      callId: `static-${aor}`,
+      cseq: 0,
+      flow: { transport, address: contact.uri.host, port: contact.uri.port ?? 5060 },
+      reachable: true,
+      registeredAt: now,
+    };
+    const list = this.#live(aor, now).filter((b) => !uriEquals(b.contact.uri, contact.uri));
+    this.#bindings.set(aor, [...list, binding]);
+    return binding;
   }
 
   /** Contact header values for the 200 OK, each with its remaining expires (§10.3 step 8). */

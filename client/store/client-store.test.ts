@@ -1,0 +1,307 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildGroupState, parseGroupState } from '../../protocol/bodies/index.js';
+import { decideInvitation, INITIAL_OUTBOX, type ReceivedMessage, runOutbox } from '../domain/index.js';
+import { CONFERENCE_URI, CONTRIB_ID, CONV_ID, pfInvite } from '../test-support/fixtures.js';
+import { ClientStore, StoreError } from './index.js';
+
+let dir: string;
+let path: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cpm-client-store-'));
+  path = join(dir, 'users', 'alice.json');
+});
+
+// Every store a test opens is flushed before its directory is removed (writes run in the background).
+const opened: ClientStore[] = [];
+async function open(options: Parameters<typeof ClientStore.open>[0]): Promise<ClientStore> {
+  const store = await ClientStore.open(options);
+  opened.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  await Promise.allSettled(opened.splice(0).map((s) => s.flush()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const NEW_GROUP = {
+  conversationId: CONV_ID,
+  contributionId: CONTRIB_ID,
+  conferenceUri: CONFERENCE_URI,
+  subject: 'Team',
+};
+
+function groupState(timestamp: string, members: string[]) {
+  // Through the real codec, as it arrives in an MSRP SEND (D1.vii).
+  return parseGroupState(
+    buildGroupState({
+      timestamp: new Date(timestamp),
+      lastFocusSessionId: CONFERENCE_URI,
+      groupType: 'Closed',
+      participants: members.map((m) => ({ name: m, commAddr: `sip:${m}@ims.lab` })),
+    }),
+  );
+}
+
+function message(id: string, groupKey = CONV_ID): ReceivedMessage {
+  return {
+    groupKey,
+    messageId: id,
+    from: 'sip:bob@ims.lab',
+    contentType: 'text/plain',
+    text: `hello ${id}`,
+    requested: ['positive-delivery', 'display'],
+    arrivedOn: 'deferred',
+    receivedAt: '2026-11-24T10:15:00.000Z',
+    notified: {},
+  };
+}
+
+describe('group store', () => {
+  it('D1.iv: groups survive a reopen and are found by IDs (any case, 32-hex) and by conference URI', async () => {
+    const s1 = await open({ path });
+    const added = s1.groups.add({
+      ...NEW_GROUP,
+      conversationId: CONV_ID.toUpperCase(),
+      participants: [{ uri: 'sip:bob@ims.lab', name: 'Bob' }],
+    });
+    expect(added.key).toBe(CONV_ID);
+    expect(added.conversationId).toBe(CONV_ID);
+    await s1.close();
+
+    const s2 = await open({ path });
+    expect(s2.groups.list()).toEqual([added]);
+    expect(s2.groups.findByIds(CONV_ID.replace(/-/g, ''), CONTRIB_ID.toUpperCase())?.key).toBe(CONV_ID);
+    expect(s2.groups.findByIds(CONV_ID, CONV_ID)).toBeUndefined();
+    expect(s2.groups.findByConferenceUri('sip:group-7@IMS.LAB')?.key).toBe(CONV_ID);
+    expect(() => s2.groups.add(NEW_GROUP)).toThrow(StoreError);
+  });
+
+  it('D1.vii: a group state object replaces the participants and records its timestamp; an older one is ignored', async () => {
+    const s = await open({ path });
+    const g = s.groups.add({ ...NEW_GROUP, participants: [{ uri: 'sip:dave@ims.lab' }] });
+    const r1 = s.groups.applyGroupState(g.key, groupState('2026-11-24T10:15:00Z', ['alice', 'bob', 'carol']));
+    expect(r1.applied).toBe(true);
+    expect(s.groups.get(g.key)).toMatchObject({
+      participants: [
+        { uri: 'sip:alice@ims.lab', name: 'alice' },
+        { uri: 'sip:bob@ims.lab', name: 'bob' },
+        { uri: 'sip:carol@ims.lab', name: 'carol' },
+      ],
+      groupStateTimestamp: '2026-11-24T10:15:00.000Z',
+    });
+    const older = s.groups.applyGroupState(g.key, groupState('2026-11-24T10:14:59Z', ['alice']));
+    expect(older).toMatchObject({ applied: false, reason: 'older' });
+    expect(s.groups.get(g.key)!.participants).toHaveLength(3);
+    const newer = s.groups.applyGroupState(g.key, groupState('2026-11-24T10:16:00Z', ['alice', 'bob']));
+    expect(newer.applied).toBe(true);
+    expect(s.groups.applyGroupState('nope', groupState('2026-11-24T10:16:00Z', []))).toEqual({
+      applied: false,
+      reason: 'unknown-group',
+    });
+    await s.close();
+    // The timestamp guard survives a reopen too.
+    const s2 = await open({ path });
+    expect(s2.groups.get(g.key)!.participants.map((p) => p.name)).toEqual(['alice', 'bob']);
+    expect(s2.groups.applyGroupState(g.key, groupState('2026-11-24T10:15:30Z', ['x'])).applied).toBe(false);
+  });
+
+  it('D1.v.1: a declined group is marked left, kept, and no longer matched for invitations', async () => {
+    const s = await open({ path });
+    const g = s.groups.add(NEW_GROUP);
+    const decision = decideInvitation(pfInvite(), {
+      groups: s.groups.list(),
+      policy: { default: 'decline' },
+    });
+    expect(decision.status).toBe(603);
+    if (decision.action !== 'reject') throw new Error('expected reject');
+    for (const effect of decision.effects) s.groups.markLeft(effect.groupKey);
+    expect(s.groups.get(g.key)).toMatchObject({ left: true, sessionState: 'inactive' });
+    expect(s.groups.findByIds(CONV_ID, CONTRIB_ID)).toBeUndefined();
+    await s.close();
+    const s2 = await open({ path });
+    expect(
+      decideInvitation(pfInvite(), { groups: s2.groups.list(), policy: { default: 'accept' } }).status,
+    ).toBe(481);
+  });
+
+  it('A2.i: an accepted invitation upserts the group with its session state', async () => {
+    const s = await open({ path });
+    s.groups.add(NEW_GROUP);
+    const d = decideInvitation(
+      pfInvite({
+        acceptContact: ['*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"'],
+        direction: 'sendrecv',
+      }),
+      {
+        groups: s.groups.list(),
+        policy: s.policy,
+      },
+    );
+    if (d.action !== 'accept') throw new Error('expected accept');
+    s.groups.upsert(d.group);
+    expect(s.groups.get(CONV_ID)?.sessionState).toBe('active');
+    expect(s.groups.list()).toHaveLength(1);
+  });
+});
+
+describe('message log', () => {
+  it('D1.i: re-delivery is de-duplicated by imdn.Message-ID, also after a reopen', async () => {
+    const s = await open({ path });
+    expect(s.messages.recordReceived(message('m1')).duplicate).toBe(false);
+    expect(s.messages.recordReceived(message('m2')).duplicate).toBe(false);
+    const again = s.messages.recordReceived({ ...message('m1'), text: 'changed', arrivedOn: 'active' });
+    expect(again.duplicate).toBe(true);
+    expect(again.entry.text).toBe('hello m1');
+    // The same Message-ID in another group is another message.
+    expect(s.messages.recordReceived(message('m1', 'other')).duplicate).toBe(false);
+    // IDs are exact tokens: a different case is a different ID.
+    expect(s.messages.recordReceived(message('M1')).duplicate).toBe(false);
+    expect(s.messages.received(CONV_ID).map((m) => m.messageId)).toEqual(['m1', 'm2', 'M1']);
+    await s.close();
+    const s2 = await open({ path });
+    expect(s2.messages.recordReceived(message('m2')).duplicate).toBe(true);
+    expect(s2.messages.received()).toHaveLength(4);
+  });
+
+  it('D1.ii: requested dispositions are kept and notifications are marked sent once', async () => {
+    const s = await open({ path });
+    s.messages.recordReceived(message('m1'));
+    expect(s.messages.getReceived(CONV_ID, 'm1')?.requested).toEqual(['positive-delivery', 'display']);
+    expect(s.messages.markNotified(CONV_ID, 'm1', 'delivered')?.notified).toEqual({ delivery: true });
+    expect(s.messages.markNotified(CONV_ID, 'm1', 'displayed')?.notified).toEqual({
+      delivery: true,
+      display: true,
+    });
+    expect(s.messages.markNotified(CONV_ID, 'nope', 'displayed')).toBeUndefined();
+  });
+
+  it('A2.i: incoming IMDNs update the per-recipient status of a sent message; a duplicate IMDN changes nothing', async () => {
+    const s = await open({ path });
+    s.messages.recordSent({
+      groupKey: CONV_ID,
+      messageId: 'out-1',
+      text: 'hi all',
+      sentAt: new Date('2026-11-24T10:00:00Z'),
+      requested: ['positive-delivery', 'display'],
+    });
+    const base = { groupKey: CONV_ID, aboutMessageId: 'out-1', receivedAt: '2026-11-24T10:01:00.000Z' };
+    const r1 = s.messages.recordNotification({
+      ...base,
+      messageId: 'n1',
+      from: 'sip:bob@ims.lab',
+      notification: { kind: 'delivery', status: 'delivered' },
+    });
+    expect(r1.duplicate).toBe(false);
+    expect(r1.sent?.recipients['sip:bob@ims.lab']).toMatchObject({ delivery: 'delivered' });
+    s.messages.recordNotification({
+      ...base,
+      messageId: 'n2',
+      from: 'sip:bob@ims.lab',
+      notification: { kind: 'display', status: 'displayed' },
+    });
+    s.messages.recordNotification({
+      ...base,
+      messageId: 'n3',
+      from: 'sip:carol@IMS.LAB',
+      notification: { kind: 'delivery', status: 'delivered' },
+    });
+    const dup = s.messages.recordNotification({
+      ...base,
+      messageId: 'n3',
+      from: 'sip:carol@ims.lab',
+      notification: { kind: 'delivery', status: 'failed' },
+    });
+    expect(dup.duplicate).toBe(true);
+    expect(s.messages.getSent('out-1')?.recipients).toEqual({
+      'sip:bob@ims.lab': { delivery: 'delivered', display: 'displayed', updatedAt: base.receivedAt },
+      'sip:carol@ims.lab': { delivery: 'delivered', updatedAt: base.receivedAt },
+    });
+    expect(s.messages.notifications(CONV_ID)).toHaveLength(3);
+    // A notification about an unknown message is still logged.
+    expect(
+      s.messages.recordNotification({
+        ...base,
+        aboutMessageId: 'x',
+        messageId: 'n4',
+        from: 'sip:bob@ims.lab',
+        notification: { kind: 'delivery', status: 'delivered' },
+      }).sent,
+    ).toBeUndefined();
+    await s.close();
+    const s2 = await open({ path });
+    expect(s2.messages.getSent('out-1')?.recipients['sip:bob@ims.lab']?.display).toBe('displayed');
+  });
+
+  it('D1.i: the log is bounded per group; the oldest entries (and their de-dup keys) go first', async () => {
+    const s = await open({ path, maxEntriesPerGroup: 3 });
+    for (const id of ['a', 'b', 'c', 'd']) s.messages.recordReceived(message(id));
+    s.messages.recordReceived(message('z', 'other'));
+    expect(s.messages.received(CONV_ID).map((m) => m.messageId)).toEqual(['b', 'c', 'd']);
+    expect(s.messages.hasReceived(CONV_ID, 'a')).toBe(false);
+    expect(s.messages.received('other')).toHaveLength(1);
+  });
+});
+
+describe('store file', () => {
+  it('D1.viii / R3: the queued outbox and the policy survive a reopen; sessions do not', async () => {
+    const s = await open({ path, defaultPolicy: { default: 'later' } });
+    const t = runOutbox(INITIAL_OUTBOX, [
+      { type: 'registered' },
+      { type: 'deferredSessionStarted', group: CONV_ID },
+      { type: 'userTyped', group: CONV_ID, message: { id: 'q1', text: 'reply' } },
+    ]);
+    s.setOutbox(t.state);
+    s.setPolicy({ default: 'accept', perGroup: { [CONV_ID]: 'decline' } });
+    await s.close();
+    const s2 = await open({ path });
+    expect(s2.outbox).toEqual({
+      registered: false,
+      groups: { [CONV_ID]: { phase: 'idle', deferred: false, queue: [{ id: 'q1', text: 'reply' }] } },
+    });
+    expect(s2.policy).toEqual({ default: 'accept', perGroup: { [CONV_ID]: 'decline' } });
+  });
+
+  it('architecture.md client store: writes are atomic (no temp file left); a closed store refuses changes', async () => {
+    const s = await open({ path });
+    for (let i = 0; i < 50; i++) s.messages.recordReceived(message(`m${i}`));
+    await s.flush();
+    expect(await readdir(join(dir, 'users'))).toEqual(['alice.json']);
+    const doc = JSON.parse(await readFile(path, 'utf8')) as { version: number; received: unknown[] };
+    expect(doc.version).toBe(1);
+    expect(doc.received).toHaveLength(50);
+    await s.close();
+    expect(() => s.groups.add(NEW_GROUP)).toThrow(/closed/);
+    expect(() => s.messages.recordReceived(message('late'))).toThrow(/closed/);
+    expect(s.groups.list()).toEqual([]);
+    expect(s.messages.hasReceived(CONV_ID, 'late')).toBe(false);
+  });
+
+  it('architecture.md client store: a corrupt or foreign file is refused with a typed error', async () => {
+    await mkdir(join(dir, 'users'), { recursive: true });
+    await writeFile(path, '{not json');
+    await expect(ClientStore.open({ path })).rejects.toMatchObject({ name: 'StoreError', code: 'corrupt' });
+    await writeFile(path, JSON.stringify({ version: 99 }));
+    await expect(ClientStore.open({ path })).rejects.toMatchObject({ code: 'corrupt' });
+  });
+
+  it('architecture.md client store: a failed write surfaces through flush() and onError, and is retried', async () => {
+    const errors: StoreError[] = [];
+    const p = join(dir, 'alice.json');
+    const s = await open({ path: p, onError: (e) => errors.push(e) });
+    // The target becomes a non-empty directory: the rename over it fails.
+    await mkdir(join(p, 'child'), { recursive: true });
+    s.groups.add(NEW_GROUP);
+    await expect(s.flush()).rejects.toMatchObject({ name: 'StoreError', code: 'io' });
+    expect(errors.map((e) => e.code)).toEqual(['io']);
+    await rm(p, { recursive: true });
+    await s.flush();
+    expect(await readdir(dir)).toContain('alice.json');
+    const s2 = await open({ path: p });
+    expect(s2.groups.list().map((g) => g.key)).toEqual([CONV_ID]);
+  });
+});

@@ -1,0 +1,147 @@
+// The user's groups (architecture.md "Client": IDs, conference URI, participants), kept in the client store.
+import type { GroupState } from '../../protocol/bodies/index.js';
+import { isValidCpmId, normalizeCpmId } from '../../protocol/cpm/index.js';
+import {
+  findGroupByConferenceUri,
+  findGroupByIds,
+  type GroupRecord,
+  type GroupSessionState,
+  groupKey,
+  normalizeAor,
+  type Participant,
+} from '../domain/index.js';
+import { StoreError } from './json-file.js';
+
+export interface NewGroup {
+  conversationId?: string;
+  contributionId?: string;
+  conferenceUri: string;
+  subject?: string;
+  participants?: Participant[];
+  sessionState?: GroupSessionState;
+}
+
+export type GroupPatch = Partial<Omit<GroupRecord, 'key'>>;
+
+export type GroupStateResult =
+  | { applied: true; group: GroupRecord }
+  | { applied: false; reason: 'unknown-group' | 'older'; group?: GroupRecord };
+
+function copy(g: GroupRecord): GroupRecord {
+  return structuredClone(g);
+}
+
+function normalizeIds<T extends { conversationId?: string; contributionId?: string }>(rec: T): T {
+  const out = { ...rec };
+  for (const k of ['conversationId', 'contributionId'] as const) {
+    const v = out[k];
+    if (v === undefined) continue;
+    if (!isValidCpmId(v)) throw new StoreError('corrupt', `invalid ${k}: ${JSON.stringify(v)}`);
+    out[k] = normalizeCpmId(v);
+  }
+  return out;
+}
+
+/**
+ * Groups by key (GroupRecord.key). Reads return copies; every change is announced to `onChange` before it is
+ * made (the store schedules a write, or throws when closed so nothing changes). Works on the array it is given, which is the store document's.
+ */
+export class GroupStore {
+  readonly #groups: GroupRecord[];
+  readonly #onChange: () => void;
+
+  constructor(groups: GroupRecord[], onChange: () => void) {
+    this.#groups = groups;
+    this.#onChange = onChange;
+  }
+
+  list(): GroupRecord[] {
+    return this.#groups.map(copy);
+  }
+
+  get(key: string): GroupRecord | undefined {
+    const g = this.#groups.find((x) => x.key === key);
+    return g ? copy(g) : undefined;
+  }
+
+  /** D1.iv / A2.ii: the group with both IDs identical (case-insensitive, 32-hex accepted); left groups excluded. */
+  findByIds(conversationId: string, contributionId: string): GroupRecord | undefined {
+    const g = findGroupByIds(this.#groups, conversationId, contributionId);
+    return g ? copy(g) : undefined;
+  }
+
+  findByConferenceUri(conferenceUri: string): GroupRecord | undefined {
+    const g = findGroupByConferenceUri(this.#groups, conferenceUri);
+    return g ? copy(g) : undefined;
+  }
+
+  /** Add a group the user created or was provisioned with. Throws StoreError('exists') on a duplicate key. */
+  add(init: NewGroup): GroupRecord {
+    const ids = normalizeIds(init);
+    const conferenceUri = normalizeAor(init.conferenceUri);
+    const record: GroupRecord = {
+      key: groupKey(ids.conversationId, conferenceUri),
+      conferenceUri,
+      participants: structuredClone(init.participants ?? []),
+      sessionState: init.sessionState ?? 'inactive',
+      left: false,
+    };
+    if (ids.conversationId !== undefined) record.conversationId = ids.conversationId;
+    if (ids.contributionId !== undefined) record.contributionId = ids.contributionId;
+    if (init.subject !== undefined) record.subject = init.subject;
+    if (this.#groups.some((g) => g.key === record.key)) {
+      throw new StoreError('exists', `group ${record.key} already exists`);
+    }
+    this.#onChange();
+    this.#groups.push(record);
+    return copy(record);
+  }
+
+  /** Insert or replace by key (e.g. AcceptDecision.group). */
+  upsert(record: GroupRecord): GroupRecord {
+    const rec = normalizeIds(structuredClone(record));
+    const i = this.#groups.findIndex((g) => g.key === rec.key);
+    this.#onChange();
+    if (i >= 0) this.#groups[i] = rec;
+    else this.#groups.push(rec);
+    return copy(rec);
+  }
+
+  update(key: string, patch: GroupPatch): GroupRecord | undefined {
+    const i = this.#groups.findIndex((g) => g.key === key);
+    if (i < 0) return undefined;
+    const rec = normalizeIds({ ...this.#groups[i]!, ...structuredClone(patch), key });
+    this.#onChange();
+    this.#groups[i] = rec;
+    return copy(rec);
+  }
+
+  setSessionState(key: string, sessionState: GroupSessionState): GroupRecord | undefined {
+    return this.update(key, { sessionState });
+  }
+
+  /** D1.v.1: after a 603 the user has left the group; it is kept (history) but never matched again. */
+  markLeft(key: string): GroupRecord | undefined {
+    return this.update(key, { left: true, sessionState: 'inactive' });
+  }
+
+  /**
+   * D1.vii: a group state object replaces the participant list and records its timestamp. An object older than
+   * the last applied one is ignored; an equal timestamp is applied again (re-delivery is idempotent).
+   */
+  applyGroupState(key: string, state: GroupState): GroupStateResult {
+    const g = this.#groups.find((x) => x.key === key);
+    if (!g) return { applied: false, reason: 'unknown-group' };
+    if (
+      g.groupStateTimestamp !== undefined &&
+      state.timestamp.getTime() < Date.parse(g.groupStateTimestamp)
+    ) {
+      return { applied: false, reason: 'older', group: copy(g) };
+    }
+    const participants: Participant[] = state.participants.map((p) =>
+      p.name !== undefined ? { uri: p.commAddr, name: p.name } : { uri: p.commAddr },
+    );
+    const updated = this.update(key, { participants, groupStateTimestamp: state.timestamp.toISOString() })!;
+    return { applied: true, group: updated };
+  }
+}

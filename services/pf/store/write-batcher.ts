@@ -1,0 +1,122 @@
+// Store writes off the message path (architecture.md "Rules": no synchronous file I/O on a message path;
+// batch store writes). A handler calls `run(op)` and awaits the promise; the ops queued during one turn of the
+// event loop run together on `setImmediate` in ONE transaction, so N messages cost one commit (one WAL append,
+// and one fsync with synchronous=FULL) instead of N.
+//
+// Trade-offs:
+// - The driver is synchronous, so the batch still runs on the event-loop thread; it is moved out of the
+//   handler and amortised, not moved off-thread (a worker thread would be the next step if a profile says so).
+// - A write is durable only once its promise resolves. The node must answer upstream (e.g. the sender's MSRP
+//   200 OK) after that, so that nothing acknowledged is lost by a crash between `run` and the commit.
+// - Each op runs inside a savepoint: an op that throws is rolled back alone and rejects its own promise; the
+//   others in the batch still commit. If the COMMIT fails (I/O error, disk full) every op of the batch rejects.
+// - Up to `maxBatch` ops per transaction; a longer queue is drained in several transactions in order.
+import { type PfDatabase, runTransaction } from './database.js';
+import { StoreError } from './errors.js';
+
+export interface WriteBatcherOptions {
+  /** Most ops per transaction (default 256). */
+  maxBatch?: number;
+  /** How a flush is scheduled (default setImmediate: after the current I/O callbacks). */
+  schedule?: (flush: () => void) => void;
+}
+
+interface QueuedOp {
+  op: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+export interface BatchStats {
+  batches: number;
+  ops: number;
+}
+
+export class WriteBatcher {
+  readonly #db: PfDatabase;
+  readonly #maxBatch: number;
+  readonly #schedule: (flush: () => void) => void;
+  #queue: QueuedOp[] = [];
+  #scheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  readonly stats: BatchStats = { batches: 0, ops: 0 };
+
+  constructor(db: PfDatabase, options: WriteBatcherOptions = {}) {
+    this.#db = db;
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
+    this.#schedule = options.schedule ?? ((fn) => setImmediate(fn));
+  }
+
+  /** Ops waiting for the next flush. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Queue a synchronous store operation; resolves with its result once its transaction committed. */
+  run<T>(op: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError('closed', 'write batcher is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.#arm();
+    });
+  }
+
+  /** Resolves when every op queued so far has been committed (or rejected). */
+  flush(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#scheduled) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#idle.push(resolve);
+      this.#arm();
+    });
+  }
+
+  /** Flush what is queued, then refuse new ops. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+  }
+
+  #arm(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#schedule(() => this.#drain());
+  }
+
+  #drain(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      this.#commit(batch);
+    }
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
+  }
+
+  #commit(batch: QueuedOp[]): void {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.#db.transaction(() => {
+        for (const { op } of batch) {
+          try {
+            // Nested: a savepoint, so a failing op is undone alone.
+            outcomes.push({ ok: true, value: runTransaction(this.#db.db, op) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    this.stats.batches++;
+    this.stats.ops += batch.length;
+    batch.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) resolve(outcome.value);
+      else reject(outcome.error);
+    });
+  }
+}
