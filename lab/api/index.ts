@@ -1,0 +1,9 @@
+// The lab API: aggregation and pass-through over the nodes' control APIs.
+export {
+  createLabApi,
+  type LabApiOptions,
+  type NodeTrace,
+  nodeFetch,
+  NodeUnreachableError,
+} from './lab-api.js';
+export { type LabNode, type NodeRole, parseNodeList } from './node-directory.js';

@@ -1,0 +1,117 @@
+// The lab API (architecture.md "Control plane"): one HTTP surface over every node for the CLI, the
+// scenarios, the tests and the console. It aggregates state and trace, and passes node actions through.
+import type { Express, Request, Response } from 'express';
+import {
+  createControlApi,
+  HttpError,
+  type Logger,
+  NodeEvents,
+  TraceRecorder,
+  type TraceRecordJson,
+} from '../../runtime/index.js';
+import type { LabNode } from './node-directory.js';
+
+export interface LabApiOptions {
+  nodes: readonly LabNode[];
+  logger: Logger;
+  /** Extra facts for GET /topology (groups, domain, SIP/MSRP addresses of the embedded lab). */
+  describe?: () => unknown;
+  /** Per-request timeout toward a node, ms. */
+  nodeTimeoutMs?: number;
+  /** Extra routes (the embedded runner adds /reset, the console its assets). */
+  routes?: (app: Express) => void;
+}
+
+export interface NodeTrace {
+  node: string;
+  records: TraceRecordJson[];
+}
+
+export class NodeUnreachableError extends HttpError {
+  constructor(node: LabNode, cause: string) {
+    super(502, `cannot reach ${node.name}'s control API at ${node.controlUrl}: ${cause}`);
+  }
+}
+
+/** Fetch JSON from a node; a refused connection or timeout becomes a 502 naming the node. */
+export async function nodeFetch(
+  node: LabNode,
+  path: string,
+  init: RequestInit = {},
+  timeoutMs = 5000,
+): Promise<globalThis.Response> {
+  try {
+    return await fetch(node.controlUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const inner = (err as { cause?: { code?: string; message?: string } }).cause;
+    const cause = inner?.code ?? inner?.message ?? (err as Error).message;
+    throw new NodeUnreachableError(node, cause);
+  }
+}
+
+export function createLabApi(options: LabApiOptions): Express {
+  const { nodes, logger } = options;
+  const timeout = options.nodeTimeoutMs ?? 5000;
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const nodeOf = (name: string): LabNode => {
+    const node = byName.get(name);
+    if (!node) throw new HttpError(404, `no node named "${name}" (nodes: ${[...byName.keys()].join(', ')})`);
+    return node;
+  };
+  // The lab API has no wire trace of its own; its /trace is the merge of the nodes' (below).
+  const ownTrace = new TraceRecorder({ node: 'lab', capacity: 1 });
+  const events = new NodeEvents('lab');
+
+  return createControlApi({
+    node: 'lab',
+    logger,
+    trace: ownTrace,
+    events,
+    state: async () => ({
+      nodes: Object.fromEntries(await Promise.all(nodes.map(async (n) => [n.name, await stateOf(n)]))),
+    }),
+    routes: (app) => {
+      app.get('/topology', (_req, res) => {
+        res.json({ nodes, ...(options.describe ? { lab: options.describe() } : {}) });
+      });
+      // Each node's trace records, for merging (lab/trace) by the caller or the console.
+      app.get('/traces', async (req, res) => {
+        const since =
+          typeof req.query.since === 'string' ? `?since=${encodeURIComponent(req.query.since)}` : '';
+        const traces: NodeTrace[] = await Promise.all(
+          nodes.map(async (n) => {
+            const r = await nodeFetch(n, `/trace${since}${since ? '&' : '?'}limit=10000`, {}, timeout);
+            const body = (await r.json()) as { records: TraceRecordJson[] };
+            return { node: n.name, records: body.records };
+          }),
+        );
+        res.json({ traces });
+      });
+      // Pass-through: /nodes/<name>/<path> → that node's control API, method and JSON body kept.
+      app.all('/nodes/:name/*path', async (req: Request, res: Response) => {
+        const node = nodeOf(String(req.params.name));
+        const rest = req.originalUrl.slice(`/nodes/${req.params.name}`.length);
+        const init: RequestInit = { method: req.method, headers: { accept: 'application/json' } };
+        if (!['GET', 'HEAD'].includes(req.method) && req.body !== undefined) {
+          init.body = JSON.stringify(req.body);
+          init.headers = { 'content-type': 'application/json', accept: 'application/json' };
+        }
+        const upstream = await nodeFetch(node, rest, init, timeout);
+        res.status(upstream.status);
+        res.type(upstream.headers.get('content-type') ?? 'application/json');
+        res.send(Buffer.from(await upstream.arrayBuffer()));
+      });
+      options.routes?.(app);
+    },
+  });
+
+  async function stateOf(node: LabNode): Promise<unknown> {
+    try {
+      const r = await nodeFetch(node, '/state', {}, timeout);
+      return await r.json();
+    } catch (err) {
+      logger.warn('node state unavailable', { node: node.name, error: (err as Error).message });
+      return { error: (err as Error).message };
+    }
+  }
+}

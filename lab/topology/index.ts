@@ -1,0 +1,11 @@
+// The lab topology: file format, validation, loading.
+export { DEFAULT_TOPOLOGY_PATH, loadTopology } from './load.js';
+export {
+  type ClientNode,
+  type GroupSpec,
+  parseTopology,
+  type Policy,
+  type Topology,
+  TopologyError,
+  withEphemeralPorts,
+} from './topology.js';

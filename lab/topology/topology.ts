@@ -1,0 +1,192 @@
+// The lab topology: which nodes run, on which ports, with which users and groups. A JSON file users
+// edit (`lab/topology/default.json` is the default); validated here with messages that name the field.
+
+export type Policy = 'accept' | 'decline' | 'later';
+
+export interface ClientNode {
+  user: string;
+  /** SIP listen port of the client (0: ephemeral). */
+  sipPort: number;
+  msrpPort: number;
+  controlPort: number;
+  policy: Policy;
+}
+
+export interface GroupSpec {
+  /** Friendly name used by the CLI and the lab API (`team`). */
+  name: string;
+  subject: string;
+  participants: string[];
+}
+
+export interface Topology {
+  domain: string;
+  host: string;
+  labApiPort: number;
+  cscf: { sipPort: number; controlPort: number };
+  pf: { sipPort: number; msrpPort: number; controlPort: number; idleTimeoutSeconds: number };
+  clients: ClientNode[];
+  groups: GroupSpec[];
+}
+
+export class TopologyError extends Error {
+  override readonly name = 'TopologyError';
+  constructor(readonly problems: string[]) {
+    super(`invalid topology:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const USER_RE = /^[a-z][a-z0-9._-]{0,31}$/;
+
+/** Validate parsed JSON into a Topology; every problem is reported at once, naming its field. */
+export function parseTopology(input: unknown): Topology {
+  const problems: string[] = [];
+  const obj = (value: unknown, path: string): Json => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Json;
+    problems.push(`${path}: expected an object`);
+    return {};
+  };
+  const known = (o: Json, path: string, keys: string[]) => {
+    for (const k of Object.keys(o))
+      if (!keys.includes(k)) problems.push(`${path}.${k}: unknown field (known: ${keys.join(', ')})`);
+  };
+  const str = (o: Json, key: string, path: string, fallback?: string): string => {
+    const v = o[key] ?? fallback;
+    if (typeof v === 'string' && v.length > 0) return v;
+    problems.push(`${path}.${key}: expected a non-empty string`);
+    return '';
+  };
+  const port = (o: Json, key: string, path: string, fallback: number): number => {
+    const v = o[key] ?? fallback;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535) return v;
+    problems.push(
+      `${path}.${key}: expected a port number 0–65535 (0 = any free port), got ${JSON.stringify(v)}`,
+    );
+    return 0;
+  };
+  const root = obj(input, 'topology');
+  known(root, 'topology', ['domain', 'host', 'labApiPort', 'cscf', 'pf', 'clients', 'groups']);
+  const domain = str(root, 'domain', 'topology', 'ims.lab');
+  const host = str(root, 'host', 'topology', '127.0.0.1');
+  const labApiPort = port(root, 'labApiPort', 'topology', 8080);
+  const cscfJson = obj(root.cscf ?? {}, 'topology.cscf');
+  known(cscfJson, 'topology.cscf', ['sipPort', 'controlPort']);
+  const pfJson = obj(root.pf ?? {}, 'topology.pf');
+  known(pfJson, 'topology.pf', ['sipPort', 'msrpPort', 'controlPort', 'idleTimeoutSeconds']);
+  const idle = pfJson.idleTimeoutSeconds ?? 300;
+  if (typeof idle !== 'number' || !(idle > 0))
+    problems.push('topology.pf.idleTimeoutSeconds: expected a positive number');
+
+  const clients: ClientNode[] = [];
+  const clientList = root.clients ?? [];
+  if (!Array.isArray(clientList)) problems.push('topology.clients: expected an array');
+  else
+    clientList.forEach((c, i) => {
+      const path = `topology.clients[${i}]`;
+      const o = obj(c, path);
+      known(o, path, ['user', 'sipPort', 'msrpPort', 'controlPort', 'policy']);
+      const user = str(o, 'user', path);
+      if (user && !USER_RE.test(user))
+        problems.push(`${path}.user: "${user}" must be lower-case letters, digits, . _ - (a SIP user part)`);
+      const policy = o.policy ?? 'accept';
+      if (policy !== 'accept' && policy !== 'decline' && policy !== 'later') {
+        problems.push(
+          `${path}.policy: expected "accept", "decline" or "later", got ${JSON.stringify(policy)}`,
+        );
+      }
+      clients.push({
+        user,
+        sipPort: port(o, 'sipPort', path, 0),
+        msrpPort: port(o, 'msrpPort', path, 0),
+        controlPort: port(o, 'controlPort', path, 0),
+        policy: policy as Policy,
+      });
+    });
+  const users = new Set<string>();
+  for (const c of clients) {
+    if (users.has(c.user)) problems.push(`topology.clients: user "${c.user}" appears twice`);
+    users.add(c.user);
+  }
+
+  const groups: GroupSpec[] = [];
+  const groupList = root.groups ?? [];
+  if (!Array.isArray(groupList)) problems.push('topology.groups: expected an array');
+  else
+    groupList.forEach((g, i) => {
+      const path = `topology.groups[${i}]`;
+      const o = obj(g, path);
+      known(o, path, ['name', 'subject', 'participants']);
+      const name = str(o, 'name', path);
+      const participants = Array.isArray(o.participants) ? o.participants : [];
+      if (!Array.isArray(o.participants) || participants.length < 2) {
+        problems.push(`${path}.participants: expected at least two users`);
+      }
+      for (const p of participants) {
+        if (typeof p !== 'string' || !users.has(p))
+          problems.push(`${path}.participants: "${String(p)}" is not a client in topology.clients`);
+      }
+      groups.push({
+        name,
+        subject: typeof o.subject === 'string' ? o.subject : name,
+        participants: participants.map(String),
+      });
+    });
+  const names = new Set<string>();
+  for (const g of groups) {
+    if (names.has(g.name)) problems.push(`topology.groups: group "${g.name}" appears twice`);
+    names.add(g.name);
+  }
+
+  const topology: Topology = {
+    domain,
+    host,
+    labApiPort,
+    cscf: {
+      sipPort: port(cscfJson, 'sipPort', 'topology.cscf', 5060),
+      controlPort: port(cscfJson, 'controlPort', 'topology.cscf', 8081),
+    },
+    pf: {
+      sipPort: port(pfJson, 'sipPort', 'topology.pf', 5070),
+      msrpPort: port(pfJson, 'msrpPort', 'topology.pf', 7394),
+      controlPort: port(pfJson, 'controlPort', 'topology.pf', 8082),
+      idleTimeoutSeconds: typeof idle === 'number' ? idle : 300,
+    },
+    clients,
+    groups,
+  };
+  // Fixed ports must not collide (0 = ephemeral is always fine). SIP UDP and TCP share a number on purpose.
+  const used = new Map<string, string>();
+  const claim = (p: number, kind: 'tcp' | 'udp+tcp', what: string) => {
+    if (p === 0) return;
+    const keys = kind === 'udp+tcp' ? [`tcp:${p}`, `udp:${p}`] : [`tcp:${p}`];
+    const other = keys.map((key) => used.get(key)).find((o) => o !== undefined);
+    if (other) problems.push(`port ${p} is used by both ${other} and ${what}`);
+    for (const key of keys) used.set(key, what);
+  };
+  claim(topology.labApiPort, 'tcp', 'labApiPort');
+  claim(topology.cscf.sipPort, 'udp+tcp', 'cscf.sipPort');
+  claim(topology.cscf.controlPort, 'tcp', 'cscf.controlPort');
+  claim(topology.pf.sipPort, 'udp+tcp', 'pf.sipPort');
+  claim(topology.pf.msrpPort, 'tcp', 'pf.msrpPort');
+  claim(topology.pf.controlPort, 'tcp', 'pf.controlPort');
+  for (const c of clients) {
+    claim(c.sipPort, 'udp+tcp', `${c.user}.sipPort`);
+    claim(c.msrpPort, 'tcp', `${c.user}.msrpPort`);
+    claim(c.controlPort, 'tcp', `${c.user}.controlPort`);
+  }
+  if (problems.length) throw new TopologyError(problems);
+  return topology;
+}
+
+/** Every fixed port set to 0 (ephemeral): for tests and `--ephemeral` labs that must not collide. */
+export function withEphemeralPorts(topology: Topology): Topology {
+  return {
+    ...topology,
+    labApiPort: 0,
+    cscf: { sipPort: 0, controlPort: 0 },
+    pf: { ...topology.pf, sipPort: 0, msrpPort: 0, controlPort: 0 },
+    clients: topology.clients.map((c) => ({ ...c, sipPort: 0, msrpPort: 0, controlPort: 0 })),
+  };
+}
