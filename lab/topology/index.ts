@@ -9,3 +9,4 @@ export {
   TopologyError,
   withEphemeralPorts,
 } from './topology.js';
+export { provisionedGroupIds, type ProvisionedGroupIds, uuidV5 } from './group-ids.js';

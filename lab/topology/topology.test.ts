@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadTopology } from './load.js';
+import { provisionedGroupIds, uuidV5 } from './group-ids.js';
 import { parseTopology, TopologyError, withEphemeralPorts } from './topology.js';
 
 function problemsOf(input: unknown): string[] {
@@ -63,5 +64,21 @@ describe('lab topology', () => {
     await expect(loadTopology('/nonexistent/topology.json')).rejects.toThrowError(
       /cannot read \/nonexistent\/topology.json/,
     );
+  });
+});
+
+describe('provisioned group IDs', () => {
+  it('RFC 4122 §4.3: version-5 UUIDs agree with an independent implementation (Python uuid.uuid5)', () => {
+    // python3 -c "import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, 'http://python.org/'))"
+    expect(uuidV5('http://python.org/')).toBe('4c565f0d-3f5a-5890-b41b-20cf47701c5e');
+  });
+
+  it('protocol-notes §1: every node derives the same lower-case UUIDs for a provisioned group', () => {
+    const a = provisionedGroupIds('ims.lab', 'team');
+    expect(a).toEqual(provisionedGroupIds('ims.lab', 'team'));
+    expect(a.conversationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.contributionId).not.toBe(a.conversationId);
+    expect(a.conferenceUri).toBe('sip:group-team@ims.lab');
+    expect(provisionedGroupIds('ims.lab', 'other').conversationId).not.toBe(a.conversationId);
   });
 });
