@@ -1,7 +1,10 @@
 // cpm-lab command line: one binary for every lab role and the user-facing verbs.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerClientCommand } from './commands/client.js';
 import { registerCscfCommand } from './commands/cscf.js';
+import { registerUserVerbs } from './commands/user-verbs.js';
+import { registerPfCommand } from './commands/pf.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
   registerCscfCommand(program);
+  registerClientCommand(program);
+  registerUserVerbs(program);
+  registerPfCommand(program);
   return program;
 }
 

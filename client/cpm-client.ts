@@ -1,0 +1,1038 @@
+// The CPM client (architecture.md "Client", OMA CPM 7.3.11): registration with the CPM feature tags, the
+// answer to PF invitations per decideInvitation (481/603/480/200, D1.iv, D1.v), MSRP as the connecting side
+// after the ACK, receiving deferred and live messages (D1.i, A2.i), group state objects (D1.vii), IMDNs on the
+// right channel (D1.ii, A2.i), conference state only in active sessions (D1.vi), the outbox and re-join
+// (D1.viii, R3), and group creation through the conference factory (protocol-notes §7).
+import { EventEmitter } from 'node:events';
+import {
+  GROUP_STATE_CONTENT_TYPE,
+  getHeader,
+  parseGroupState,
+  parseMultipart,
+} from '../protocol/bodies/index.js';
+import { type CpimMessage, parseCpim } from '../protocol/cpim/index.js';
+import {
+  CONVERSATION_ID,
+  isValidCpmId,
+  newContributionId,
+  newConversationId,
+  normalizeCpmId,
+  sameCpmId,
+} from '../protocol/cpm/index.js';
+import { isImdnCpim, newImdnMessageId, readImdnCpim } from '../protocol/imdn/index.js';
+import { type MsrpMessage, MsrpEndpoint } from '../protocol/msrp/index.js';
+import { connectingSide, type MsrpMediaDescription, parseMsrpSdp } from '../protocol/sdp/index.js';
+import {
+  aorOf,
+  type Endpoint,
+  type InviteServerResponse,
+  type InviteSession,
+  parseUri,
+  type ServerResponse,
+  SipRequestError,
+  type SipRequest,
+  type SipResponse,
+  SipTransportLayer,
+  type TransportKind,
+  UserAgent,
+} from '../protocol/sip/index.js';
+import { WireTrace } from '../protocol/trace/index.js';
+import { createLogger, type Logger } from '../runtime/index.js';
+import {
+  type AcceptDecision,
+  type ClauseRef,
+  DEFAULT_CONFERENCE_FACTORY_URI,
+  decideInvitation,
+  type DispositionEvent,
+  factoryRestartRequest,
+  type GroupRecord,
+  groupKey as groupKeyOf,
+  type InvitationPolicy,
+  notificationFromCpim,
+  type OutboxCommand,
+  type OutboxState,
+  type OutgoingMessage,
+  type Participant,
+  type PolicySettings,
+  type ReceivedMessage,
+  type ReceivedNotification,
+  receivedFromCpim,
+  rejoinRequest,
+  sameAor,
+  type SentMessage,
+} from './domain/index.js';
+import { maySubscribeConference, subscribeConference } from './node/conference.js';
+import { GroupSession, type GroupSessionKind } from './node/group-session.js';
+import { type ImdnSent, sendDisposition } from './node/imdn-sender.js';
+import { OutboxRunner } from './node/outbox-runner.js';
+import { ClientRegistration, RegistrationFailed, type RegistrationStatus } from './node/registration.js';
+import {
+  type GroupIds,
+  msrpSdp,
+  REQUESTED_DISPOSITIONS,
+  recipientListBody,
+  sessionContact,
+  sessionInviteHeaders,
+  stableInstanceId,
+  chatCpim,
+  CLIENT_ACCEPT_TYPES,
+} from './node/wire.js';
+import { ClientStore, type NewGroup } from './store/index.js';
+
+export interface CpmClientOptions {
+  /** User name (`alice`) or AoR (`sip:alice@ims.lab`). */
+  user: string;
+  /** Home domain (protocol-notes §1); default ims.lab. */
+  domain?: string;
+  /** The CSCF: outbound proxy and registrar (protocol-notes §3). */
+  cscf: { host: string; port: number; transport?: TransportKind };
+  /** SIP listeners: TCP always (requests may arrive on it directly, e.g. from SIPp), UDP when a port is given. */
+  sip?: { host?: string; port?: number; udpPort?: number; advertise?: string };
+  msrp?: { host?: string; port?: number; advertisedHost?: string };
+  /** The per-user store, or the path of its JSON file. */
+  store: ClientStore | string;
+  /** Invitation policy of a NEW store (an existing store keeps its own). */
+  defaultPolicy?: InvitationPolicy;
+  /** Registration lifetime requested (seconds); default 600. */
+  expires?: number;
+  conferenceFactoryUri?: string;
+  /** SIP timer T1 in ms; default 500. */
+  t1?: number;
+  /** RFC 5626 +sip.instance URN; default derived from the AoR (stable across restarts). */
+  instanceId?: string;
+  /** MSRP transaction timeout (RFC 4975 §7.1.1); default 30 000 ms. */
+  msrpTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export type CpmClientErrorCode =
+  | 'unknown-group'
+  | 'ambiguous-group'
+  | 'registration-failed'
+  | 'not-registered'
+  | 'session-failed'
+  | 'bad-request'
+  | 'closed';
+
+export class CpmClientError extends Error {
+  override readonly name = 'CpmClientError';
+  constructor(
+    readonly code: CpmClientErrorCode,
+    message: string,
+    /** The SIP status that caused it, when one did. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface InvitationInfo {
+  callId: string;
+  from: string;
+  status: number;
+  reason: string;
+  detail?: string;
+  kind?: AcceptDecision['kind'];
+  service?: 'deferred' | 'session';
+  groupKey?: string;
+  clauses: ClauseRef[];
+}
+
+export interface SessionInfo {
+  id: string;
+  groupKey: string;
+  kind: GroupSessionKind;
+  role: 'uas' | 'uac';
+  state: 'establishing' | 'connected' | 'ended';
+  msrpPath: string;
+  peerPath?: string;
+  subscribed: boolean;
+  startedAt: string;
+}
+
+export interface RejoinInfo {
+  groupKey: string;
+  kind: 'rejoin' | 'restart';
+  outcome: 'ok' | 'failed';
+  status?: number;
+  clause: ClauseRef;
+}
+
+export type GroupUpdateCause =
+  | 'invitation'
+  | 'group-state'
+  | 'conference'
+  | 'created'
+  | 'provisioned'
+  | 'left'
+  | 'restarted';
+
+export type CpmClientEvents = {
+  registration: [status: RegistrationStatus];
+  invitation: [info: InvitationInfo];
+  'session-started': [info: SessionInfo];
+  'session-ended': [info: SessionInfo & { reason: string; byeReason?: string }];
+  message: [message: ReceivedMessage];
+  notification: [notification: ReceivedNotification];
+  'group-updated': [group: GroupRecord, cause: GroupUpdateCause];
+  queued: [info: { groupKey: string; messageId: string }];
+  sent: [message: SentMessage];
+  'send-failed': [info: { groupKey: string; messageId: string; error: string }];
+  'imdn-sent': [info: ImdnSent];
+  rejoin: [info: RejoinInfo];
+  subscribed: [info: { groupKey: string; conferenceUri: string }];
+  warning: [info: { message: string; error?: string }];
+};
+
+export interface CpmClientState {
+  node: 'client';
+  user: string;
+  aor: string;
+  instanceId: string;
+  registration: RegistrationStatus;
+  sip: { tcp?: Endpoint; udp?: Endpoint; contact: string; cscf: string };
+  msrp: { host: string; port: number };
+  policy: PolicySettings;
+  groups: GroupRecord[];
+  sessions: SessionInfo[];
+  outbox: OutboxState;
+  counts: { received: number; notifications: number; sent: number };
+}
+
+/** How often a message is tried on a session before it is given up (send failures only). */
+const MAX_SEND_ATTEMPTS = 3;
+
+export class CpmClient extends EventEmitter<CpmClientEvents> {
+  readonly user: string;
+  readonly aor: string;
+  readonly domain: string;
+  readonly instanceId: string;
+  readonly store: ClientStore;
+  readonly ua: UserAgent;
+  readonly transport: SipTransportLayer;
+  readonly msrp: MsrpEndpoint;
+  readonly trace: WireTrace;
+  readonly logger: Logger;
+  readonly registration: ClientRegistration;
+  readonly #options: CpmClientOptions;
+  readonly #factoryUri: string;
+  readonly #sessions = new Set<GroupSession>();
+  /** Sessions whose activeSessionStarted was fed to the outbox (their end must be fed too). */
+  readonly #activeStarted = new WeakSet<GroupSession>();
+  readonly #attempts = new Map<string, number>();
+  readonly #notifying = new Set<string>();
+  readonly #outbox: OutboxRunner;
+  #closed = false;
+
+  private constructor(init: {
+    options: CpmClientOptions;
+    store: ClientStore;
+    ua: UserAgent;
+    transport: SipTransportLayer;
+    msrp: MsrpEndpoint;
+    trace: WireTrace;
+    aor: string;
+    domain: string;
+  }) {
+    super();
+    this.#options = init.options;
+    this.user = init.aor.replace(/^sips?:/, '').split('@')[0]!;
+    this.aor = init.aor;
+    this.domain = init.domain;
+    this.store = init.store;
+    this.ua = init.ua;
+    this.transport = init.transport;
+    this.msrp = init.msrp;
+    this.trace = init.trace;
+    this.logger = init.options.logger ?? createLogger(`client-${this.user}`);
+    this.instanceId = init.options.instanceId ?? stableInstanceId(init.aor);
+    this.#factoryUri = init.options.conferenceFactoryUri ?? DEFAULT_CONFERENCE_FACTORY_URI;
+    this.registration = new ClientRegistration({
+      ua: this.ua,
+      transport: this.transport,
+      registrar: `sip:${this.domain}`,
+      aor: this.aor,
+      instanceId: this.instanceId,
+      expires: init.options.expires ?? 600,
+      cscf: { address: init.options.cscf.host, port: init.options.cscf.port },
+    });
+    this.#outbox = new OutboxRunner(this.store, { execute: (c) => this.#execute(c) });
+    this.registration.on('status', (s) => this.#onRegistration(s));
+    this.ua.onError((err) => this.#warn('SIP stack error', err));
+    this.msrp.on('socket-error', (err) => this.#warn('MSRP socket error', err));
+    this.ua.on('INVITE', (req, res) => this.#onInvite(req, res));
+    this.ua.on('MESSAGE', async (req, res) => this.#onSipMessage(req, res));
+  }
+
+  /** Open the store, bind the SIP (TCP) and MSRP listeners. Does not register: call online(). */
+  static async start(options: CpmClientOptions): Promise<CpmClient> {
+    const domain = options.domain ?? 'ims.lab';
+    const aor = options.user.startsWith('sip:')
+      ? aorOf(parseUri(options.user))
+      : `sip:${options.user}@${domain}`;
+    const store =
+      typeof options.store === 'string'
+        ? await ClientStore.open({
+            path: options.store,
+            defaultPolicy: { default: options.defaultPolicy ?? 'accept' },
+          })
+        : options.store;
+    const trace = new WireTrace();
+    const host = options.sip?.host ?? '127.0.0.1';
+    const advertise = options.sip?.advertise;
+    const transport = await SipTransportLayer.listen({
+      tcp: {
+        host,
+        port: options.sip?.port ?? 0,
+        ...(advertise ? { advertise: { address: advertise } } : {}),
+      },
+      ...(options.sip?.udpPort !== undefined
+        ? {
+            udp: {
+              host,
+              port: options.sip.udpPort,
+              ...(advertise ? { advertise: { address: advertise } } : {}),
+            },
+          }
+        : {}),
+      trace,
+      // protocol-notes §3: the flow to the CSCF is kept open for the registration's lifetime.
+      idleTimeoutMs: 0,
+    });
+    let msrp: MsrpEndpoint;
+    try {
+      msrp = await MsrpEndpoint.listen({
+        host: options.msrp?.host ?? host,
+        port: options.msrp?.port ?? 0,
+        ...(options.msrp?.advertisedHost ? { advertisedHost: options.msrp.advertisedHost } : {}),
+        trace,
+        ...(options.msrpTimeoutMs !== undefined ? { transactionTimeoutMs: options.msrpTimeoutMs } : {}),
+      });
+    } catch (err) {
+      await transport.close();
+      throw err;
+    }
+    const ua = new UserAgent({
+      transport,
+      aor,
+      outboundProxy: {
+        transport: options.cscf.transport ?? 'tcp',
+        address: options.cscf.host,
+        port: options.cscf.port,
+      },
+      timers: { t1: options.t1 ?? 500 },
+      userAgent: 'cpm-lab-client',
+    });
+    return new CpmClient({ options, store, ua, transport, msrp, trace, aor, domain });
+  }
+
+  // ---------------------------------------------------------------- user actions
+
+  /** Register (protocol-notes §2). Rejects with CpmClientError('registration-failed', status). */
+  async online(): Promise<RegistrationStatus> {
+    this.#assertOpen();
+    try {
+      return await this.registration.register();
+    } catch (err) {
+      const status = err instanceof RegistrationFailed ? err.status : undefined;
+      throw new CpmClientError('registration-failed', (err as Error).message, status);
+    }
+  }
+
+  /**
+   * Go offline. `deregister`: end sessions with BYE and remove the binding (Expires: 0). `drop`: a phone losing
+   * coverage — the TCP flow to the CSCF is destroyed without a word, sessions end locally, refreshing stops.
+   */
+  async offline(mode: 'deregister' | 'drop'): Promise<RegistrationStatus> {
+    this.#assertOpen();
+    if (mode === 'drop') {
+      this.registration.drop();
+      for (const s of [...this.#sessions]) await s.end('offline', { local: true });
+    } else {
+      await Promise.all([...this.#sessions].map((s) => s.end('offline')));
+      await this.registration.deregister();
+    }
+    return this.registration.status;
+  }
+
+  get registrationStatus(): RegistrationStatus {
+    return this.registration.status;
+  }
+
+  /**
+   * protocol-notes §7 "Create": INVITE to the conference factory with the SDP offer and the recipient list,
+   * `Require: recipient-list-invite`, new Conversation-ID / Contribution-ID and the Subject.
+   */
+  async createGroup(init: { subject: string; participants: string[] }): Promise<GroupRecord> {
+    this.#assertOpen();
+    if (!this.registration.online) throw new CpmClientError('not-registered', `${this.user} is offline`);
+    const recipients: Participant[] = init.participants
+      .map((p) => this.#toAor(p))
+      .filter((uri) => !sameAor(uri, this.aor))
+      .map((uri) => ({ uri }));
+    if (recipients.length === 0)
+      throw new CpmClientError('bad-request', 'a group needs at least one other participant');
+    const ids: GroupIds = {
+      conversationId: newConversationId(),
+      contributionId: newContributionId(),
+      subject: init.subject,
+    };
+    const key = groupKeyOf(ids.conversationId, this.#factoryUri);
+    let established: Established;
+    try {
+      established = await this.#establish(key, this.#factoryUri, ids, recipients);
+    } catch (err) {
+      throw new CpmClientError('session-failed', `group creation failed: ${errText(err)}`, statusOf(err));
+    }
+    const conferenceUri = established.focus ?? this.#factoryUri;
+    const group = this.store.groups.add({
+      conversationId: ids.conversationId!,
+      contributionId: ids.contributionId!,
+      conferenceUri,
+      subject: init.subject,
+      participants: [{ uri: this.aor }, ...recipients],
+      sessionState: 'active',
+    });
+    this.#emit('group-updated', group, 'created');
+    this.#activeSessionUp(established.session);
+    return group;
+  }
+
+  /** Add a group known out of band (provisioned through the PF's control API, or a test fixture). */
+  addGroup(init: NewGroup): GroupRecord {
+    this.#assertOpen();
+    const group = this.store.groups.add(init);
+    this.#emit('group-updated', group, 'provisioned');
+    return group;
+  }
+
+  /**
+   * The user types a message for a group: sent on the active session (A2.i), else queued and — when online,
+   * with no deferred session running — a re-join starts (D1.viii, R3).
+   */
+  send(groupRef: string, text: string): { groupKey: string; messageId: string; queued: boolean } {
+    this.#assertOpen();
+    if (text.length === 0) throw new CpmClientError('bad-request', 'empty message');
+    const group = this.resolveGroup(groupRef);
+    const message: OutgoingMessage = { id: newImdnMessageId(), text };
+    const commands = this.#outbox.dispatch({ type: 'userTyped', group: group.key, message });
+    const queued = !commands.some((c) => c.type === 'send-on-session' && c.message.id === message.id);
+    if (queued) this.#emit('queued', { groupKey: group.key, messageId: message.id });
+    return { groupKey: group.key, messageId: message.id, queued };
+  }
+
+  /** RFC 5438 §6: the user displayed a message: send the display notification if it was requested. */
+  async markDisplayed(groupRef: string, messageId: string): Promise<ImdnSent | undefined> {
+    const group = this.resolveGroup(groupRef);
+    return this.#notify(group.key, messageId, 'displayed');
+  }
+
+  /** D1.v: the answer to PF invitations, for the client or one group. */
+  setPolicy(policy: InvitationPolicy, groupRef?: string): PolicySettings {
+    this.#assertOpen();
+    const current = this.store.policy;
+    if (groupRef === undefined) {
+      this.store.setPolicy({ ...current, default: policy });
+    } else {
+      const group = this.resolveGroup(groupRef, { includeLeft: true });
+      this.store.setPolicy({ ...current, perGroup: { ...(current.perGroup ?? {}), [group.key]: policy } });
+    }
+    return this.store.policy;
+  }
+
+  /**
+   * A group by friendly reference: its key, Conversation-ID (any form), conference URI, or subject
+   * (case-insensitive; must be unique among the groups not left).
+   */
+  resolveGroup(ref: string, options: { includeLeft?: boolean } = {}): GroupRecord {
+    const all = this.store.groups.list();
+    const groups = options.includeLeft ? all : all.filter((g) => !g.left);
+    const byKey = groups.find((g) => g.key === ref);
+    if (byKey) return byKey;
+    if (isValidCpmId(ref)) {
+      const byId = groups.find((g) => g.conversationId !== undefined && sameCpmId(g.conversationId, ref));
+      if (byId) return byId;
+    }
+    if (ref.startsWith('sip:')) {
+      const byUri = groups.find((g) => sameAor(g.conferenceUri, ref));
+      if (byUri) return byUri;
+    }
+    const want = ref.trim().toLowerCase();
+    const bySubject = groups.filter((g) => g.subject?.trim().toLowerCase() === want);
+    if (bySubject.length === 1) return bySubject[0]!;
+    if (bySubject.length > 1) {
+      throw new CpmClientError(
+        'ambiguous-group',
+        `"${ref}" names ${bySubject.length} groups; use the Conversation-ID (${bySubject.map((g) => g.conversationId ?? g.key).join(', ')})`,
+      );
+    }
+    throw new CpmClientError('unknown-group', `${this.user} knows no group "${ref}"`);
+  }
+
+  groups(): GroupRecord[] {
+    return this.store.groups.list();
+  }
+
+  messages(groupRef?: string): ReceivedMessage[] {
+    return this.store.messages.received(groupRef === undefined ? undefined : this.resolveGroup(groupRef).key);
+  }
+
+  notifications(groupRef?: string): ReceivedNotification[] {
+    return this.store.messages.notifications(
+      groupRef === undefined ? undefined : this.resolveGroup(groupRef).key,
+    );
+  }
+
+  sentMessages(groupRef?: string): SentMessage[] {
+    return this.store.messages.sent(groupRef === undefined ? undefined : this.resolveGroup(groupRef).key);
+  }
+
+  sessions(): SessionInfo[] {
+    return [...this.#sessions].map(sessionInfo);
+  }
+
+  get sipAddress(): Endpoint {
+    return this.transport.addresses.tcp!;
+  }
+
+  get msrpAddress(): { host: string; port: number } {
+    return { host: this.msrp.host, port: this.msrp.port };
+  }
+
+  state(): CpmClientState {
+    const { tcp, udp } = this.transport.addresses;
+    const sip: CpmClientState['sip'] = {
+      contact: this.registration.contact,
+      cscf: `${this.#options.cscf.host}:${this.#options.cscf.port}`,
+    };
+    if (tcp) sip.tcp = tcp;
+    if (udp) sip.udp = udp;
+    return {
+      node: 'client',
+      user: this.user,
+      aor: this.aor,
+      instanceId: this.instanceId,
+      registration: this.registration.status,
+      sip,
+      msrp: this.msrpAddress,
+      policy: this.store.policy,
+      groups: this.store.groups.list(),
+      sessions: this.sessions(),
+      outbox: this.store.outbox,
+      counts: {
+        received: this.store.messages.received().length,
+        notifications: this.store.messages.notifications().length,
+        sent: this.store.messages.sent().length,
+      },
+    };
+  }
+
+  /**
+   * Stop: optionally end sessions and de-register first (bounded by `graceMs`), then close listeners and flush
+   * the store.
+   */
+  async close(options: { deregister?: boolean; graceMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    if (options.deregister && this.registration.online) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.offline('deregister').catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.graceMs ?? 2000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#closed = true;
+    this.registration.stop();
+    for (const s of [...this.#sessions]) await s.end('offline', { local: true });
+    await this.ua.close();
+    await this.transport.close();
+    await this.msrp.close();
+    await this.store.flush().catch((err: unknown) => this.#warn('store flush failed', err));
+  }
+
+  // ---------------------------------------------------------------- incoming SIP
+
+  /** 7.3.11 cases 1 and 2 (D1.a, A2.a): answer per decideInvitation; MSRP only after the ACK (D1.v). */
+  async #onInvite(req: SipRequest, res: InviteServerResponse): Promise<void> {
+    const decision = decideInvitation(req, { groups: this.store.groups.list(), policy: this.store.policy });
+    const info: InvitationInfo = {
+      callId: req.callId,
+      from: safeFrom(req),
+      status: decision.status,
+      reason: decision.action === 'reject' ? decision.reason : 'OK',
+      clauses: decision.clauses,
+    };
+    if (decision.service !== undefined) info.service = decision.service;
+    if (decision.group !== undefined) info.groupKey = decision.group.key;
+    if (decision.action === 'reject') {
+      info.detail = decision.detail;
+      for (const effect of decision.effects) {
+        // D1.v.1: the user refuses and leaves the group.
+        const left = this.store.groups.markLeft(effect.groupKey);
+        if (left) this.#emit('group-updated', left, 'left');
+      }
+      await res.reject(decision.status, { reason: decision.reason });
+      this.#emit('invitation', info);
+      return;
+    }
+    info.kind = decision.kind;
+    const msrp = this.msrp.createSession({ setup: 'active', acceptTypes: CLIENT_ACCEPT_TYPES });
+    // RFC 3264 §6.1 / protocol-notes §4: recvonly to sendonly, sendrecv to sendrecv; a=setup:active.
+    const answer = msrpSdp(
+      { host: this.msrp.host, port: this.msrp.port, path: msrp.localPath },
+      decision.answer.direction,
+    );
+    const group = this.store.groups.upsert(decision.group);
+    let sip: InviteSession;
+    try {
+      sip = await res.accept({ body: answer, contentType: 'application/sdp' });
+    } catch (err) {
+      msrp.close();
+      this.#warn('could not answer the invitation', err);
+      return;
+    }
+    this.#emit('invitation', info);
+    this.#emit('group-updated', group, 'invitation');
+    const session = new GroupSession({
+      groupKey: group.key,
+      kind: decision.sessionKind,
+      role: 'uas',
+      sip,
+      msrp,
+    });
+    this.#track(session);
+    // D1.i / D1.viii: while the deferred session runs, replies are queued (receive-only session).
+    if (session.kind === 'deferred')
+      this.#outbox.dispatch({ type: 'deferredSessionStarted', group: group.key });
+    try {
+      await sip.acked; // D1.v: the MSRP session is established only after the ACK
+      await session.connect(decision.offer.path);
+    } catch (err) {
+      this.#warn(`group session ${session.id} could not be established`, err);
+      await session.end('msrp-failed');
+      return;
+    }
+    this.#emit('session-started', sessionInfo(session));
+    if (session.kind === 'active') this.#activeSessionUp(session);
+  }
+
+  /** Pager-mode MESSAGE (RFC 3428): IMDNs from other participants (D1.ii channel towards us). */
+  async #onSipMessage(req: SipRequest, res: ServerResponse): Promise<void> {
+    if (req.mediaType !== 'message/cpim') {
+      await res.send(415, { headers: [['Accept', 'message/cpim']] });
+      return;
+    }
+    let cpim: CpimMessage;
+    try {
+      cpim = parseCpim(req.body);
+    } catch {
+      await res.send(400, { reason: 'Bad CPIM' });
+      return;
+    }
+    await res.send(200);
+    const conv = req.get(CONVERSATION_ID)?.trim();
+    const key =
+      conv !== undefined && isValidCpmId(conv)
+        ? (this.store.groups.get(normalizeCpmId(conv))?.key ?? normalizeCpmId(conv))
+        : 'pager';
+    this.#onCpim(key, 'deferred', cpim);
+  }
+
+  // ---------------------------------------------------------------- incoming MSRP
+
+  #onMsrpMessage(session: GroupSession, message: MsrpMessage): void {
+    const type = (message.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    try {
+      if (type === GROUP_STATE_CONTENT_TYPE) {
+        // D1.vii: the group state object updates the participant information.
+        const result = this.store.groups.applyGroupState(session.groupKey, parseGroupState(message.body));
+        if (result.applied) this.#emit('group-updated', result.group, 'group-state');
+        return;
+      }
+      if (type === 'message/cpim') {
+        this.#onCpim(session.groupKey, session.kind, parseCpim(message.body));
+        return;
+      }
+      this.#warn(`ignored MSRP content ${type || '(none)'} on ${session.id}`);
+    } catch (err) {
+      this.#warn(`unreadable ${type} on session ${session.id}`, err);
+    }
+  }
+
+  /** A CPIM message: an IMDN about one of ours, or a chat message (logged once by imdn.Message-ID). */
+  #onCpim(groupKey: string, arrivedOn: GroupSessionKind, cpim: CpimMessage): void {
+    const receivedAt = new Date();
+    if (isImdnCpim(cpim)) {
+      const n = notificationFromCpim(cpim, readImdnCpim(cpim), { groupKey, receivedAt });
+      if (!n) {
+        this.#warn('IMDN without imdn.Message-ID or From');
+        return;
+      }
+      const r = this.store.messages.recordNotification(n);
+      if (!r.duplicate) this.#emit('notification', r.entry);
+      return;
+    }
+    const entry = receivedFromCpim(cpim, { groupKey, arrivedOn, receivedAt });
+    if (!entry) {
+      this.#warn('chat message without imdn.Message-ID or From');
+      return;
+    }
+    // architecture.md: re-delivery is de-duplicated by imdn.Message-ID.
+    const r = this.store.messages.recordReceived(entry);
+    if (!r.duplicate) this.#emit('message', r.entry);
+    void this.#notify(groupKey, entry.messageId, 'delivered');
+  }
+
+  async #notify(groupKey: string, messageId: string, event: DispositionEvent): Promise<ImdnSent | undefined> {
+    const group = this.store.groups.get(groupKey);
+    if (!group) return undefined;
+    // Each notification once: a re-delivered message may arrive while the first notification is in flight.
+    const flight = `${groupKey}\u0000${messageId}\u0000${event}`;
+    if (this.#notifying.has(flight)) return undefined;
+    this.#notifying.add(flight);
+    try {
+      const sent = await sendDisposition(
+        { ua: this.ua, store: this.store, self: this.aor, activeSession: (k) => this.#activeSession(k) },
+        group,
+        messageId,
+        event,
+      );
+      if (sent) this.#emit('imdn-sent', sent);
+      return sent;
+    } catch (err) {
+      this.#warn(`${event} notification for ${messageId} not sent`, err);
+      return undefined;
+    } finally {
+      this.#notifying.delete(flight);
+    }
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  #track(session: GroupSession): void {
+    this.#sessions.add(session);
+    session.on('message', (m) => this.#onMsrpMessage(session, m));
+    session.once('ended', (reason, byeReason) => {
+      this.#sessions.delete(session);
+      const key = session.groupKey;
+      if (session.kind === 'deferred') {
+        // D1.viii: the deferred session has completed; a queued reply may now start a new session.
+        this.#outbox.dispatch({ type: 'deferredSessionEnded', group: key });
+      } else if (this.#activeStarted.has(session)) {
+        if (!this.#activeSession(key)) this.store.groups.setSessionState(key, 'inactive');
+        this.#outbox.dispatch({ type: 'activeSessionEnded', group: key });
+      }
+      // protocol-notes §7: BYE with Reason cause=410 means the group itself ended.
+      if (byeReason !== undefined && /cause\s*=\s*410\b/i.test(byeReason)) {
+        const left = this.store.groups.markLeft(key);
+        if (left) this.#emit('group-updated', left, 'left');
+      }
+      const info: SessionInfo & { reason: string; byeReason?: string } = { ...sessionInfo(session), reason };
+      if (byeReason !== undefined) info.byeReason = byeReason;
+      this.#emit('session-ended', info);
+    });
+  }
+
+  /** A sendrecv session is up (A2.i): queued messages go out on it; conference state is subscribed (D1.vi). */
+  #activeSessionUp(session: GroupSession): void {
+    if (session.state !== 'connected') return;
+    this.#activeStarted.add(session);
+    this.store.groups.setSessionState(session.groupKey, 'active');
+    this.#outbox.dispatch({ type: 'activeSessionStarted', group: session.groupKey });
+    if (maySubscribeConference(session.kind)) void this.#subscribe(session);
+  }
+
+  async #subscribe(session: GroupSession): Promise<void> {
+    const group = this.store.groups.get(session.groupKey);
+    if (!group) return;
+    try {
+      const sub = await subscribeConference(
+        this.ua,
+        group.conferenceUri,
+        (participants) => {
+          const updated = this.store.groups.update(session.groupKey, { participants });
+          if (updated) this.#emit('group-updated', updated, 'conference');
+        },
+        (err) => this.#warn('bad conference NOTIFY', err),
+      );
+      if (session.state === 'ended') {
+        await sub.unsubscribe().catch(() => undefined);
+        sub.shutdown();
+        return;
+      }
+      session.subscription = sub;
+      this.#emit('subscribed', { groupKey: group.key, conferenceUri: group.conferenceUri });
+    } catch (err) {
+      this.#warn(`conference SUBSCRIBE to ${group.conferenceUri} failed`, err);
+    }
+  }
+
+  #activeSession(groupKey: string): GroupSession | undefined {
+    let found: GroupSession | undefined;
+    for (const s of this.#sessions) {
+      if (s.groupKey === groupKey && s.kind === 'active' && s.state === 'connected') found = s;
+    }
+    return found;
+  }
+
+  /**
+   * Our INVITE for a group session (R3 / D1.viii re-join to the conference URI; restart or creation through
+   * the factory with the recipient list), then MSRP as the connecting side (offer a=setup:active).
+   */
+  async #establish(
+    groupKey: string,
+    requestUri: string,
+    ids: GroupIds,
+    recipients: Participant[] | undefined,
+  ): Promise<Established> {
+    if (!this.registration.online) throw new CpmClientError('not-registered', `${this.user} is offline`);
+    const msrp = this.msrp.createSession({ setup: 'active', acceptTypes: CLIENT_ACCEPT_TYPES });
+    const sdp = msrpSdp({ host: this.msrp.host, port: this.msrp.port, path: msrp.localPath }, 'sendrecv');
+    const contact = sessionContact(this.ua.contactUri('tcp'), this.instanceId);
+    const body = recipients
+      ? recipientListBody(sdp, recipients)
+      : { contentType: 'application/sdp', body: Buffer.from(sdp) };
+    const headers = sessionInviteHeaders(
+      ids,
+      contact,
+      recipients ? [['Require', 'recipient-list-invite']] : [],
+    );
+    let sip: InviteSession;
+    try {
+      sip = await this.ua.invite(requestUri, { body: body.body, contentType: body.contentType, headers })
+        .session;
+    } catch (err) {
+      msrp.close();
+      throw err;
+    }
+    let answer: MsrpMediaDescription;
+    try {
+      answer = parseMsrpSdp(sdpOf(sip.response));
+    } catch (err) {
+      msrp.close();
+      await sip.bye().catch(() => undefined);
+      throw new CpmClientError('session-failed', `unusable SDP answer: ${errText(err)}`, 488);
+    }
+    // RFC 4145 §4.1: with our a=setup:active offer the answerer must be passive (we connect).
+    if (connectingSide(answer.setup ?? 'passive') !== 'offerer') {
+      msrp.close();
+      await sip.bye().catch(() => undefined);
+      throw new CpmClientError(
+        'session-failed',
+        `answer a=setup:${answer.setup} would make the PF connect`,
+        488,
+      );
+    }
+    const session = new GroupSession({ groupKey, kind: 'active', role: 'uac', sip, msrp });
+    this.#track(session);
+    await session.connect(answer.path);
+    this.#emit('session-started', sessionInfo(session));
+    return { session, focus: focusOf(sip.response) };
+  }
+
+  // ---------------------------------------------------------------- outbox commands
+
+  #execute(command: OutboxCommand): void {
+    switch (command.type) {
+      case 'rejoin':
+        void this.#rejoin(command.group, command.clause);
+        return;
+      case 'restart-via-factory':
+        void this.#restart(command.group);
+        return;
+      case 'send-on-session':
+        void this.#sendOnSession(command.group, command.message);
+        return;
+    }
+  }
+
+  /** R3 / D1.viii: INVITE to the conference URI with the group's IDs; 404 → restart (protocol-notes §7). */
+  async #rejoin(key: string, clause: 'D1.viii' | 'R3'): Promise<void> {
+    const group = this.store.groups.get(key);
+    if (!group || group.left) {
+      this.#warn(`no re-join: group ${key} is ${group ? 'left' : 'unknown'}`);
+      this.#outbox.dispatch({ type: 'rejoinFailed', group: key, status: 410 });
+      return;
+    }
+    const req = rejoinRequest(group);
+    let established: Established;
+    try {
+      established = await this.#establish(key, req.requestUri, req, undefined);
+    } catch (err) {
+      const status = statusOf(err) ?? 408;
+      this.#emit('rejoin', { groupKey: key, kind: 'rejoin', outcome: 'failed', status, clause });
+      this.#outbox.dispatch({ type: 'rejoinFailed', group: key, status });
+      return;
+    }
+    this.#emit('rejoin', { groupKey: key, kind: 'rejoin', outcome: 'ok', clause });
+    this.#activeSessionUp(established.session);
+  }
+
+  /** protocol-notes §7: restart through the factory with the same IDs and the stored participant list. */
+  async #restart(key: string): Promise<void> {
+    const group = this.store.groups.get(key);
+    if (!group) {
+      this.#outbox.dispatch({ type: 'restartFailed', group: key, status: 404 });
+      return;
+    }
+    const req = factoryRestartRequest(group, this.aor, this.#factoryUri);
+    let established: Established;
+    try {
+      established = await this.#establish(key, req.requestUri, req, req.recipients);
+    } catch (err) {
+      const status = statusOf(err) ?? 408;
+      this.#emit('rejoin', { groupKey: key, kind: 'restart', outcome: 'failed', status, clause: 'R3' });
+      this.#outbox.dispatch({ type: 'restartFailed', group: key, status });
+      return;
+    }
+    if (established.focus && !sameAor(established.focus, group.conferenceUri)) {
+      const updated = this.store.groups.update(key, { conferenceUri: established.focus });
+      if (updated) this.#emit('group-updated', updated, 'restarted');
+    }
+    this.#emit('rejoin', { groupKey: key, kind: 'restart', outcome: 'ok', clause: 'R3' });
+    this.#activeSessionUp(established.session);
+  }
+
+  /** A2.i.3: a chat message on the group's active session (CPIM, IMDN requested). */
+  async #sendOnSession(key: string, message: OutgoingMessage): Promise<void> {
+    const session = this.#activeSession(key);
+    const group = this.store.groups.get(key);
+    if (!session || !group) {
+      this.#requeue(key, message, 'no active session');
+      return;
+    }
+    const sentAt = new Date();
+    const { body, contentType } = chatCpim({
+      self: this.aor,
+      conferenceUri: group.conferenceUri,
+      messageId: message.id,
+      text: message.text,
+      dateTime: sentAt,
+    });
+    try {
+      await session.msrp.send(body, { contentType });
+    } catch (err) {
+      this.#requeue(key, message, errText(err));
+      return;
+    }
+    this.#attempts.delete(message.id);
+    const sent = this.store.messages.recordSent({
+      groupKey: key,
+      messageId: message.id,
+      text: message.text,
+      sentAt,
+      requested: REQUESTED_DISPOSITIONS,
+    });
+    this.#emit('sent', sent);
+  }
+
+  #requeue(key: string, message: OutgoingMessage, why: string): void {
+    const attempts = (this.#attempts.get(message.id) ?? 0) + 1;
+    if (attempts >= MAX_SEND_ATTEMPTS || this.#closed) {
+      this.#attempts.delete(message.id);
+      this.#emit('send-failed', { groupKey: key, messageId: message.id, error: why });
+      return;
+    }
+    this.#attempts.set(message.id, attempts);
+    this.#warn(`message ${message.id} not sent (${why}); queued again`);
+    const live = this.#activeSession(key);
+    if (!live) this.#outbox.dispatch({ type: 'activeSessionEnded', group: key });
+    this.#outbox.dispatch({ type: 'userTyped', group: key, message });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #onRegistration(status: RegistrationStatus): void {
+    this.#emit('registration', status);
+    if (status.state === 'online') this.#outbox.dispatch({ type: 'registered' });
+    else if (status.state === 'offline' || status.state === 'failed')
+      this.#outbox.dispatch({ type: 'deregistered' });
+  }
+
+  #toAor(user: string): string {
+    return user.startsWith('sip:') ? user : `sip:${user}@${this.domain}`;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CpmClientError('closed', `client ${this.user} is closed`);
+  }
+
+  #warn(message: string, error?: unknown): void {
+    const info: { message: string; error?: string } = { message };
+    if (error !== undefined) info.error = errText(error);
+    this.logger.warn(message, info.error !== undefined ? { error: info.error } : {});
+    this.#emit('warning', info);
+  }
+
+  #emit<K extends keyof CpmClientEvents>(event: K, ...args: CpmClientEvents[K]): void {
+    try {
+      // The cast bridges EventEmitter's generic key type and our event map (same tuple types).
+      (this.emit as (e: K, ...a: CpmClientEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.logger.error('client event listener failed', { event, error: errText(err) });
+    }
+  }
+}
+
+interface Established {
+  session: GroupSession;
+  /** RFC 4579 §3.1: the conference URI from the 2xx Contact with `isfocus`. */
+  focus: string | undefined;
+}
+
+function sessionInfo(s: GroupSession): SessionInfo {
+  const info: SessionInfo = {
+    id: s.id,
+    groupKey: s.groupKey,
+    kind: s.kind,
+    role: s.role,
+    state: s.state,
+    msrpPath: s.msrp.localPath,
+    subscribed: s.subscription !== undefined,
+    startedAt: s.startedAt.toISOString(),
+  };
+  const peer = s.msrp.peerPath;
+  if (peer) info.peerPath = peer.map((u) => `${u.scheme}://${u.host}:${u.port}/${u.sessionId}`).join(' ');
+  return info;
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof SipRequestError) return err.status;
+  if (err instanceof CpmClientError) return err.status;
+  return undefined;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function safeFrom(req: SipRequest): string {
+  try {
+    return aorOf(req.from.uri);
+  } catch {
+    return '(unreadable From)';
+  }
+}
+
+/** The SDP of a 2xx: the body, or its application/sdp part when multipart. */
+function sdpOf(response: SipResponse): Buffer {
+  const type = response.mediaType;
+  if (type?.startsWith('multipart/')) {
+    const part = parseMultipart(response.body, response.contentType ?? type).find((p) =>
+      (getHeader(p.headers, 'Content-Type') ?? '').toLowerCase().startsWith('application/sdp'),
+    );
+    if (part) return part.body;
+  }
+  return response.body;
+}
+
+function focusOf(response: SipResponse): string | undefined {
+  try {
+    const focus = response.contacts.find((c) => c.params.has('isfocus'));
+    return focus ? aorOf(focus.uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
