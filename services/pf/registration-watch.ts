@@ -1,0 +1,60 @@
+// The PF's view of who is online (protocol-notes §3): the CSCF's third-party REGISTER says, per user, for how
+// long the registration lasts (Expires > 0: online) or that it ended (Expires: 0: offline). Lapsed entries
+// count as offline even if the CSCF's de-registration notice got lost.
+import { aorKey, type RegistrationChange } from './domain/index.js';
+
+export interface RegistrationEntry {
+  user: string;
+  expiresAt: number;
+}
+
+export class RegistrationWatch {
+  readonly #online = new Map<string, number>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /**
+   * A third-party REGISTER for `user` with `expires` seconds (protocol-notes §3). Returns the change to plan
+   * deliveries for: every registration with Expires > 0 (initial or refresh) is `online`, Expires 0 `offline`.
+   */
+  update(user: string, expires: number): RegistrationChange {
+    const key = aorKey(user);
+    if (expires > 0) {
+      this.#online.set(key, this.#now() + expires * 1000);
+      return { user: key, state: 'online' };
+    }
+    this.#online.delete(key);
+    return { user: key, state: 'offline' };
+  }
+
+  isRegistered(user: string): boolean {
+    const key = aorKey(user);
+    const until = this.#online.get(key);
+    if (until === undefined) return false;
+    if (until > this.#now()) return true;
+    this.#online.delete(key);
+    return false;
+  }
+
+  /** Users registered now, sorted. */
+  online(): RegistrationEntry[] {
+    return [...this.#online.keys()]
+      .filter((u) => this.isRegistered(u))
+      .sort()
+      .map((user) => ({ user, expiresAt: this.#online.get(user)! }));
+  }
+}
+
+/** The Expires of a third-party REGISTER: the Expires header, else the Contact's `expires` parameter, else 0. */
+export function registerExpires(
+  expiresHeader: string | undefined,
+  contactExpires: string | undefined,
+): number {
+  for (const value of [expiresHeader, contactExpires]) {
+    if (value !== undefined && /^\s*\d{1,10}\s*$/.test(value)) return Number(value);
+  }
+  return 0;
+}
