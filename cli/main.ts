@@ -1,14 +1,22 @@
 // cpm-lab command line: one binary for every lab role and the user-facing verbs.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { registerClientCommand } from './commands/client.js';
 import { registerCscfCommand } from './commands/cscf.js';
+import { registerLabCommands } from './commands/lab.js';
 import { registerUserVerbs } from './commands/user-verbs.js';
 import { registerPfCommand } from './commands/pf.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+/** The package's own package.json: the nearest one above this module (dist/cli/ or cli/). */
+function packageVersion(): string {
+  let dir = new URL('.', import.meta.url);
+  for (let i = 0; i < 4; i++) {
+    const candidate = new URL('package.json', dir);
+    if (existsSync(candidate)) return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
+    dir = new URL('..', dir);
+  }
+  return 'unknown';
+}
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,12 +25,13 @@ export function buildProgram(): Command {
     .description(
       'Open IMS lab for OMA CPM group chat (deferred delivery, OMA CPM 7.3.11): SIP/MSRP nodes and tools',
     )
-    .version(pkg.version)
+    .version(packageVersion())
     .showHelpAfterError();
   registerCscfCommand(program);
   registerClientCommand(program);
   registerUserVerbs(program);
   registerPfCommand(program);
+  registerLabCommands(program);
   return program;
 }
 

@@ -441,8 +441,8 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   }
 
   /**
-   * A group by friendly reference: its key, Conversation-ID (any form), conference URI, or subject
-   * (case-insensitive; must be unique among the groups not left).
+   * A group by friendly reference: its key, Conversation-ID (any form), conference URI, the name in a
+   * `sip:group-<name>@…` conference URI, or subject (case-insensitive; must be unique among the groups not left).
    */
   resolveGroup(ref: string, options: { includeLeft?: boolean } = {}): GroupRecord {
     const all = this.store.groups.list();
@@ -458,6 +458,9 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       if (byUri) return byUri;
     }
     const want = ref.trim().toLowerCase();
+    // The lab's conference URIs are `sip:group-<name>@<domain>` (protocol-notes §1): `team` names that group.
+    const byName = groups.find((g) => g.conferenceUri.toLowerCase().startsWith(`sip:group-${want}@`));
+    if (byName) return byName;
     const bySubject = groups.filter((g) => g.subject?.trim().toLowerCase() === want);
     if (bySubject.length === 1) return bySubject[0]!;
     if (bySubject.length > 1) {

@@ -45,7 +45,10 @@ export function registerCscfCommand(program: Command): void {
     )
     .action(async (flags: CscfFlags) => {
       const logger = createLogger('cscf');
-      const cscf = await Cscf.start(cscfConfig(flags), { logger });
+      let cscf: Cscf | undefined;
+      // Installed before start so that a signal during start-up still ends the process cleanly.
+      onShutdown(['SIGTERM', 'SIGINT'], () => cscf?.close(), { logger });
+      cscf = await Cscf.start(cscfConfig(flags), { logger });
       const { udp, tcp } = cscf.sipAddresses;
       logReady(logger, {
         sipUdp: udp ? `${udp.address}:${udp.port}` : 'off',
@@ -54,6 +57,5 @@ export function registerCscfCommand(program: Command): void {
         domain: cscf.config.domain,
         pf: cscf.config.services[0]?.uri ?? 'none',
       });
-      onShutdown(['SIGTERM', 'SIGINT'], () => cscf.close(), { logger });
     });
 }

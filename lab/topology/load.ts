@@ -1,10 +1,14 @@
 // Loading a topology file (JSON) with errors that say which file and which field.
 import { readFile } from 'node:fs/promises';
+import defaultTopology from './default.json' with { type: 'json' };
 import { parseTopology, type Topology, TopologyError } from './topology.js';
 
-export const DEFAULT_TOPOLOGY_PATH = new URL('./default.json', import.meta.url);
+/** Shown to users; the built-in topology is compiled in (lab/topology/default.json in the sources). */
+export const DEFAULT_TOPOLOGY_PATH = 'lab/topology/default.json (built in)';
 
-export async function loadTopology(path: string | URL = DEFAULT_TOPOLOGY_PATH): Promise<Topology> {
+/** The topology in `path`, or the built-in default when no path is given. */
+export async function loadTopology(path?: string | URL): Promise<Topology> {
+  if (path === undefined || path === DEFAULT_TOPOLOGY_PATH) return parseTopology(defaultTopology);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

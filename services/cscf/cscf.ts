@@ -41,7 +41,7 @@ import {
 } from '../../runtime/index.js';
 import type { CscfConfig } from './config.js';
 import { type Binding, bindingUri, Registrar } from './registrar.js';
-import { route, type RoutingContext } from './routing.js';
+import { route, type RoutingContext, type ServiceRoute } from './routing.js';
 import {
   buildThirdPartyRegister,
   remainingSeconds,
@@ -380,6 +380,14 @@ export class Cscf {
     this.events.emit('network-deregistration', { aor, bindings: removed.length });
     this.#notifyApplicationServers(aor);
     return removed;
+  }
+
+  /**
+   * Route PSIs matching `userPattern` to an application server and send it third-party REGISTERs (for
+   * labs that start the AS after the CSCF, on a port known only then).
+   */
+  addApplicationServer(route: ServiceRoute): void {
+    this.config.services.push(route);
   }
 
   /** Provision a contact for a peer that does not register (e.g. SIPp's `uas`), reached at its URI. */

@@ -1,0 +1,189 @@
+// The embedded lab (architecture.md "Running modes"): every node of the topology in this process, on
+// real sockets on one host, with the lab API over them. `npm run lab` and the end-to-end tests use it.
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createLogger, type Logger, type ControlServer, startControlServer } from '../../runtime/index.js';
+import { ClientDaemon, clientConfig } from '../../client/index.js';
+import { Cscf, cscfConfig } from '../../services/cscf/index.js';
+import { PfNode, pfConfig } from '../../services/pf/index.js';
+import { createLabApi, type LabNode } from '../api/index.js';
+import { provisionLab } from './provision.js';
+import { type Topology, withEphemeralPorts } from '../topology/index.js';
+
+export interface EmbeddedLabOptions {
+  topology: Topology;
+  /** Bind every port to 0 (any free port): for tests and for labs next to another lab. */
+  ephemeral?: boolean;
+  /** Where the PF database and the clients' stores live; wiped at start unless keepData. */
+  dataDir?: string;
+  keepData?: boolean;
+  /** SIP T1 for every node (ms); lower it in tests. */
+  t1?: number;
+  logger?: Logger;
+  /** Per-node loggers (default: children of `logger` named after the node). */
+  loggerFor?: (node: string) => Logger;
+}
+
+export interface EmbeddedNodeInfo extends LabNode {
+  sip?: string;
+  msrp?: string;
+}
+
+export class EmbeddedLab {
+  readonly topology: Topology;
+  readonly cscf: Cscf;
+  readonly pf: PfNode;
+  readonly clients: Map<string, ClientDaemon>;
+  readonly #api: ControlServer;
+  readonly #nodes: EmbeddedNodeInfo[];
+  #closed = false;
+
+  private constructor(init: {
+    topology: Topology;
+    cscf: Cscf;
+    pf: PfNode;
+    clients: Map<string, ClientDaemon>;
+    api: ControlServer;
+    nodes: EmbeddedNodeInfo[];
+  }) {
+    this.topology = init.topology;
+    this.cscf = init.cscf;
+    this.pf = init.pf;
+    this.clients = init.clients;
+    this.#api = init.api;
+    this.#nodes = init.nodes;
+  }
+
+  /** The lab API's URL (`http://127.0.0.1:8080` with the default topology). */
+  get url(): string {
+    return this.#api.url;
+  }
+
+  get nodes(): readonly EmbeddedNodeInfo[] {
+    return this.#nodes;
+  }
+
+  static async start(options: EmbeddedLabOptions): Promise<EmbeddedLab> {
+    const topology = options.ephemeral ? withEphemeralPorts(options.topology) : options.topology;
+    const logger = options.logger ?? createLogger('lab');
+    const loggerFor = options.loggerFor ?? ((node: string) => createLogger(node));
+    const dataDir = resolve(options.dataDir ?? '.lab-data');
+    if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+    await mkdir(join(dataDir, 'clients'), { recursive: true });
+    const t1 = options.t1 ?? 500;
+    const host = topology.host;
+    const users = topology.clients.map((c) => c.user);
+    const started: Array<{ close(): Promise<void> }> = [];
+    try {
+      const cscf = await Cscf.start(
+        {
+          ...cscfConfig({}, {}),
+          host,
+          udpPort: topology.cscf.sipPort,
+          tcpPort: topology.cscf.sipPort,
+          domain: topology.domain,
+          users: users.map((u) => `sip:${u}@${topology.domain}`),
+          services: [],
+          controlHost: host,
+          controlPort: topology.cscf.controlPort,
+          t1,
+        },
+        { logger: loggerFor('cscf') },
+      );
+      started.push(cscf);
+      const cscfTcp = cscf.sipAddresses.tcp!;
+      const pf = await PfNode.start(
+        {
+          ...pfConfig({}, {}),
+          host,
+          advertisedHost: host,
+          sipUdpPort: topology.pf.sipPort,
+          sipTcpPort: topology.pf.sipPort,
+          msrpPort: topology.pf.msrpPort,
+          domain: topology.domain,
+          cscf: { host: cscfTcp.address, port: cscfTcp.port },
+          storePath: join(dataDir, 'pf.db'),
+          idleTimeoutMs: topology.pf.idleTimeoutSeconds * 1000,
+          groups: [],
+          controlHost: host,
+          controlPort: topology.pf.controlPort,
+          t1,
+        },
+        { logger: loggerFor('pf') },
+      );
+      started.push(pf);
+      const pfTcp = pf.sipAddresses.tcp!;
+      cscf.addApplicationServer({
+        userPattern: /^(conference-factory|group-.+)$/,
+        uri: `sip:${pfTcp.address}:${pfTcp.port};transport=tcp`,
+      });
+      const clients = new Map<string, ClientDaemon>();
+      for (const c of topology.clients) {
+        const daemon = await ClientDaemon.start(
+          {
+            ...clientConfig({ user: c.user }, {}),
+            domain: topology.domain,
+            cscf: { host: cscfTcp.address, port: cscfTcp.port },
+            cscfTransport: 'tcp',
+            sipHost: host,
+            sipPort: c.sipPort,
+            msrpHost: host,
+            msrpPort: c.msrpPort,
+            storeDir: join(dataDir, 'clients'),
+            controlHost: host,
+            controlPort: c.controlPort,
+            policy: c.policy,
+            register: false,
+            conferenceFactoryUri: `sip:conference-factory@${topology.domain}`,
+            t1,
+          },
+          { logger: loggerFor(c.user) },
+        );
+        started.push(daemon);
+        clients.set(c.user, daemon);
+      }
+      const nodes: EmbeddedNodeInfo[] = [
+        {
+          name: 'cscf',
+          role: 'cscf',
+          controlUrl: cscf.controlUrl!,
+          sip: `${cscfTcp.address}:${cscfTcp.port} (udp+tcp)`,
+        },
+        {
+          name: 'pf',
+          role: 'pf',
+          controlUrl: pf.controlUrl!,
+          sip: `${pfTcp.address}:${pfTcp.port} (udp+tcp)`,
+          msrp: `${pf.msrpAddress.address}:${pf.msrpAddress.port}`,
+        },
+        ...[...clients].map(([user, d]): EmbeddedNodeInfo => ({ name: user, role: 'client', controlUrl: d.controlUrl })),
+      ];
+      const api = await startControlServer(
+        createLabApi({
+          nodes,
+          logger,
+          describe: () => ({ mode: 'embedded', domain: topology.domain, groups: topology.groups, nodes }),
+        }),
+        { host, port: topology.labApiPort, logger },
+      );
+      const lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes });
+      // Groups first (so that invitations find them known), then every client registers.
+      await provisionLab(lab.url, topology);
+      for (const daemon of clients.values()) await daemon.client.online();
+      return lab;
+    } catch (err) {
+      for (const node of started.reverse()) await node.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#api.close();
+    // Clients first (they de-register through the CSCF), then the PF, then the CSCF.
+    await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
+    await this.pf.close();
+    await this.cscf.close();
+  }
+}

@@ -1,0 +1,3 @@
+// The embedded lab: all nodes in one process.
+export { EmbeddedLab, type EmbeddedLabOptions, type EmbeddedNodeInfo } from './embedded-lab.js';
+export { provisionLab } from './provision.js';

@@ -1,0 +1,63 @@
+// What a scenario is and what it yields: named checks, each tied to a clause of the CR where it proves
+// one (../shared/spec/README.md IDs), with the wire evidence (hops of the merged trace) behind it.
+import type { Hop } from '../trace/index.js';
+import type { LabClient } from './lab-client.js';
+
+/** Clause IDs of ../shared/spec/README.md. */
+export const CLAUSE_IDS = [
+  'D1.a',
+  'D1.i',
+  'D1.ii',
+  'D1.iii',
+  'D1.iv',
+  'D1.v',
+  'D1.vi',
+  'D1.vii',
+  'D1.viii',
+  'A2.a',
+  'A2.i',
+  'A2.ii',
+  'R3',
+  'PF',
+] as const;
+export type ClauseId = (typeof CLAUSE_IDS)[number];
+
+export interface Check {
+  /** The clause this check proves, when it proves one. */
+  clause?: ClauseId;
+  /** What was checked, in one line: `INVITE carries Accept-Contact cpm.deferred;require;explicit`. */
+  description: string;
+  passed: boolean;
+  /** Why it failed, or the observed value. */
+  detail?: string;
+  /** Indexes into ScenarioResult.hops of the messages that show it. */
+  evidence: number[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  clauses: ClauseId[];
+  passed: boolean;
+  checks: Check[];
+  /** The merged trace of the scenario's own messages. */
+  hops: Hop[];
+  /** Set when the scenario could not run to its end (a step failed or timed out). */
+  error?: string;
+  durationMs: number;
+}
+
+export interface ScenarioContext {
+  lab: LabClient;
+  /** Progress lines for the terminal / the console. */
+  step: (text: string) => void;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  description: string;
+  /** The clauses it is meant to prove. */
+  clauses: ClauseId[];
+  run(ctx: ScenarioContext): Promise<ScenarioResult>;
+}
