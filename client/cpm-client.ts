@@ -102,6 +102,11 @@ export interface CpmClientOptions {
   instanceId?: string;
   /** MSRP transaction timeout (RFC 4975 §7.1.1); default 30 000 ms. */
   msrpTimeoutMs?: number;
+  /**
+   * After registering with messages queued, how long to wait for the PF's invitation before re-joining
+   * (D1.viii: a deferred session first, the re-join after its BYE); default 1000 ms, 0 re-joins at once.
+   */
+  invitationGraceMs?: number;
   logger?: Logger;
 }
 
@@ -222,6 +227,8 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   readonly #attempts = new Map<string, number>();
   readonly #notifying = new Set<string>();
   readonly #outbox: OutboxRunner;
+  readonly #invitationGraceMs: number;
+  #registeredTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   private constructor(init: {
@@ -257,6 +264,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       cscf: { address: init.options.cscf.host, port: init.options.cscf.port },
     });
     this.#outbox = new OutboxRunner(this.store, { execute: (c) => this.#execute(c) });
+    this.#invitationGraceMs = init.options.invitationGraceMs ?? 1000;
     this.registration.on('status', (s) => this.#onRegistration(s));
     this.ua.onError((err) => this.#warn('SIP stack error', err));
     this.msrp.on('socket-error', (err) => this.#warn('MSRP socket error', err));
@@ -775,7 +783,10 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   #activeSession(groupKey: string): GroupSession | undefined {
     let found: GroupSession | undefined;
     for (const s of this.#sessions) {
-      if (s.groupKey === groupKey && s.kind === 'active' && s.state === 'connected') found = s;
+      // A bound MSRP session is usable even while connect() is still returning: the PF may send the
+      // backlog right after the binding SEND's 200, and its notifications belong on that session (A2.i).
+      if (s.groupKey === groupKey && s.kind === 'active' && s.state !== 'ended' && s.msrp.state === 'bound')
+        found = s;
     }
     return found;
   }
@@ -949,9 +960,24 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
 
   #onRegistration(status: RegistrationStatus): void {
     this.#emit('registration', status);
-    if (status.state === 'online') this.#outbox.dispatch({ type: 'registered' });
-    else if (status.state === 'offline' || status.state === 'failed')
+    clearTimeout(this.#registeredTimer);
+    this.#registeredTimer = undefined;
+    if (status.state === 'online') {
+      // R3 / D1.viii: on registration the PF invites us for deferred messages. With messages queued, give
+      // that invitation a moment to arrive, so the re-join comes after the deferred session, not across it.
+      const queued = Object.values(this.#outbox.state.groups).some((g) => g.queue.length > 0);
+      if (!queued || this.#invitationGraceMs === 0) {
+        this.#outbox.dispatch({ type: 'registered' });
+        return;
+      }
+      this.#registeredTimer = setTimeout(() => {
+        this.#registeredTimer = undefined;
+        if (!this.#closed) this.#outbox.dispatch({ type: 'registered' });
+      }, this.#invitationGraceMs);
+      this.#registeredTimer.unref();
+    } else if (status.state === 'offline' || status.state === 'failed') {
       this.#outbox.dispatch({ type: 'deregistered' });
+    }
   }
 
   #toAor(user: string): string {

@@ -10,54 +10,66 @@ import { createLogger, envString, onShutdown, startControlServer } from '../../r
 export function registerLabCommands(program: Command): void {
   program
     .command('lab')
-    .description('start the whole lab on this host, no Docker: CSCF, PF, the clients, their groups, the lab API')
+    .description(
+      'start the whole lab on this host, no Docker: CSCF, PF, the clients, their groups, the lab API',
+    )
     .option('--topology <file>', 'topology JSON file (CPM_LAB_TOPOLOGY; default lab/topology/default.json)')
     .option('--data-dir <dir>', 'PF database and client stores (CPM_LAB_DATA_DIR, default .lab-data)')
     .option('--keep-data', 'keep the stores of the last run instead of starting afresh')
     .option('--ephemeral', 'bind every port to any free port (a second lab next to the first)')
-    .action(async (flags: { topology?: string; dataDir?: string; keepData?: boolean; ephemeral?: boolean }) => {
-      const logger = createLogger('lab');
-      const path = flags.topology ?? process.env.CPM_LAB_TOPOLOGY;
-      const topology = await loadTopology(path);
-      let lab: EmbeddedLab | undefined;
-      onShutdown(['SIGTERM', 'SIGINT'], () => lab?.close(), { logger });
-      const started = performance.now();
-      lab = await EmbeddedLab.start({
-        topology,
-        ephemeral: flags.ephemeral ?? false,
-        dataDir: flags.dataDir ?? process.env.CPM_LAB_DATA_DIR ?? '.lab-data',
-        keepData: flags.keepData ?? false,
-        logger,
-      });
-      const ms = Math.round(performance.now() - started);
-      const lines = [
-        '',
-        `CPM Lab is up (${ms} ms) — domain ${topology.domain}, topology ${path ?? DEFAULT_TOPOLOGY_PATH}`,
-        '',
-        `  lab API   ${lab.url}    (console, CLI: --lab ${lab.url})`,
-        ...lab.nodes.map((n) => {
-          const parts = [`control ${n.controlUrl}`];
-          if (n.sip) parts.push(`SIP ${n.sip}`);
-          if (n.msrp) parts.push(`MSRP ${n.msrp}`);
-          return `  ${n.name.padEnd(8)}  ${parts.join('   ')}`;
-        }),
-        '',
-        `  groups    ${topology.groups.map((g) => `${g.name} (${g.participants.join(', ')})`).join('; ')}`,
-        '',
-        '  try:      npx cpm-lab run deferred-inactive      npx cpm-lab say bob team "hello"',
-        '  stop:     Ctrl-C',
-        '',
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
-    });
+    .action(
+      async (flags: { topology?: string; dataDir?: string; keepData?: boolean; ephemeral?: boolean }) => {
+        const logger = createLogger('lab');
+        const path = flags.topology ?? process.env.CPM_LAB_TOPOLOGY;
+        const topology = await loadTopology(path);
+        let lab: EmbeddedLab | undefined;
+        onShutdown(['SIGTERM', 'SIGINT'], () => lab?.close(), { logger });
+        const started = performance.now();
+        lab = await EmbeddedLab.start({
+          topology,
+          ephemeral: flags.ephemeral ?? false,
+          dataDir: flags.dataDir ?? process.env.CPM_LAB_DATA_DIR ?? '.lab-data',
+          keepData: flags.keepData ?? false,
+          logger,
+        });
+        const ms = Math.round(performance.now() - started);
+        const lines = [
+          '',
+          `CPM Lab is up (${ms} ms) — domain ${topology.domain}, topology ${path ?? DEFAULT_TOPOLOGY_PATH}`,
+          '',
+          `  lab API   ${lab.url}    (console, CLI: --lab ${lab.url})`,
+          ...lab.nodes.map((n) => {
+            const parts = [`control ${n.controlUrl}`];
+            if (n.sip) parts.push(`SIP ${n.sip}`);
+            if (n.msrp) parts.push(`MSRP ${n.msrp}`);
+            return `  ${n.name.padEnd(8)}  ${parts.join('   ')}`;
+          }),
+          '',
+          `  groups    ${topology.groups.map((g) => `${g.name} (${g.participants.join(', ')})`).join('; ')}`,
+          '',
+          '  try:      npx cpm-lab run deferred-inactive      npx cpm-lab say bob team "hello"',
+          '  stop:     Ctrl-C',
+          '',
+        ];
+        process.stdout.write(lines.join('\n') + '\n');
+      },
+    );
 
   program
     .command('lab-api')
-    .description('serve the lab API over nodes that run elsewhere (Compose), and provision the topology groups')
-    .option('--node <name=url...>', 'a node and its control API, e.g. cscf=http://cscf:8081 (CPM_LAB_NODES, space-separated)')
+    .description(
+      'serve the lab API over nodes that run elsewhere (Compose), and provision the topology groups',
+    )
+    .option(
+      '--node <name=url...>',
+      'a node and its control API, e.g. cscf=http://cscf:8081 (CPM_LAB_NODES, space-separated)',
+    )
     .option('--host <address>', 'listen address (CPM_LAB_API_HOST, default 127.0.0.1)')
     .option('--port <port>', 'listen port (CPM_LAB_API_PORT, default 8080)')
-    .option('--topology <file>', 'topology whose groups are provisioned (CPM_LAB_TOPOLOGY; default the built-in one)')
+    .option(
+      '--topology <file>',
+      'topology whose groups are provisioned (CPM_LAB_TOPOLOGY; default the built-in one)',
+    )
     .action(async (flags: { node?: string[]; host?: string; port?: string; topology?: string }) => {
       const logger = createLogger('lab');
       const pairs = flags.node ?? envString('CPM_LAB_NODES', { default: '' }).split(/\s+/).filter(Boolean);
@@ -65,7 +77,11 @@ export function registerLabCommands(program: Command): void {
       const nodes = parseNodeList(pairs);
       const topology = await loadTopology(flags.topology ?? process.env.CPM_LAB_TOPOLOGY);
       const server = await startControlServer(
-        createLabApi({ nodes, logger, describe: () => ({ mode: 'external', domain: topology.domain, groups: topology.groups }) }),
+        createLabApi({
+          nodes,
+          logger,
+          describe: () => ({ mode: 'external', domain: topology.domain, groups: topology.groups }),
+        }),
         {
           host: flags.host ?? process.env.CPM_LAB_API_HOST ?? '127.0.0.1',
           port: Number(flags.port ?? process.env.CPM_LAB_API_PORT ?? 8080),
@@ -76,10 +92,18 @@ export function registerLabCommands(program: Command): void {
       // The nodes may still be starting: wait for each, then provision the groups (idempotent).
       const lab = new LabClient(server.url);
       for (const node of nodes) {
-        await waitUntil(`${node.name} to answer /health`, () => lab.node(node.name).get('/health').then(() => true), {
-          timeoutMs: 60_000,
-          intervalMs: 250,
-        });
+        await waitUntil(
+          `${node.name} to answer /health`,
+          () =>
+            lab
+              .node(node.name)
+              .get('/health')
+              .then(() => true),
+          {
+            timeoutMs: 60_000,
+            intervalMs: 250,
+          },
+        );
       }
       await provisionLab(server.url, topology);
       logger.info('ready', { url: server.url, nodes: nodes.map((n) => n.name).join(',') });

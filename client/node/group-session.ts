@@ -39,6 +39,9 @@ export interface GroupSessionInit {
   msrp: MsrpSession;
 }
 
+/** How long a session whose MSRP connection closed waits for the peer's BYE before sending its own. */
+const MSRP_CLOSE_GRACE_MS = 2000;
+
 export class GroupSession extends EventEmitter<GroupSessionEvents> {
   readonly groupKey: string;
   readonly kind: GroupSessionKind;
@@ -59,8 +62,14 @@ export class GroupSession extends EventEmitter<GroupSessionEvents> {
     this.msrp = init.msrp;
     this.msrp.on('message', (m) => this.#emit('message', m));
     this.msrp.on('close', () => {
-      // The MSRP connection went away under a live dialog: end the dialog too (RFC 4975 §5.4 no media left).
-      if (this.#state !== 'ended') void this.end('msrp-closed');
+      // The MSRP connection went away under a live dialog: no media is left, so the dialog must end too
+      // (RFC 4975 §5.4). The peer usually closes MSRP as it sends its own BYE (the PF ends deferred
+      // sessions, protocol-notes §4): wait a moment for that BYE rather than crossing it with ours.
+      if (this.#state === 'ended' || this.#msrpCloseTimer) return;
+      this.#msrpCloseTimer = setTimeout(() => {
+        if (this.#state !== 'ended') void this.end('msrp-closed');
+      }, MSRP_CLOSE_GRACE_MS);
+      this.#msrpCloseTimer.unref();
     });
     this.sip.on('terminated', (reason) => {
       // A remote BYE is finished by the 'bye' event that follows at once (it carries the Reason header).
@@ -70,6 +79,7 @@ export class GroupSession extends EventEmitter<GroupSessionEvents> {
   }
 
   #pendingReason: GroupSessionEndReason | undefined;
+  #msrpCloseTimer: NodeJS.Timeout | undefined;
 
   /** The SIP Call-ID identifies the session in state and events. */
   get id(): string {
@@ -119,6 +129,7 @@ export class GroupSession extends EventEmitter<GroupSessionEvents> {
     if (this.#state === 'ended') return;
     this.#state = groupSessionTransition(this.#state, { kind: 'end' });
     this.#endReason = reason;
+    clearTimeout(this.#msrpCloseTimer);
     this.subscription?.shutdown();
     this.subscription = undefined;
     this.msrp.close();

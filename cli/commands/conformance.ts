@@ -1,0 +1,121 @@
+// `cpm-lab conformance [--lab URL] [--out DIR] [--embedded]`: every scenario against a lab, a verdict per
+// clause of the CR, the report files (report.md/html, junit.xml, trace.json, Mermaid, pcaps) and a summary
+// table. Exit code 0 when every clause passes, 1 otherwise (a failing, uncovered or unreachable lab).
+import type { Command } from 'commander';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  type ConformanceReport,
+  progressLine,
+  runConformance,
+  summaryTable,
+  writeReport,
+} from '../../lab/conformance/index.js';
+import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { findScenario } from '../../lab/scenarios/registry.js';
+import { LabClient } from '../../lab/scenarios/lab-client.js';
+import { loadTopology } from '../../lab/topology/index.js';
+import { createLogger, type LogLevel, logLevelFromEnv } from '../../runtime/index.js';
+import { DEFAULT_LAB_URL } from './user-verbs.js';
+
+export const DEFAULT_REPORT_DIR = 'conformance-report';
+
+export interface ConformanceFlags {
+  lab?: string;
+  out?: string;
+  embedded?: boolean;
+  /** Run only these scenarios (the clauses the others cover are then not covered: the run fails). */
+  scenario?: string[];
+  /** SIP T1 of the embedded lab's nodes (ms). */
+  t1?: number;
+}
+
+export interface ConformanceIo {
+  /** The summary table and the report location. */
+  out: (text: string) => void;
+  /** Progress and errors. */
+  err: (text: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ConformanceOutcome {
+  exitCode: 0 | 1;
+  report?: ConformanceReport;
+  /** The report directory, absolute. */
+  dir?: string;
+  /** Files written, relative to dir. */
+  files?: string[];
+}
+
+/** The command without commander and process: what `cpm-lab conformance` does (tests call it directly). */
+export async function conformanceCommand(
+  flags: ConformanceFlags,
+  io: ConformanceIo,
+): Promise<ConformanceOutcome> {
+  const env = io.env ?? process.env;
+  const dir = resolve(flags.out ?? DEFAULT_REPORT_DIR);
+  let embedded: EmbeddedLab | undefined;
+  let dataDir: string | undefined;
+  try {
+    const scenarios = flags.scenario?.map(findScenario);
+    let url = flags.lab ?? env['CPM_LAB_URL'] ?? DEFAULT_LAB_URL;
+    if (flags.embedded) {
+      if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
+      dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-conformance-'));
+      // The nodes log warnings and errors only, so that the progress stays readable (CPM_LAB_LOG overrides).
+      const level: LogLevel = env['CPM_LAB_LOG'] ? logLevelFromEnv(env) : 'warn';
+      io.err('starting a private embedded lab (ephemeral ports, temporary data directory)');
+      embedded = await EmbeddedLab.start({
+        topology: await loadTopology(),
+        ephemeral: true,
+        dataDir,
+        ...(flags.t1 === undefined ? {} : { t1: flags.t1 }),
+        logger: createLogger('lab', { level, env }),
+        loggerFor: (node) => createLogger(node, { level, env }),
+      });
+      url = embedded.url;
+    }
+    const report = await runConformance({
+      lab: new LabClient(url),
+      ...(scenarios === undefined ? {} : { scenarios }),
+      onProgress: (event) => {
+        const line = progressLine(event);
+        if (line !== undefined) io.err(line);
+      },
+    });
+    const files = await writeReport(dir, report);
+    io.out(
+      `${summaryTable(report)}\n\nreport: ${join(dir, 'report.html')} (and report.md, junit.xml, trace.json, mermaid/, pcap/)`,
+    );
+    return { exitCode: report.passed ? 0 : 1, report, dir, files };
+  } catch (err) {
+    io.err(`cpm-lab conformance: ${(err as Error).message}`);
+    return { exitCode: 1 };
+  } finally {
+    await embedded?.close();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function registerConformanceCommand(program: Command): void {
+  program
+    .command('conformance')
+    .description(
+      'run every scenario against a lab; a verdict per clause of OMA CPM 7.3.11 and a report (exit 1 on any failure)',
+    )
+    .option('--lab <url>', `the lab API (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
+    .option('--out <dir>', `where the report goes (default ./${DEFAULT_REPORT_DIR})`)
+    .option(
+      '--embedded',
+      'start a private embedded lab for the run (ephemeral ports, temporary data directory)',
+    )
+    .option('--scenario <name...>', 'run only these scenarios (the other clauses are then not covered)')
+    .action(async (flags: { lab?: string; out?: string; embedded?: boolean; scenario?: string[] }) => {
+      const outcome = await conformanceCommand(flags, {
+        out: (text) => process.stdout.write(`${text}\n`),
+        err: (text) => process.stderr.write(`${text}\n`),
+      });
+      process.exitCode = outcome.exitCode;
+    });
+}

@@ -1,0 +1,108 @@
+// `cpm-lab run <scenario>`: run a named flow against a running lab (or a private embedded one), print the
+// SIP and MSRP ladder and the verdict of each check; exit 0 when every check passed.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { LabClient } from '../../lab/scenarios/lab-client.js';
+import { SCENARIOS, findScenario } from '../../lab/scenarios/registry.js';
+import type { ScenarioResult } from '../../lab/scenarios/types.js';
+import { loadTopology } from '../../lab/topology/index.js';
+import { renderLadder } from '../../lab/trace/index.js';
+import { createLogger } from '../../runtime/index.js';
+
+export const DEFAULT_LAB_URL = 'http://127.0.0.1:8080';
+
+interface RunFlags {
+  lab?: string;
+  embedded?: boolean;
+  list?: boolean;
+  ladder?: boolean;
+  color?: boolean;
+  width?: string;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description(
+      `run a named flow and check it on the wire (${SCENARIOS.map((s) => s.name).join(', ')}, or "all")`,
+    )
+    .argument('[scenario]', 'scenario name, or "all"')
+    .option('--lab <url>', `lab API of a running lab (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
+    .option('--embedded', 'start a private embedded lab for the run (any free ports, temporary stores)')
+    .option('--list', 'list the scenarios and the clauses they check')
+    .option('--no-ladder', 'do not print the ladder diagram')
+    .option('--color', 'ANSI colours in the ladder')
+    .option('--width <columns>', 'ladder width', String(process.stdout.columns ?? 110))
+    .action(async (name: string | undefined, flags: RunFlags) => {
+      if (flags.list || name === undefined) {
+        for (const s of SCENARIOS)
+          process.stdout.write(`${s.name.padEnd(18)} ${s.clauses.join(' ').padEnd(40)} ${s.title}\n`);
+        if (name === undefined && !flags.list) process.exitCode = 1;
+        return;
+      }
+      const scenarios = name === 'all' ? [...SCENARIOS] : [findScenario(name)];
+      const { lab, close } = await openLab(flags);
+      let failed = 0;
+      try {
+        for (const scenario of scenarios) {
+          process.stdout.write(`\n▶ ${scenario.name}: ${scenario.title}\n  ${scenario.description}\n\n`);
+          const result = await scenario.run({ lab, step: (text) => process.stdout.write(`  · ${text}\n`) });
+          printResult(result, flags);
+          if (!result.passed) failed++;
+        }
+      } finally {
+        await close();
+      }
+      if (scenarios.length > 1)
+        process.stdout.write(`\n${scenarios.length - failed} passed, ${failed} failed\n`);
+      process.exitCode = failed ? 1 : 0;
+    });
+}
+
+async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => Promise<void> }> {
+  if (!flags.embedded) {
+    const lab = new LabClient(flags.lab ?? process.env.CPM_LAB_URL ?? DEFAULT_LAB_URL);
+    await lab.get('/health'); // fail early, with the "is the lab running?" hint
+    return { lab, close: async () => {} };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-run-'));
+  const quiet = (node: string) => createLogger(node, { level: 'warn' });
+  const embedded = await EmbeddedLab.start({
+    topology: await loadTopology(),
+    ephemeral: true,
+    dataDir,
+    logger: quiet('lab'),
+    loggerFor: quiet,
+  });
+  return {
+    lab: new LabClient(embedded.url),
+    close: async () => {
+      await embedded.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function printResult(result: ScenarioResult, flags: RunFlags): void {
+  if (flags.ladder !== false && result.hops.length) {
+    const width = Math.max(60, Number(flags.width) || 110);
+    process.stdout.write(`\n${renderLadder(result.hops, { width, color: flags.color ?? false })}\n`);
+  }
+  process.stdout.write('\n');
+  for (const check of result.checks) {
+    const mark = check.passed ? 'PASS' : 'FAIL';
+    const clause = check.clause ? `[${check.clause}] ` : '';
+    const evidence = check.evidence.length
+      ? `  (messages ${check.evidence.map((i) => `#${i}`).join(', ')})`
+      : '';
+    process.stdout.write(`  ${mark}  ${clause}${check.description}${evidence}\n`);
+    if (!check.passed && check.detail) process.stdout.write(`        ${check.detail}\n`);
+  }
+  if (result.error) process.stdout.write(`  FAIL  the scenario could not finish: ${result.error}\n`);
+  process.stdout.write(
+    `\n  verdict: ${result.passed ? 'PASS' : 'FAIL'} — ${result.name} (${result.durationMs} ms, ${result.hops.length} messages)\n`,
+  );
+}

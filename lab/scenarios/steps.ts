@@ -1,0 +1,205 @@
+// The actions scenarios take through the lab API, and the conditions they wait for. Each scenario works
+// on a group of its own (fresh IDs), so scenarios never disturb each other or the topology's groups.
+import { randomBytes } from 'node:crypto';
+import { provisionedGroupIds } from '../topology/index.js';
+import { type LabClient, waitUntil } from './lab-client.js';
+
+export interface ScenarioGroup {
+  /** PF group id and the name in `sip:group-<name>@domain`. */
+  name: string;
+  conferenceUri: string;
+  conversationId: string;
+  contributionId: string;
+  participants: string[];
+}
+
+interface PfGroupView {
+  id: string;
+  session: 'active' | 'inactive';
+  connected: string[];
+  participants: Array<{ uri: string; status: string }>;
+}
+
+interface PfStateView {
+  domain: string;
+  groups: PfGroupView[];
+  backlog: Array<{ recipient: string; groupId: string; pending: number }>;
+  deliveries: Array<{ recipient: string; groupId: string; status: string }>;
+  inFlight: Array<{ recipient?: string; user?: string; groupId: string }>;
+}
+
+export interface ReceivedView {
+  groupKey: string;
+  messageId: string;
+  from: string;
+  text?: string;
+  arrivedOn?: string;
+}
+
+interface ClientGroupView {
+  key: string;
+  conferenceUri: string;
+  sessionState: 'active' | 'inactive';
+  left: boolean;
+  participants: Array<{ uri: string }>;
+}
+
+export class Steps {
+  readonly lab: LabClient;
+  readonly #step: (text: string) => void;
+  domain = 'ims.lab';
+
+  constructor(lab: LabClient, step: (text: string) => void) {
+    this.lab = lab;
+    this.#step = step;
+  }
+
+  say(text: string): void {
+    this.#step(text);
+  }
+
+  aor(user: string): string {
+    return `sip:${user}@${this.domain}`;
+  }
+
+  /** Every client online with policy "accept": the state each scenario starts from. */
+  async baseline(users: readonly string[]): Promise<void> {
+    const pf = await this.pfState();
+    this.domain = pf.domain;
+    for (const user of users) {
+      await this.lab.node(user).put('/policy', { policy: 'accept' });
+      const state = await this.lab.node(user).get<{ registration: { state: string } }>('/state');
+      if (state.registration.state !== 'online') await this.online(user);
+    }
+  }
+
+  /** A fresh group on the PF and in the clients of `knownBy` (default: every participant). */
+  async newGroup(
+    label: string,
+    participants: string[],
+    knownBy: string[] = participants,
+  ): Promise<ScenarioGroup> {
+    const name = `${label}-${randomBytes(3).toString('hex')}`;
+    const ids = provisionedGroupIds(this.domain, name);
+    const uris = participants.map((u) => this.aor(u));
+    await this.lab.node('pf').post('/groups', {
+      id: name,
+      participants: uris,
+      subject: `Scenario ${label}`,
+      conversationId: ids.conversationId,
+      contributionId: ids.contributionId,
+    });
+    for (const user of knownBy) {
+      await this.lab.node(user).post('/groups', { ...ids, subject: `Scenario ${label}`, participants: uris });
+    }
+    this.say(
+      `group ${name}: ${participants.join(', ')}${knownBy.length < participants.length ? ` (unknown to ${participants.filter((p) => !knownBy.includes(p)).join(', ')})` : ''}`,
+    );
+    return { name, ...ids, participants };
+  }
+
+  async online(user: string): Promise<void> {
+    this.say(`${user} comes online (REGISTER)`);
+    await this.lab.node(user).post('/online');
+  }
+
+  async offline(user: string, mode: 'deregister' | 'drop'): Promise<void> {
+    this.say(
+      mode === 'drop'
+        ? `${user} loses coverage (flow dropped, no de-registration)`
+        : `${user} goes offline (REGISTER Expires: 0)`,
+    );
+    await this.lab.node(user).post('/offline', { mode });
+  }
+
+  async send(user: string, group: ScenarioGroup, text: string): Promise<void> {
+    this.say(`${user} types "${text}"`);
+    await this.lab.node(user).post(`/groups/${encodeURIComponent(group.conferenceUri)}/messages`, { text });
+  }
+
+  async policy(user: string, policy: 'accept' | 'decline' | 'later', group?: ScenarioGroup): Promise<void> {
+    this.say(`${user}'s policy${group ? ` for ${group.name}` : ''}: ${policy}`);
+    await this.lab.node(user).put('/policy', group ? { policy, group: group.conferenceUri } : { policy });
+  }
+
+  async endSession(group: ScenarioGroup): Promise<void> {
+    this.say(`the PF ends the group session of ${group.name} (BYE to everyone connected)`);
+    await this.lab.node('pf').post(`/groups/${group.name}/end`);
+    await waitUntil(
+      `the session of ${group.name} to be inactive`,
+      async () => (await this.pfGroup(group)).session === 'inactive',
+    );
+  }
+
+  pfState(): Promise<PfStateView> {
+    return this.lab.node('pf').get<PfStateView>('/state');
+  }
+
+  async pfGroup(group: ScenarioGroup): Promise<PfGroupView> {
+    const found = (await this.pfState()).groups.find((g) => g.id === group.name);
+    if (!found) throw new Error(`the PF has no group ${group.name}`);
+    return found;
+  }
+
+  async pending(user: string, group: ScenarioGroup): Promise<number> {
+    const state = await this.pfState();
+    return (
+      state.backlog.find((b) => b.recipient === this.aor(user) && b.groupId === group.name)?.pending ?? 0
+    );
+  }
+
+  async deliveryStatus(user: string, group: ScenarioGroup): Promise<string | undefined> {
+    const state = await this.pfState();
+    return state.deliveries.find((d) => d.recipient === this.aor(user) && d.groupId === group.name)?.status;
+  }
+
+  async waitStored(user: string, group: ScenarioGroup, count: number): Promise<void> {
+    await waitUntil(
+      `${count} message(s) stored for ${user} in ${group.name}`,
+      async () => (await this.pending(user, group)) >= count,
+    );
+    this.say(`the PF stores ${count} message(s) for ${user}`);
+  }
+
+  async waitConnected(group: ScenarioGroup, users: string[]): Promise<void> {
+    await waitUntil(`${users.join(', ')} connected to ${group.name}`, async () => {
+      const g = await this.pfGroup(group);
+      return g.session === 'active' && users.every((u) => g.connected.includes(this.aor(u)));
+    });
+  }
+
+  async messagesOf(user: string, group: ScenarioGroup): Promise<ReceivedView[]> {
+    const all = await this.lab.node(user).get<ReceivedView[]>('/messages');
+    return all.filter((m) => m.groupKey === group.conversationId);
+  }
+
+  async waitReceived(user: string, group: ScenarioGroup, texts: string[]): Promise<ReceivedView[]> {
+    return waitUntil(`${user} to receive ${texts.map((t) => `"${t}"`).join(', ')}`, async () => {
+      const got = await this.messagesOf(user, group);
+      return texts.every((t) => got.some((m) => m.text === t)) ? got : undefined;
+    });
+  }
+
+  /** The delivery to `user` in `group` finished: nothing pending, nothing in flight. */
+  async waitDelivered(user: string, group: ScenarioGroup): Promise<void> {
+    await waitUntil(`the backlog of ${user} in ${group.name} to be delivered`, async () => {
+      const state = await this.pfState();
+      const pending =
+        state.backlog.find((b) => b.recipient === this.aor(user) && b.groupId === group.name)?.pending ?? 0;
+      const inFlight = state.inFlight.some(
+        (f) => (f.recipient ?? f.user) === this.aor(user) && f.groupId === group.name,
+      );
+      return pending === 0 && !inFlight;
+    });
+  }
+
+  async clientGroup(user: string, group: ScenarioGroup): Promise<ClientGroupView | undefined> {
+    const groups = await this.lab.node(user).get<ClientGroupView[]>('/groups');
+    return groups.find((g) => g.conferenceUri === group.conferenceUri);
+  }
+
+  /** Let the network settle for absence checks ("nothing else was sent"): a bounded observation window. */
+  async observe(ms: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
