@@ -133,5 +133,5 @@ describe('cpm-lab user verbs', () => {
     expect(await exited, stderr).toBe(0);
     // SIGTERM de-registers.
     expect(lab.cscf.state().bindings).toEqual([]);
-  }, 20_000);
+  }, 60_000); // a child that transpiles TypeScript at start: slow on a loaded machine
 });

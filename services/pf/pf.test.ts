@@ -413,7 +413,7 @@ describe('robustness (architecture.md "Rules")', () => {
     await alice.waitBye(invite);
     await l.waitEvent('delivery-finished', forUser(ALICE));
     expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
-  });
+  }, 60_000); // the child transpiles the PF from TypeScript at start: slow on a loaded machine
 
   it('architecture.md "Rules": the MSRP connection cut mid-backlog; undelivered messages stay and arrive at the next registration; none arrives twice with different Message-IDs', async () => {
     const l = await lab();

@@ -74,5 +74,5 @@ describe('DeferredStore crash safety (synchronous=NORMAL, WAL)', () => {
     expect(committed.filter((n) => n % 3 !== 0).length).toBeGreaterThan(200);
     expect(after.deferred.counts()[0]?.pending).toBe(stored.length);
     after.db.close();
-  });
+  }, 60_000); // the child transpiles the store from TypeScript at start: slow on a loaded machine
 });
