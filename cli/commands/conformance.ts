@@ -16,7 +16,7 @@ import { EmbeddedLab } from '../../lab/embedded/index.js';
 import { findScenario } from '../../lab/scenarios/registry.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
 import { loadTopology } from '../../lab/topology/index.js';
-import { createLogger, type LogLevel, logLevelFromEnv } from '../../runtime/index.js';
+import { createLogger, type LogLevel, logLevelFromEnv, onShutdown } from '../../runtime/index.js';
 import { DEFAULT_LAB_URL } from './user-verbs.js';
 
 export const DEFAULT_REPORT_DIR = 'conformance-report';
@@ -57,12 +57,19 @@ export async function conformanceCommand(
   const dir = resolve(flags.out ?? DEFAULT_REPORT_DIR);
   let embedded: EmbeddedLab | undefined;
   let dataDir: string | undefined;
+  let stopListening: (() => void) | undefined;
+  const cleanUp = async () => {
+    await embedded?.close();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  };
   try {
     const scenarios = flags.scenario?.map(findScenario);
     let url = flags.lab ?? env['CPM_LAB_URL'] ?? DEFAULT_LAB_URL;
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
       dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-conformance-'));
+      // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
+      stopListening = onShutdown(['SIGINT', 'SIGTERM'], cleanUp, { exit: () => process.exit(1) });
       // The nodes log warnings and errors only, so that the progress stays readable (CPM_LAB_LOG overrides).
       const level: LogLevel = env['CPM_LAB_LOG'] ? logLevelFromEnv(env) : 'warn';
       io.err('starting a private embedded lab (ephemeral ports, temporary data directory)');
@@ -93,8 +100,8 @@ export async function conformanceCommand(
     io.err(`cpm-lab conformance: ${(err as Error).message}`);
     return { exitCode: 1 };
   } finally {
-    await embedded?.close();
-    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    stopListening?.();
+    await cleanUp();
   }
 }
 

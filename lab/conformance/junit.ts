@@ -1,0 +1,133 @@
+// junit.xml for CI: a `clauses` testsuite (one testcase per clause ID, not-covered is a failure), then one
+// testsuite per scenario with one testcase per check named `<clause> <description>`. The JUnit XML
+// format as read by Jenkins, GitLab and GitHub reporters (testsuites > testsuite > testcase > failure).
+import type { ScenarioResult } from '../scenarios/types.js';
+import { type ConformanceReport, evidenceHops, hopLine, lastHops } from './report.js';
+
+export function renderJunit(report: ConformanceReport): string {
+  const suites: string[] = [];
+  const timestamp = report.startedAt.replace(/\.\d+Z$/, '').replace(/Z$/, '');
+  let tests = 0;
+  let failures = 0;
+  let errors = 0;
+
+  const clauseCases = report.clauses.map((c) => {
+    const name = `${c.clause} ${c.title}`;
+    const body =
+      c.verdict === 'pass'
+        ? system(c.checks.map((e) => `${e.scenario}: ${e.check.description}`).join('\n'))
+        : failure(
+            c.verdict === 'fail' ? `${c.clause} failed` : `${c.clause} not covered`,
+            c.verdict,
+            c.reasons.join('\n'),
+          );
+    return testcase('clauses', name, 0, body);
+  });
+  const clauseFailures = report.clauses.filter((c) => c.verdict !== 'pass').length;
+  suites.push(
+    suite(
+      'clauses',
+      clauseCases,
+      { tests: clauseCases.length, failures: clauseFailures, errors: 0 },
+      0,
+      timestamp,
+    ),
+  );
+  tests += clauseCases.length;
+  failures += clauseFailures;
+
+  for (const result of report.scenarios) {
+    const cases = result.checks.map((check) => {
+      const name = check.clause === undefined ? check.description : `${check.clause} ${check.description}`;
+      const evidence = evidenceHops(result, check).map(hopLine).join('\n');
+      const body = check.passed
+        ? system([check.detail, evidence].filter(Boolean).join('\n'))
+        : failure(
+            check.detail ?? check.description,
+            'check',
+            [check.detail, evidence].filter(Boolean).join('\n'),
+          );
+      return testcase(result.name, name, 0, body);
+    });
+    let suiteErrors = 0;
+    if (result.error !== undefined) {
+      suiteErrors = 1;
+      cases.push(testcase(result.name, `${result.name} runs to its end`, 0, errorElement(result)));
+    }
+    const suiteFailures = result.checks.filter((c) => !c.passed).length;
+    suites.push(
+      suite(
+        result.name,
+        cases,
+        { tests: cases.length, failures: suiteFailures, errors: suiteErrors },
+        result.durationMs / 1000,
+        timestamp,
+      ),
+    );
+    tests += cases.length;
+    failures += suiteFailures;
+    errors += suiteErrors;
+  }
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="cpm-lab conformance" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(report.durationMs / 1000)}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function suite(
+  name: string,
+  cases: string[],
+  counts: { tests: number; failures: number; errors: number },
+  time: number,
+  timestamp: string,
+): string {
+  return [
+    `  <testsuite name="${attr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="0" time="${seconds(time)}" timestamp="${attr(timestamp)}">`,
+    ...cases,
+    '  </testsuite>',
+  ].join('\n');
+}
+
+function testcase(classname: string, name: string, time: number, body: string): string {
+  const open = `    <testcase classname="${attr(classname)}" name="${attr(name)}" time="${seconds(time)}"`;
+  return body === '' ? `${open}/>` : `${open}>\n${body}\n    </testcase>`;
+}
+
+function failure(message: string, type: string, details: string): string {
+  return `      <failure message="${attr(message)}" type="${attr(type)}">${textNode(details)}</failure>`;
+}
+
+function errorElement(result: ScenarioResult): string {
+  const last = lastHops(result).map(hopLine).join('\n');
+  return `      <error message="${attr(result.error ?? '')}" type="scenario-error">${textNode(last)}</error>`;
+}
+
+function system(out: string): string {
+  return out === '' ? '' : `      <system-out>${textNode(out)}</system-out>`;
+}
+
+function seconds(s: number): string {
+  return s.toFixed(3);
+}
+
+/** XML 1.0 §2.2: characters outside Char cannot appear at all, even escaped; they become U+FFFD. */
+function xmlChars(value: string): string {
+  return value.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd');
+}
+
+function textNode(value: string): string {
+  return xmlChars(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Attribute value (XML 1.0 §3.3.3: line breaks and tabs are kept as character references). */
+function attr(value: string): string {
+  return textNode(value)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;');
+}

@@ -1,0 +1,72 @@
+// Running the conformance scenarios against a lab and turning their results into the report.
+import type { LabClient } from '../scenarios/lab-client.js';
+import type { Scenario, ScenarioResult } from '../scenarios/types.js';
+import { buildReport, type ConformanceReport } from './report.js';
+
+export type ConformanceProgress =
+  | { type: 'start'; labUrl: string; scenarios: string[] }
+  | { type: 'scenario-start'; scenario: string; title: string; index: number; total: number }
+  | { type: 'step'; scenario: string; text: string }
+  | { type: 'scenario-end'; result: ScenarioResult; index: number; total: number }
+  | { type: 'end'; report: ConformanceReport };
+
+/** Runs one scenario; never throws (a thrown error becomes a failed result with `error` set). */
+export type ScenarioRunner = (scenario: Scenario, step: (text: string) => void) => Promise<ScenarioResult>;
+
+export interface RunScenariosOptions {
+  lab: LabClient;
+  scenarios: readonly Scenario[];
+  /** How to run one scenario (default: scenario.run({lab, step})). */
+  runner?: ScenarioRunner;
+  onProgress?: (event: ConformanceProgress) => void;
+}
+
+/**
+ * Runs the scenarios one after the other (they share the lab's users and groups) and builds the report.
+ * The lab API is asked for its nodes first, so an unreachable lab fails at once with LabRequestError.
+ */
+export async function runScenarios(options: RunScenariosOptions): Promise<ConformanceReport> {
+  const { lab, scenarios } = options;
+  const progress = options.onProgress ?? (() => {});
+  const runner: ScenarioRunner = options.runner ?? ((scenario, step) => scenario.run({ lab, step }));
+  const started = Date.now();
+  const clock = performance.now();
+  await lab.nodes();
+  progress({ type: 'start', labUrl: lab.url, scenarios: scenarios.map((s) => s.name) });
+  const results: ScenarioResult[] = [];
+  for (const [index, scenario] of scenarios.entries()) {
+    const total = scenarios.length;
+    progress({ type: 'scenario-start', scenario: scenario.name, title: scenario.title, index, total });
+    const step = (text: string) => progress({ type: 'step', scenario: scenario.name, text });
+    const t0 = performance.now();
+    let result: ScenarioResult;
+    try {
+      result = await runner(scenario, step);
+    } catch (err) {
+      result = failedResult(scenario, err, performance.now() - t0);
+    }
+    results.push(result);
+    progress({ type: 'scenario-end', result, index, total });
+  }
+  const report = buildReport(results, {
+    startedAt: new Date(started).toISOString(),
+    durationMs: Math.round(performance.now() - clock),
+    labUrl: lab.url,
+  });
+  progress({ type: 'end', report });
+  return report;
+}
+
+/** The result of a scenario that threw instead of returning its result. */
+export function failedResult(scenario: Scenario, err: unknown, durationMs: number): ScenarioResult {
+  return {
+    name: scenario.name,
+    title: scenario.title,
+    clauses: [...scenario.clauses],
+    passed: false,
+    checks: [],
+    hops: [],
+    error: err instanceof Error ? err.message : String(err),
+    durationMs: Math.round(durationMs),
+  };
+}
