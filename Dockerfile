@@ -18,7 +18,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 # The whole context (filtered by .dockerignore), so source folders can come and go freely.
 COPY . .
-RUN npm run build
+# mkdir: the console's assets folder exists in the stage even in a checkout without it (see below).
+RUN npm run build && mkdir -p lab/console/static
 
 # --- runtime: production dependencies, compiled output, launcher --------------------------------
 FROM ${NODE_IMAGE}
@@ -30,6 +31,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The lab console's static files: tsc does not copy them into dist/, and lab/console/static-dir.ts looks
+# for them under the package root (/app), as in the source tree.
+COPY --from=build /app/lab/console/static ./lab/console/static
 # Stores (PF message store, client stores) live under /data: mount a volume there.
 RUN mkdir -p /data && chown node:node /data
 USER node
@@ -39,9 +43,11 @@ USER node
 # CPM_LAB_CONTROL_PORT, default 8080).
 EXPOSE 5060/udp 5060/tcp 5070/udp 5070/tcp 7394/tcp 8080/tcp 8081/tcp 8082/tcp
 
-# Slim images have no curl: ask node itself. Healthy = the node's control API answers GET /health.
+# Healthy = the node's control API answers GET /health with 200 (port: CPM_LAB_CONTROL_PORT, default
+# 8080). Slim images have no curl; bash's /dev/tcp costs nothing, where a `node -e` per check costs a
+# node start-up (~0.5 s of CPU) per container and interval. (bash is Essential in Debian.)
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CPM_LAB_CONTROL_PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${CPM_LAB_CONTROL_PORT:-8080} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && read -r _ code _ <&3 && [ \"$code\" = 200 ]"]
 
 ENTRYPOINT ["node", "/app/bin/cpm-lab.js"]
 CMD ["--help"]

@@ -3,7 +3,9 @@
 // after the ACK, receiving deferred and live messages (D1.i, A2.i), group state objects (D1.vii), IMDNs on the
 // right channel (D1.ii, A2.i), conference state only in active sessions (D1.vi), the outbox and re-join
 // (D1.viii, R3), and group creation through the conference factory (protocol-notes §7).
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import {
   GROUP_STATE_CONTENT_TYPE,
   getHeader,
@@ -274,6 +276,10 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
 
   /** Open the store, bind the SIP (TCP) and MSRP listeners. Does not register: call online(). */
   static async start(options: CpmClientOptions): Promise<CpmClient> {
+    // The CSCF by address: flows are matched against it (drop, flow loss), and flows know peers by IP.
+    if (!isIP(options.cscf.host)) {
+      options = { ...options, cscf: { ...options.cscf, host: (await lookup(options.cscf.host)).address } };
+    }
     const domain = options.domain ?? 'ims.lab';
     const aor = options.user.startsWith('sip:')
       ? aorOf(parseUri(options.user))

@@ -6,6 +6,9 @@
 #   bash scripts/ci-docker.sh                 # then: NODE_IMAGE=cpm-lab/node-base:bookworm docker-compose ...
 #   source scripts/ci-docker.sh               # same, and exports NODE_IMAGE into the calling shell
 #
+# The Compose tests (NODE_IMAGE=cpm-lab/node-base:bookworm npm run test:compose) build through Compose from
+# the same layer cache, so after this script their build is all cache hits.
+#
 # Environment: NODE_IMAGE (default cpm-lab/node-base:bookworm: built here when it is that tag),
 # CPM_LAB_IMAGE (default cpm-lab:local, the `image:` of docker-compose.yml).
 

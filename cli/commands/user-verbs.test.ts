@@ -10,6 +10,9 @@ import { CONFERENCE_URI, CONTRIB_ID, CONV_ID } from '../../client/test-support/f
 import { tempDir } from '../../client/test-support/harness.js';
 import { SILENT, startTestLab, type TestLab } from '../../client/test-support/test-pf.js';
 import { freePort } from '../../protocol/sip/test-support/sipp.js';
+import { resolveControlUrl } from '../../client/daemon/control-client.js';
+import { createLabApi } from '../../lab/api/index.js';
+import { createLogger, startControlServer } from '../../runtime/index.js';
 import { inboxVerb, offlineVerb, onlineVerb, policyVerb, sayVerb, targetOf } from './user-verbs.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -75,17 +78,20 @@ describe('cpm-lab user verbs', () => {
     );
   });
 
-  it('lab lookup: the node control URL comes from GET /topology of the lab API', async () => {
+  it('lab lookup: the verbs find the client in GET /topology and reach it through the lab API pass-through', async () => {
     const { d } = await daemon();
-    const server: Server = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ nodes: [{ name: 'alice', role: 'client', controlUrl: d.controlUrl }] }));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => server.close(() => r())));
-    const lab = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const api = await startControlServer(
+      createLabApi({
+        nodes: [{ name: 'alice', role: 'client', controlUrl: d.controlUrl }],
+        logger: createLogger('lab', { level: 'error', write: () => {} }),
+      }),
+      { port: 0 },
+    );
+    cleanups.push(() => api.close());
+    const lab = api.url;
     expect(targetOf({ lab }, {})).toEqual({ lab });
     expect(targetOf({}, { CPM_LAB_CLIENT_URL: d.controlUrl })).toEqual({ clientUrl: d.controlUrl });
+    expect(await resolveControlUrl('alice', { lab })).toBe(`${lab}/nodes/alice`);
     expect(await onlineVerb('alice', { lab })).toMatch(/alice is online/);
     await expect(onlineVerb('carol', { lab })).rejects.toThrow('the lab has no client node "carol"');
   });

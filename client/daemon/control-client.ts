@@ -66,7 +66,8 @@ export async function resolveControlUrl(user: string, target: ControlTarget): Pr
   const nodes = (body as Partial<LabTopology> | undefined)?.nodes;
   const node = Array.isArray(nodes) ? nodes.find((n) => n?.name === user) : undefined;
   if (!node?.controlUrl) throw new ControlApiError('lab', `the lab has no client node "${user}"`);
-  return node.controlUrl.replace(/\/+$/, '');
+  // Through the lab API's pass-through: node URLs may only resolve inside the lab (Compose service names).
+  return `${lab}/nodes/${encodeURIComponent(user)}`;
 }
 
 /** Typed calls to one client daemon. */

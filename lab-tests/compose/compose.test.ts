@@ -1,0 +1,164 @@
+// The Compose lab end to end: docker-compose.yml built from the Dockerfile and brought up with testcontainers
+// (every service healthy; the `lab` service turns healthy once it has provisioned the topology's groups),
+// then driven through the published lab API exactly as `cpm-lab run ... --lab <url>` drives it. SIP and
+// MSRP cross the containers' network; the test reads the wire through the nodes' traces.
+import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
+import { runScenario, SCENARIOS } from '../../lab/scenarios/registry.js';
+import type { ScenarioResult } from '../../lab/scenarios/types.js';
+import { provisionedGroupIds } from '../../lab/topology/index.js';
+import { COMPOSE_FILE, REPO_ROOT } from './paths.js';
+import { COMPOSE_PROJECT, projectVolumes } from './preflight.js';
+
+const setup = inject('composeSetup');
+const SERVICES = ['cscf', 'pf', 'alice', 'bob', 'carol', 'lab'] as const;
+/** Container names as testcontainers keys them: v1 `<project>_<service>_1`, v2 `<service>-1`. */
+const containerName = (service: string): string =>
+  setup.compose.version === 1 ? `${COMPOSE_PROJECT}_${service}_1` : `${service}-1`;
+
+interface TraceRecord {
+  direction: 'in' | 'out';
+  protocol: string;
+  startLine?: string;
+  remote: { address: string; port: number };
+  raw: string;
+}
+
+function sipText(record: TraceRecord): string {
+  return Buffer.from(record.raw, 'base64').toString('latin1');
+}
+
+function failureReport(result: ScenarioResult): string {
+  const failed = result.checks
+    .filter((c) => !c.passed)
+    .map((c) => `  ✗ ${c.clause ? `[${c.clause}] ` : ''}${c.description}${c.detail ? ` — ${c.detail}` : ''}`);
+  return [
+    `scenario ${result.name} failed against the Compose lab`,
+    ...(result.error ? [`  error: ${result.error}`] : []),
+    ...(result.checks.length === 0 ? ['  (no checks ran)'] : failed),
+  ].join('\n');
+}
+
+describe('Compose lab (docker-compose.yml, one image, lab API on a published port)', () => {
+  let environment: StartedDockerComposeEnvironment | undefined;
+  let lab: LabClient;
+
+  beforeAll(async () => {
+    const started = performance.now();
+    let compose = new DockerComposeEnvironment(REPO_ROOT, COMPOSE_FILE)
+      .withProjectName(COMPOSE_PROJECT)
+      .withBuild()
+      .withEnvironment({
+        NODE_IMAGE: setup.nodeImage,
+        ...(setup.dockerBuildkit === undefined ? {} : { DOCKER_BUILDKIT: setup.dockerBuildkit }),
+        // Docker picks free host ports: a lab already running here (embedded or Compose) keeps its own.
+        ...Object.fromEntries(SERVICES.map((s) => [`CPM_LAB_HOST_PORT_${s.toUpperCase()}`, ''])),
+      })
+      .withDefaultWaitStrategy(Wait.forHealthCheck())
+      .withStartupTimeout(180_000);
+    for (const service of SERVICES)
+      compose = compose.withWaitStrategy(containerName(service), Wait.forHealthCheck());
+    if (setup.compose.version === 1) {
+      compose = compose.withClientOptions({
+        executable: { standalone: true, executablePath: 'docker-compose' },
+      });
+    }
+    environment = await compose.up();
+    const container = environment.getContainer(containerName('lab'));
+    lab = new LabClient(`http://${container.getHost()}:${container.getMappedPort(8080)}`, {
+      timeoutMs: 30_000,
+    });
+    console.info(
+      `Compose lab up in ${((performance.now() - started) / 1000).toFixed(1)} s (build included; ` +
+        `compose v${setup.compose.version}, engine ${setup.engine}, NODE_IMAGE=${setup.nodeImage}) at ${lab.url}`,
+    );
+  });
+
+  afterAll(async () => {
+    if (!environment) return;
+    await environment.down({ removeVolumes: true, timeout: 10_000 });
+    // The stores are named volumes: a later `up` must start from empty ones.
+    expect(await projectVolumes()).toEqual([]);
+  });
+
+  it('the lab API lists every node, and the lab service provisioned group "team" with deterministic IDs', async () => {
+    const nodes = await lab.nodes();
+    expect(nodes.map((n) => n.name).sort()).toEqual(['alice', 'bob', 'carol', 'cscf', 'pf']);
+    const team = await lab
+      .node('pf')
+      .get<{ id: string; conversationId: string; participants: unknown[] }>('/groups/team');
+    expect(team.participants).toHaveLength(3);
+    // Same derivation as lab/topology/group-ids.ts: the embedded lab and the Compose lab agree.
+    expect(team.conversationId).toBe(provisionedGroupIds('ims.lab', 'team').conversationId);
+    for (const user of ['alice', 'bob', 'carol']) {
+      const groups = await lab.node(user).get<Array<{ conversationId?: string }>>('/groups');
+      expect(groups.map((g) => g.conversationId)).toContain(team.conversationId);
+      const state = await lab.node(user).get<{ registration: { state: string } }>('/state');
+      expect(state.registration.state).toBe('online');
+    }
+  });
+
+  it('D1: a message to "team" while alice is offline is stored by the PF (in its container) and delivered when she returns', async () => {
+    const text = `deferred across containers ${Date.now()}`;
+    await lab.node('alice').post('/offline', { mode: 'deregister' });
+    const sent = await lab.node('bob').post<{ messageId: string }>('/groups/team/messages', { text });
+
+    const backlog = await waitUntil('the PF to store bob’s message for alice', async () => {
+      const b = await lab
+        .node('pf')
+        .get<{ items: Array<{ messageId?: string; sender: string }> }>('/backlog/alice');
+      return b.items.find((i) => i.messageId === sent.messageId);
+    });
+    expect(backlog.sender).toBe('sip:bob@ims.lab');
+
+    // The group session goes inactive; alice's return is what triggers the PF's deferred invitation.
+    await lab.node('pf').post('/groups/team/end');
+    await lab.node('alice').post('/online');
+
+    const received = await waitUntil('alice to receive the deferred message', async () => {
+      const messages = await lab
+        .node('alice')
+        .get<Array<{ messageId: string; text?: string; arrivedOn?: string }>>('/messages');
+      return messages.find((m) => m.messageId === sent.messageId);
+    });
+    expect(received.text).toBe(text);
+    expect(received.arrivedOn).toBe('deferred');
+
+    // The PF's store is drained, and alice's delivery notification made it back to bob.
+    await waitUntil('the PF backlog for alice to drain', async () => {
+      const b = await lab.node('pf').get<{ items: unknown[] }>('/backlog/alice');
+      return b.items.length === 0;
+    });
+    await waitUntil('bob to see alice’s delivery notification', async () => {
+      const sentList = await lab
+        .node('bob')
+        .get<Array<{ messageId: string; recipients: Record<string, { delivery?: string }> }>>('/sent');
+      return (
+        sentList.find((s) => s.messageId === sent.messageId)?.recipients['sip:alice@ims.lab']?.delivery ===
+        'delivered'
+      );
+    });
+
+    // The wire: alice got the PF's INVITE from the CSCF's container over the lab network (not loopback),
+    // with the CSCF's Record-Route and an MSRP path naming the PF by its service name.
+    const { records } = await lab.node('alice').get<{ records: TraceRecord[] }>('/trace?limit=10000');
+    const invite = records
+      .filter((r) => r.protocol === 'sip' && r.direction === 'in' && r.startLine?.startsWith('INVITE '))
+      .map((r) => ({ r, text: sipText(r) }))
+      .filter(({ text }) => /^From: <sip:group-team@ims\.lab>/im.test(text))
+      .at(-1);
+    expect(invite, 'no INVITE from group-team in alice’s trace').toBeDefined();
+    expect(invite!.r.remote.address).not.toMatch(/^127\./);
+    expect(invite!.text).toMatch(/^Record-Route: <sip:[^>]*;lr>/im);
+    expect(invite!.text).toMatch(/^a=path:msrp:\/\/pf:7394\//m);
+  });
+
+  for (const scenario of SCENARIOS) {
+    it(`scenario ${scenario.name}: ${scenario.title}`, async () => {
+      const steps: string[] = [];
+      const result = await runScenario(scenario.name, lab, (line) => steps.push(line));
+      expect(result.passed, `${failureReport(result)}\n  steps: ${steps.join(' → ')}`).toBe(true);
+    });
+  }
+});

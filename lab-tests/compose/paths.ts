@@ -1,0 +1,5 @@
+// The repository root (build context and project directory of docker-compose.yml) and the compose file.
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const COMPOSE_FILE = fileURLToPath(new URL('../../docker-compose.yml', import.meta.url));
