@@ -1,8 +1,6 @@
 // CLI verbs (in-process) against a running client daemon, the lab-topology lookup, and `cpm-lab client` as a
 // real process (ready line, clean SIGTERM).
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientDaemon, clientConfig } from '../../client/index.js';
