@@ -2,6 +2,7 @@
 // `cpm-lab lab-api`: the lab API alone, over nodes running elsewhere (the Compose lab's `lab` service).
 import type { Command } from 'commander';
 import { createLabApi, parseNodeList } from '../../lab/api/index.js';
+import { mountConsole } from '../../lab/console/index.js';
 import { EmbeddedLab, provisionLab } from '../../lab/embedded/index.js';
 import { DEFAULT_TOPOLOGY_PATH, loadTopology } from '../../lab/topology/index.js';
 import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
@@ -81,6 +82,7 @@ export function registerLabCommands(program: Command): void {
           nodes,
           logger,
           describe: () => ({ mode: 'external', domain: topology.domain, groups: topology.groups }),
+          routes: (app) => mountConsole(app, { nodes, logger }),
         }),
         {
           host: flags.host ?? process.env.CPM_LAB_API_HOST ?? '127.0.0.1',

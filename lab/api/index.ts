@@ -7,3 +7,4 @@ export {
   NodeUnreachableError,
 } from './lab-api.js';
 export { type LabNode, type NodeRole, parseNodeList } from './node-directory.js';
+export { LiveFeed, type LiveHop, type LiveNodeEvent, toLiveHops } from './live-events.js';

@@ -7,6 +7,7 @@ import { ClientDaemon, clientConfig } from '../../client/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { PfNode, pfConfig } from '../../services/pf/index.js';
 import { createLabApi, type LabNode } from '../api/index.js';
+import { mountConsole } from '../console/index.js';
 import { provisionLab } from './provision.js';
 import { type Topology, withEphemeralPorts } from '../topology/index.js';
 
@@ -156,13 +157,16 @@ export class EmbeddedLab {
           sip: `${pfTcp.address}:${pfTcp.port} (udp+tcp)`,
           msrp: `${pf.msrpAddress.address}:${pf.msrpAddress.port}`,
         },
-        ...[...clients].map(([user, d]): EmbeddedNodeInfo => ({ name: user, role: 'client', controlUrl: d.controlUrl })),
+        ...[...clients].map(
+          ([user, d]): EmbeddedNodeInfo => ({ name: user, role: 'client', controlUrl: d.controlUrl }),
+        ),
       ];
       const api = await startControlServer(
         createLabApi({
           nodes,
           logger,
           describe: () => ({ mode: 'embedded', domain: topology.domain, groups: topology.groups, nodes }),
+          routes: (app) => mountConsole(app, { nodes, logger }),
         }),
         { host, port: topology.labApiPort, logger },
       );
