@@ -20,6 +20,11 @@ export interface FlagValue {
   value: string | number | boolean | undefined;
 }
 
+/** A command-line flag's value for the env* helpers, or undefined when the flag was not given. */
+export function flag(name: string, value: string | boolean | undefined): FlagValue | undefined {
+  return value === undefined ? undefined : { name, value: String(value) };
+}
+
 interface SourceOptions {
   env?: Env;
   flag?: FlagValue;

@@ -8,6 +8,7 @@ export {
   envOptional,
   envPort,
   envString,
+  flag,
   formatHostPort,
   parseHostPort,
   parseInteger,

@@ -10,8 +10,8 @@ import {
   envPort,
   envString,
   type Env,
-  type FlagValue,
   type HostPort,
+  flag,
 } from '../../runtime/index.js';
 import type { InvitationPolicy } from '../domain/index.js';
 
@@ -64,9 +64,6 @@ export interface ClientFlags {
   conferenceFactory?: string;
   t1?: string;
 }
-
-const flag = (name: string, value: string | boolean | undefined): FlagValue | undefined =>
-  value === undefined ? undefined : { name, value: String(value) };
 
 const POLICIES: readonly InvitationPolicy[] = ['accept', 'decline', 'later'];
 

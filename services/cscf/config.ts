@@ -7,7 +7,7 @@ import {
   envPort,
   envString,
   type Env,
-  type FlagValue,
+  flag,
 } from '../../runtime/index.js';
 import type { ServiceRoute } from './routing.js';
 
@@ -52,9 +52,6 @@ export interface CscfFlags {
   t1?: string;
   staticContacts?: string;
 }
-
-const flag = (name: string, value: string | boolean | undefined): FlagValue | undefined =>
-  value === undefined ? undefined : { name, value: String(value) };
 
 /** Read the configuration from flags (preferred) and environment variables `CPM_LAB_CSCF_*`. */
 export function cscfConfig(flags: CscfFlags = {}, env: Env = process.env): CscfConfig {

@@ -8,8 +8,8 @@ import {
   envOptional,
   envPort,
   envString,
-  type FlagValue,
   type HostPort,
+  flag,
 } from '../../runtime/index.js';
 import { isValidGroupId } from './domain/index.js';
 
@@ -68,9 +68,6 @@ export interface PfFlags {
 
 /** The lab's default topology (lab/topology/default.json): group "team" with alice, bob and carol. */
 export const DEFAULT_GROUPS = 'team:alice,bob,carol:Team chat';
-
-const flag = (name: string, value: string | undefined): FlagValue | undefined =>
-  value === undefined ? undefined : { name, value };
 
 /** Read the configuration from flags (preferred) and environment variables `CPM_LAB_PF_*`. */
 export function pfConfig(flags: PfFlags = {}, env: Env = process.env): PfConfig {
