@@ -76,10 +76,18 @@ const LIST_HEADERS = new Set([
   'security-verify',
 ]);
 
+/** Names seen before: the same few spellings recur in every message (bounded). */
+const NORMALIZED = new Map<string, string>();
+const MAX_CACHED_NAMES = 1024;
+
 /** Lower-case full name of a header: `i` → `call-id`, `Call-Id` → `call-id`. */
 export function normalizeHeaderName(name: string): string {
+  const cached = NORMALIZED.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  return COMPACT_TO_FULL[lower] ?? lower;
+  const full = COMPACT_TO_FULL[lower] ?? lower;
+  if (NORMALIZED.size < MAX_CACHED_NAMES) NORMALIZED.set(name, full);
+  return full;
 }
 
 /** The conventional spelling of a header name, for headers the stack writes itself. */
