@@ -124,8 +124,10 @@ export class GroupSession {
     clearTimeout(this.#idle);
     const legs = [...this.#legs.values()];
     this.#legs.clear();
-    for (const leg of legs) void leg.end(reason === 'deleted' ? GONE_REASON : undefined);
+    // The host ends the conference subscriptions first (final NOTIFY, RFC 6665 §4.2.2), so that each
+    // subscriber still knows its subscription when that NOTIFY arrives; then the legs get their BYE.
     this.#host.ended(this, reason);
+    for (const leg of legs) void leg.end(reason === 'deleted' ? GONE_REASON : undefined);
   }
 
   /**
