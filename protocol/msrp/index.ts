@@ -44,6 +44,7 @@ export {
   serializeFrame,
 } from './serializer.js';
 export {
+  type MessageAcceptor,
   type MsrpMessage,
   type MsrpReport,
   MsrpSession,

@@ -92,7 +92,16 @@ export interface MsrpSessionOptions {
   peerMaxSize?: number;
   /** Chunk size for sends; default from the endpoint (2048). */
   chunkSize?: number;
+  /** See MsrpSession.acceptor: hold the final 200 of each message until the application has it safe. */
+  acceptor?: MessageAcceptor;
 }
+
+/**
+ * Called with each complete incoming message before the 200 to its last chunk goes out (RFC 4975 §7.3:
+ * the receiver answers when it has taken responsibility for the chunk). Resolve with nothing (200) or an
+ * MSRP status to answer instead (e.g. 415, 500); a throw answers 500. Only accepted messages are emitted.
+ */
+export type MessageAcceptor = (message: MsrpMessage) => Promise<number | undefined> | number | undefined;
 
 /** What a session needs from its endpoint. */
 export interface SessionHost {
@@ -118,6 +127,8 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
   readonly #outgoing = new Map<string, OutgoingMessage>();
   /** Chunks sent without a transaction (Failure-Report: partial): tid → message, while it is pending. */
   readonly #untracked = new Map<string, OutgoingMessage>();
+  /** Holds each message's final 200 until the application has taken it (MessageAcceptor); settable later. */
+  acceptor: MessageAcceptor | undefined;
   #state: SessionState = 'idle';
   #peerPath: MsrpUri[] | undefined;
   #connection: MsrpConnection | undefined;
@@ -132,6 +143,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     this.#acceptTypes = options.acceptTypes ?? ['*'];
     this.#peerMaxSize = options.peerMaxSize;
     this.#chunkSize = options.chunkSize ?? host.chunkSize;
+    this.acceptor = options.acceptor;
     this.#reassembler = new Reassembler({
       maxMessageBytes: options.maxSize ?? host.maxMessageBytes,
       maxPendingMessages: host.maxPendingMessages,
@@ -406,32 +418,58 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
         this.#respond(conn, req, 400, outcome.reason);
         return;
       case 'complete': {
-        this.#respond(conn, req, 200);
-        // RFC 4975 §7.1.2: Success-Report: yes → REPORT with Status 000 200 OK for the whole message.
-        if (successReportOf(req)) {
-          const total = outcome.body.length;
-          conn.send(
-            buildRequest({
-              method: 'REPORT',
-              toPath: getHeader(req, H.fromPath)!,
-              fromPath: this.localPath,
-              headers: [
-                { name: H.messageId, value: messageId },
-                { name: H.byteRange, value: formatByteRange({ start: 1, end: total, total }) },
-                { name: H.status, value: formatStatus(200) },
-              ],
-            }),
-          );
-        }
-        this.#emitSafe('message', {
+        const message: MsrpMessage = {
           messageId,
           contentType: outcome.contentType,
           body: outcome.body,
           headers: req.headers,
-        });
+        };
+        if (this.acceptor) {
+          void this.#accept(conn, req, message, this.acceptor);
+          return;
+        }
+        this.#respond(conn, req, 200);
+        if (successReportOf(req)) this.#sendSuccessReport(conn, req, messageId, outcome.body.length);
+        this.#emitSafe('message', message);
         return;
       }
     }
+  }
+
+  /** The acceptor decides the final chunk's response; on 200 the success REPORT and the event follow. */
+  async #accept(
+    conn: MsrpConnection,
+    req: MsrpRequest,
+    message: MsrpMessage,
+    acceptor: MessageAcceptor,
+  ): Promise<void> {
+    let status: number;
+    try {
+      status = (await acceptor(message)) ?? 200;
+    } catch {
+      status = 500;
+    }
+    if (this.state === 'closed') return;
+    this.#respond(conn, req, status);
+    if (status !== 200) return;
+    if (successReportOf(req)) this.#sendSuccessReport(conn, req, message.messageId, message.body.length);
+    this.#emitSafe('message', message);
+  }
+
+  // RFC 4975 §7.1.2: Success-Report: yes → REPORT with Status 000 200 OK for the whole message.
+  #sendSuccessReport(conn: MsrpConnection, req: MsrpRequest, messageId: string, total: number): void {
+    conn.send(
+      buildRequest({
+        method: 'REPORT',
+        toPath: getHeader(req, H.fromPath)!,
+        fromPath: this.localPath,
+        headers: [
+          { name: H.messageId, value: messageId },
+          { name: H.byteRange, value: formatByteRange({ start: 1, end: total, total }) },
+          { name: H.status, value: formatStatus(200) },
+        ],
+      }),
+    );
   }
 
   // RFC 4975 §7.1.2: REPORTs are never answered; a Status for one of our messages settles it.

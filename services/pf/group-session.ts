@@ -45,9 +45,9 @@ export interface GroupSessionHost {
     body: Buffer,
     contentType: string,
     info: CpimPayloadInfo,
-  ): void;
-  /** A notification (IMDN) sent by `leg`: route it to the original sender (protocol-notes §6). */
-  routeNotification(groupId: string, body: Buffer, contentType: string, info: CpimPayloadInfo): void;
+  ): Promise<void>;
+  /** A notification (IMDN) sent by `leg`: route it to the original sender (protocol-notes §6); resolves once it is relayed or stored. */
+  routeNotification(groupId: string, body: Buffer, contentType: string, info: CpimPayloadInfo): Promise<void>;
   /** A leg joined or left (conference event package, RFC 4575). */
   rosterChanged(groupId: string, user: string, connected: boolean): void;
   ended(session: GroupSession, reason: SessionEndReason): void;
@@ -102,7 +102,8 @@ export class GroupSession {
     const previous = this.#legs.get(leg.user);
     this.#legs.set(leg.user, leg);
     if (previous && previous !== leg) void previous.end();
-    leg.msrp.on('message', (m) => this.#onMessage(leg, m));
+    // The sender's final 200 waits until the message is relayed or committed to the store (no loss).
+    leg.msrp.acceptor = (m) => this.#onMessage(leg, m);
     leg.once('ended', (reason) => {
       if (this.#legs.get(leg.user) !== leg) return;
       this.#legs.delete(leg.user);
@@ -137,14 +138,14 @@ export class GroupSession {
   deliverLive(leg: Leg, body: Buffer, contentType: string, info: CpimPayloadInfo): void {
     leg.msrp.send(body, { contentType }).catch((err: unknown) => {
       this.#host.log('live-send-failed', { groupId: this.groupId, user: leg.user, error: String(err) });
-      this.#host.store(this.groupId, [leg.user], body, contentType, info);
+      this.#host.store(this.groupId, [leg.user], body, contentType, info).catch(() => undefined); // logged by the host
       // A session whose SEND failed is not trusted with later traffic (it would overtake the stored item).
       void leg.end();
     });
   }
 
-  // RFC 4975 §7.3: a complete message from a participant.
-  #onMessage(leg: Leg, message: MsrpMessage): void {
+  // RFC 4975 §7.3: a complete message from a participant; resolves when it is safe (relayed or stored).
+  async #onMessage(leg: Leg, message: MsrpMessage): Promise<undefined> {
     if (!this.active || this.#legs.get(leg.user) !== leg) return;
     const contentType = message.contentType ?? '';
     if (!/^message\/cpim\b/i.test(contentType)) {
@@ -153,13 +154,13 @@ export class GroupSession {
     }
     const info = describeCpimPayload(message.body);
     if (!info) {
-      // The MSRP layer has answered 200 already; an unreadable CPIM payload cannot be relayed.
+      // An unreadable CPIM payload cannot be relayed (the sender still gets its 200: the PF took it).
       this.#host.log('bad-cpim', { groupId: this.groupId, user: leg.user, bytes: message.body.length });
       return;
     }
     this.#touch();
     if (info.kind === 'imdn') {
-      this.#host.routeNotification(this.groupId, message.body, contentType, info);
+      await this.#host.routeNotification(this.groupId, message.body, contentType, info);
       return;
     }
     const group = this.#host.group(this.groupId);
@@ -179,7 +180,7 @@ export class GroupSession {
       live: members(group).length - 1 - offline.length,
       stored: offline.length,
     });
-    if (offline.length > 0) this.#host.store(this.groupId, offline, message.body, contentType, info);
+    if (offline.length > 0) await this.#host.store(this.groupId, offline, message.body, contentType, info);
   }
 
   #touch(): void {

@@ -694,16 +694,18 @@ export class PfNode {
   #trackDeferredLeg(leg: Leg): void {
     this.#deferredLegs.add(leg);
     leg.once('ended', () => this.#deferredLegs.delete(leg));
-    leg.msrp.on('message', (m) => {
+    // The final 200 waits until a notification is relayed or stored (no loss).
+    leg.msrp.acceptor = async (m) => {
       const info = /^message\/cpim\b/i.test(m.contentType ?? '') ? describeCpimPayload(m.body) : undefined;
-      if (info?.kind === 'imdn') this.#routeNotification(leg.groupId, m.body, m.contentType!, info);
+      if (info?.kind === 'imdn') await this.#routeNotification(leg.groupId, m.body, m.contentType!, info);
       else
         this.events.emit('message-ignored', {
           groupId: leg.groupId,
           user: leg.user,
           reason: 'deferred session',
         });
-    });
+      return undefined;
+    };
   }
 
   // ---- incoming INVITE: factory and conference URIs (protocol-notes §7) ----
@@ -922,7 +924,12 @@ export class PfNode {
       await res.send(488, { reason: 'Chat messages go over the MSRP session' });
       return;
     }
-    this.#routeNotification(group.id, req.body, 'message/cpim', info);
+    try {
+      await this.#routeNotification(group.id, req.body, 'message/cpim', info);
+    } catch {
+      await res.send(500, { reason: 'Notification not stored' }); // the sender keeps it and may retry
+      return;
+    }
     await res.send(202);
   }
 
@@ -935,7 +942,7 @@ export class PfNode {
     body: Buffer,
     contentType: string,
     info: CpimPayloadInfo,
-  ): void {
+  ): Promise<void> {
     const inputs: DeferredItemInput[] = recipients.map((recipient) => ({
       recipient,
       groupId,
@@ -974,6 +981,8 @@ export class PfNode {
           if (set?.size === 0) this.#pendingWrites.delete(k);
         }
       });
+    // Settles when the items are committed (the sender's MSRP 200 waits for it); rejects if the write failed.
+    return write.then(() => undefined);
   }
 
   /**
@@ -981,7 +990,12 @@ export class PfNode {
    * in the session, by SIP MESSAGE when it is registered but not in the session, stored otherwise (and when the
    * MESSAGE fails). Never dropped.
    */
-  #routeNotification(groupId: string, body: Buffer, contentType: string, info: CpimPayloadInfo): void {
+  async #routeNotification(
+    groupId: string,
+    body: Buffer,
+    contentType: string,
+    info: CpimPayloadInfo,
+  ): Promise<void> {
     let target: string | undefined;
     try {
       const to = cpimTo(parseCpim(body))[0];
@@ -1023,12 +1037,13 @@ export class PfNode {
             }),
           (err: unknown) => {
             this.events.emit('notification-message-failed', { groupId, to: target, error: String(err) });
-            this.#store(groupId, [target], body, contentType, info);
+            // Logged by #store when the write fails.
+            this.#store(groupId, [target], body, contentType, info).catch(() => undefined);
           },
         );
       return;
     }
-    this.#store(groupId, [target], body, contentType, info);
+    await this.#store(groupId, [target], body, contentType, info);
   }
 
   #localMsrp(session: MsrpSession): LocalMsrp {
