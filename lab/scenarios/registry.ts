@@ -621,6 +621,71 @@ const dropAndReturn = scenario(
   },
 );
 
+const imdnToOfflineSender = scenario(
+  'imdn-to-offline-sender',
+  'A delivery notification for a sender who has gone offline',
+  ['D1.ii'],
+  "bob writes while alice is offline, then bob goes offline too. alice's deferred delivery makes her send the delivery notification by SIP MESSAGE to bob (D1.ii); the CSCF, finding bob unregistered, hands it to the PF, which stores it and delivers it when bob returns (protocol-notes §6: no notification is ever dropped).",
+  async (s, c, readHops) => {
+    const group = await s.newGroup('imdn-offline', USERS);
+    await s.offline('alice', 'deregister');
+    await s.send('bob', group, 'did you get this?');
+    await s.waitStored('alice', group, 1);
+    await s.endSession(group);
+    await s.offline('bob', 'deregister');
+    await s.online('alice');
+    await s.waitReceived('alice', group, ['did you get this?']);
+    await s.waitStored('bob', group, 1);
+    await s.online('bob');
+    const notified = await waitUntil("bob's delivery notification from alice", async () => {
+      const all = await s.lab
+        .node('bob')
+        .get<Array<{ groupKey: string; from: string; notification: { type?: string; status?: string } }>>(
+          '/notifications',
+        );
+      return all.find((n) => n.groupKey === group.conversationId && n.from === s.aor('alice'));
+    });
+    const hops = await readHops();
+    const fromAlice = requestHops(hops, { method: 'MESSAGE', from: 'alice' }).find((h) =>
+      /bob@/.test(h.message.uri),
+    );
+    const toPf = requestHops(hops, { method: 'MESSAGE', from: 'cscf', to: 'pf' }).find((h) =>
+      /bob@/.test(h.message.uri),
+    );
+    const stored = toPf ? responsesTo(hops, toPf.message, 'pf')[0] : undefined;
+    c.add(
+      'D1.ii',
+      "alice's notification goes out by SIP MESSAGE to the original sender (R-URI = bob)",
+      fromAlice !== undefined,
+      fromAlice ? brief(fromAlice.hop) : 'none',
+      [fromAlice?.hop],
+    );
+    c.add(
+      'D1.ii',
+      'bob is offline: the CSCF hands the MESSAGE to the PF, which stores it (202)',
+      toPf !== undefined && stored?.message.status === 202,
+      stored ? brief(stored.hop) : 'not routed to the PF',
+      [toPf?.hop, stored?.hop],
+    );
+    const delivered = msrpSends(hops, { from: 'pf', to: 'bob' }).find((x) =>
+      x.inner?.contentType.includes('imdn'),
+    );
+    c.add(
+      'D1.ii',
+      'when bob returns the PF delivers the stored notification to him',
+      delivered !== undefined,
+      delivered ? brief(delivered.hop) : 'not delivered',
+      [delivered?.hop],
+    );
+    c.add(
+      'D1.ii',
+      "bob's client records alice's delivery notification",
+      notified !== undefined,
+      JSON.stringify(notified?.notification),
+    );
+  },
+);
+
 async function waitFor(s: Steps, what: string, probe: () => Promise<boolean>): Promise<void> {
   await waitUntil(what, async () => (await probe()) || undefined);
   s.say(`… ${what}`);
@@ -634,6 +699,7 @@ export const SCENARIOS: readonly Scenario[] = [
   later,
   unknownGroup,
   dropAndReturn,
+  imdnToOfflineSender,
 ];
 
 export function findScenario(name: string): Scenario {

@@ -106,6 +106,23 @@ describe('protocol-notes §2: caller-preference routing at the CSCF (RFC 3841)',
     }
   });
 
+  it('protocol-notes §6: a group chat MESSAGE (Conversation-ID) to a known but unregistered user goes to the PF; others 480', () => {
+    const ctx = context();
+    const imdn = request(
+      'sip:carol@ims.lab',
+      ['Conversation-ID: 5f0b5e3a-8d0c-4f63-9c59-1d7b3a0e2c11'],
+      'MESSAGE',
+    );
+    expect(route(imdn, imdn.requestUri, ctx)).toMatchObject({
+      kind: 'service',
+      route: { uri: 'sip:127.0.0.1:5070;transport=tcp' },
+    });
+    const plain = request('sip:carol@ims.lab', [], 'MESSAGE');
+    expect(route(plain, plain.requestUri, ctx)).toMatchObject({ kind: 'reject', status: 480 });
+    const invite = request('sip:carol@ims.lab', ['Conversation-ID: 5f0b5e3a-8d0c-4f63-9c59-1d7b3a0e2c11']);
+    expect(route(invite, invite.requestUri, ctx)).toMatchObject({ kind: 'reject', status: 480 });
+  });
+
   it('conference factory and group URIs go to the PF', () => {
     const ctx = context();
     for (const uri of ['sip:conference-factory@ims.lab', 'sip:group-7@ims.lab']) {

@@ -41,7 +41,7 @@ export function route(request: SipRequest, uri: Uri, ctx: RoutingContext): Route
   const aor = aorOf(uri);
   if (!ctx.registrar.isKnownUser(aor)) return { kind: 'reject', status: 404, reason: 'Not Found' };
   const registered = ctx.registrar.lookup(aor);
-  if (registered.length === 0) return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable' }; // §2 step 4
+  if (registered.length === 0) return unregistered(request, ctx); // §2 step 4
   let selected: Binding[];
   try {
     selected = selectContacts(registered, {
@@ -56,6 +56,19 @@ export function route(request: SipRequest, uri: Uri, ctx: RoutingContext): Route
   if (selected.length === 0) return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable' }; // §2 step 4
   if (ctx.unreachable.has(aor)) return { kind: 'blackhole', aor };
   const reachable = selected.filter((b) => b.reachable);
-  if (reachable.length === 0) return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable' }; // §3 flow gone
+  if (reachable.length === 0) return unregistered(request, ctx); // §3 flow gone
   return { kind: 'users', aor, bindings: reachable };
+}
+
+/**
+ * A known user with no reachable contact. A group chat MESSAGE (Conversation-ID: a D1.ii disposition
+ * notification to an offline original sender) goes to the PF, which stores it like any deferred item
+ * (protocol-notes §6: no notification is ever dropped) — as an S-CSCF applies terminating-unregistered
+ * filter criteria toward an application server. Everything else: 480.
+ */
+function unregistered(request: SipRequest, ctx: RoutingContext): RouteDecision {
+  const as = ctx.services[0];
+  if (request.method === 'MESSAGE' && request.has('conversation-id') && as)
+    return { kind: 'service', route: as };
+  return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable' };
 }

@@ -912,7 +912,7 @@ export class PfNode {
   async #onMessage(req: SipRequest, res: ServerResponse): Promise<void> {
     const group = this.stores.groups.byConferenceUri(req.uri);
     if (!group) {
-      await res.send(404);
+      await this.#onMessageForUnregistered(req, res);
       return;
     }
     const info = /^message\/cpim\b/i.test(req.contentType ?? '') ? describeCpimPayload(req.body) : undefined;
@@ -930,6 +930,47 @@ export class PfNode {
       await res.send(500, { reason: 'Notification not stored' }); // the sender keeps it and may retry
       return;
     }
+    await res.send(202);
+  }
+
+  /**
+   * A notification the CSCF could not deliver: its Request-URI is a member who has no reachable contact
+   * (terminating-unregistered routing, services/cscf/routing.ts). Stored for that member, answered 202 once
+   * committed; never sent on, so it cannot loop back through the CSCF.
+   */
+  async #onMessageForUnregistered(req: SipRequest, res: ServerResponse): Promise<void> {
+    const conversationId = req.get('conversation-id');
+    const group = conversationId
+      ? this.stores.groups.byConversationId(conversationId.trim(), req.get('contribution-id')?.trim())
+      : undefined;
+    let recipient: string;
+    try {
+      recipient = aorKey(formatUri(req.requestUri));
+    } catch {
+      await res.send(400);
+      return;
+    }
+    if (!group || !isMember(group, recipient)) {
+      await res.send(404);
+      return;
+    }
+    const info = /^message\/cpim\b/i.test(req.contentType ?? '') ? describeCpimPayload(req.body) : undefined;
+    if (info?.kind !== 'imdn') {
+      await res.send(info ? 488 : 415);
+      return;
+    }
+    try {
+      await this.#store(group.id, [recipient], req.body, 'message/cpim', info);
+    } catch {
+      await res.send(500, { reason: 'Notification not stored' });
+      return;
+    }
+    this.events.emit('notification-routed', {
+      groupId: group.id,
+      to: recipient,
+      via: 'store',
+      messageId: info.messageId,
+    });
     await res.send(202);
   }
 
