@@ -5,7 +5,14 @@
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
-import { runScenario, SCENARIOS } from '../../lab/scenarios/registry.js';
+import {
+  type ConformanceReport,
+  clauseVerdict,
+  explainClause,
+  runConformance,
+} from '../../lab/conformance/index.js';
+import { SCENARIOS } from '../../lab/scenarios/registry.js';
+import { CLAUSE_IDS } from '../../lab/scenarios/types.js';
 import type { ScenarioResult } from '../../lab/scenarios/types.js';
 import { provisionedGroupIds } from '../../lab/topology/index.js';
 import { COMPOSE_FILE, REPO_ROOT } from './paths.js';
@@ -154,11 +161,32 @@ describe('Compose lab (docker-compose.yml, one image, lab API on a published por
     expect(invite!.text).toMatch(/^a=path:msrp:\/\/pf:7394\//m);
   });
 
-  for (const scenario of SCENARIOS) {
-    it(`scenario ${scenario.name}: ${scenario.title}`, async () => {
-      const steps: string[] = [];
-      const result = await runScenario(scenario.name, lab, (line) => steps.push(line));
-      expect(result.passed, `${failureReport(result)}\n  steps: ${steps.join(' → ')}`).toBe(true);
-    });
-  }
+  // The conformance suite of the embedded lab (lab-tests/conformance), run once against the containers.
+  describe('conformance suite against the Compose lab', () => {
+    let report: ConformanceReport;
+    const steps = new Map<string, string[]>();
+    beforeAll(async () => {
+      report = await runConformance({
+        lab,
+        onProgress: (p) => {
+          if (p.type === 'step') steps.set(p.scenario, [...(steps.get(p.scenario) ?? []), p.text]);
+        },
+      });
+    }, 600_000);
+
+    for (const scenario of SCENARIOS) {
+      it(`scenario ${scenario.name}: ${scenario.title}`, () => {
+        const result = report.scenarios.find((r) => r.name === scenario.name);
+        expect(result, `${scenario.name} did not run`).toBeDefined();
+        const trail = (steps.get(scenario.name) ?? []).join(' → ');
+        expect(result!.passed, `${failureReport(result!)}\n  steps: ${trail}`).toBe(true);
+      });
+    }
+
+    for (const clause of CLAUSE_IDS) {
+      it(`${clause}: passes against the containers`, () => {
+        expect(clauseVerdict(report, clause).verdict, explainClause(report, clause)).toBe('pass');
+      });
+    }
+  });
 });
