@@ -4,28 +4,25 @@
 import type { Express } from 'express';
 import { WireTrace } from '../../protocol/trace/index.js';
 import {
-  type SipRequest,
-  type SipUri,
-  type Uri,
   aorOf,
   DigestServer,
+  defaultSendTarget,
+  type FlowInfo,
   isSipUri,
+  type NextHop,
+  parseNameAddr,
   parseUri,
+  type ProxyTarget,
+  type SendTarget,
+  type ServerTransaction,
+  type SipRequest,
+  SipTransportLayer,
+  type SipUri,
+  StatefulProxy,
+  TransactionLayer,
+  type Uri,
   uriEquals,
 } from '../../protocol/sip/index.js';
-import {
-  defaultSendTarget,
-  type NextHop,
-  type ProxyTarget,
-  StatefulProxy,
-} from '../../protocol/sip/proxy/index.js';
-import {
-  type MessageSource,
-  type SendTarget,
-  SipTransportLayer,
-  type FlowInfo,
-} from '../../protocol/sip/transport/index.js';
-import { type ServerTransaction, TransactionLayer } from '../../protocol/sip/transaction/index.js';
 import {
   type ControlServer,
   createControlApi,
@@ -438,8 +435,7 @@ export class Cscf {
     const top = request.getAll('route')[0];
     if (top === undefined) return false;
     try {
-      const match = /<([^>]+)>/.exec(top);
-      return this.#isOwnAddress(parseUri(match ? match[1]! : top));
+      return this.#isOwnAddress(parseNameAddr(top).uri);
     } catch {
       return false;
     }
@@ -457,7 +453,8 @@ export class Cscf {
   /** `sip:bob@<our address>` is read as `sip:bob@<domain>` for the location service. */
   #retargetLocal(uri: Uri): Uri {
     if (isSipUri(uri) && uri.user !== undefined && this.#isOwnAddress(uri)) {
-      return { ...uri, host: this.config.domain, port: undefined as unknown as number } as SipUri;
+      const { port: _ourPort, ...rest } = uri;
+      return { ...rest, host: this.config.domain };
     }
     return uri;
   }
@@ -570,5 +567,3 @@ function flowTarget(binding: Binding): SendTarget {
   if (binding.flow.flowId !== undefined) target.flowId = binding.flow.flowId;
   return target;
 }
-
-export type { MessageSource };

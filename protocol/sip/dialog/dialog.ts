@@ -1,5 +1,4 @@
 // Dialog state and in-dialog request construction (RFC 3261 §12, §13.2.2.4).
-import { splitHeaderList } from '../header-names.js';
 import { SipRequest, type SipResponse } from '../message.js';
 import { parseNameAddr } from '../name-addr.js';
 import { formatUri, isSipUri } from '../uri.js';
@@ -75,7 +74,7 @@ export class Dialog {
       state: response.status >= 200 ? 'confirmed' : 'early',
       localUri: response.get('to')!,
       remoteUri: request.get('from')!,
-      routeSet: routeSetOf(request.getAll('record-route')),
+      routeSet: request.getAll('record-route'), // getAll splits the list (RFC 3261 §7.3.1)
       remoteTarget: contactUri(request),
       localSeq: 0,
       remoteSeq: request.cseq.seq,
@@ -94,7 +93,7 @@ export class Dialog {
       state: response.status >= 200 ? 'confirmed' : 'early',
       localUri: request.get('from')!,
       remoteUri: response.get('to')!,
-      routeSet: routeSetOf(response.getAll('record-route')).reverse(),
+      routeSet: response.getAll('record-route').reverse(),
       remoteTarget: contactUri(response),
       localSeq: request.cseq.seq,
       remoteSeq: undefined,
@@ -174,10 +173,6 @@ export class Dialog {
     }
     return request;
   }
-}
-
-function routeSetOf(recordRoutes: string[]): string[] {
-  return recordRoutes.flatMap(splitHeaderList);
 }
 
 function isLooseRoute(route: string): boolean {

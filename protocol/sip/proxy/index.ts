@@ -6,16 +6,14 @@ export { ContextState, ProxyContext } from './proxy-context.js';
 export { type ProxyForwardOptions, StatefulProxy, type StatefulProxyOptions } from './proxy-core.js';
 export {
   type ForwardOptions,
-  hasOwnVia,
   nextHopUri,
   popOwnVia,
   prepareForward,
   preprocessRoute,
-  routeSet,
   type ValidationFailure,
   validateProxiedRequest,
 } from './request-processing.js';
-export { chooseBestResponse, forwardImmediately, selectFinalResponse } from './response-context.js';
+export { chooseBestResponse, selectFinalResponse } from './response-context.js';
 export {
   type BranchFailure,
   type BranchFailureInfo,

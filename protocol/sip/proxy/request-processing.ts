@@ -1,6 +1,5 @@
 // Proxy request handling that needs no transaction state (RFC 3261 §16.3, §16.4, §16.6, §16.12).
 import { newBranch } from '../builders.js';
-import { splitHeaderList } from '../header-names.js';
 import type { SipRequest } from '../message.js';
 import { parseNameAddr } from '../name-addr.js';
 import { formatUri, isSipUri, type SipUri, type Uri } from '../uri.js';
@@ -21,14 +20,6 @@ export function validateProxiedRequest(request: SipRequest): ValidationFailure |
     if (hops === 0) return { status: 483 }; // §16.3 step 3
   }
   return undefined;
-}
-
-/** RFC 3261 §16.3 step 4 (simplified loop detection): the request already passed through this proxy. */
-export function hasOwnVia(
-  request: SipRequest,
-  isOwnSentBy: (host: string, port: number | undefined) => boolean,
-): boolean {
-  return request.vias.some((via) => isOwnSentBy(via.host, via.port));
 }
 
 /**
@@ -125,9 +116,4 @@ export function popOwnVia(response: {
   removeFirstValue(name: string): string | undefined;
 }): string | undefined {
   return response.removeFirstValue('via');
-}
-
-/** Split a Record-Route or Route header value list into URIs (helper for route sets, §12.1). */
-export function routeSet(values: string[]): string[] {
-  return values.flatMap(splitHeaderList);
 }

@@ -29,11 +29,6 @@ export function chooseBestResponse(responses: readonly SipResponse[]): SipRespon
   return best;
 }
 
-/** RFC 3261 §16.7 step 5: which responses are forwarded immediately (1xx except 100, and every 2xx). */
-export function forwardImmediately(status: number): boolean {
-  return (status > 100 && status < 200) || (status >= 200 && status < 300);
-}
-
 /**
  * RFC 3261 §16.7 steps 6–7: the best final response (chooseBestResponse) and, when it is a 401/407, the
  * WWW-Authenticate / Proxy-Authenticate values of every 401/407 collected into it. Returns a copy.
