@@ -99,3 +99,4 @@ export {
   SseParser,
   SseProtocolError,
 } from './sse-parser.js';
+export { fetchFailureCause } from './fetch-failure.js';

@@ -2,8 +2,6 @@
 // clause of the CR, the report files (report.md/html, junit.xml, trace.json, Mermaid, pcaps) and a summary
 // table. Exit code 0 when every clause passes, 1 otherwise (a failing, uncovered or unreachable lab).
 import type { Command } from 'commander';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   type ConformanceReport,
@@ -12,11 +10,10 @@ import {
   summaryTable,
   writeReport,
 } from '../../lab/conformance/index.js';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { type PrivateLab, startPrivateLab } from '../../lab/embedded/index.js';
 import { findScenario } from '../../lab/scenarios/registry.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
-import { loadTopology } from '../../lab/topology/index.js';
-import { createLogger, type LogLevel, logLevelFromEnv, onShutdown } from '../../runtime/index.js';
+import { onShutdown } from '../../runtime/index.js';
 import { DEFAULT_LAB_URL } from './user-verbs.js';
 
 export const DEFAULT_REPORT_DIR = 'conformance-report';
@@ -55,31 +52,24 @@ export async function conformanceCommand(
 ): Promise<ConformanceOutcome> {
   const env = io.env ?? process.env;
   const dir = resolve(flags.out ?? DEFAULT_REPORT_DIR);
-  let embedded: EmbeddedLab | undefined;
-  let dataDir: string | undefined;
+  let embedded: PrivateLab | undefined;
   let stopListening: (() => void) | undefined;
   const cleanUp = async () => {
     await embedded?.close();
-    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const scenarios = flags.scenario?.map(findScenario);
     let url = flags.lab ?? env['CPM_LAB_URL'] ?? DEFAULT_LAB_URL;
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
-      dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-conformance-'));
       // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
       stopListening = onShutdown(['SIGINT', 'SIGTERM'], cleanUp, { exit: () => process.exit(1) });
       // The nodes log warnings and errors only, so that the progress stays readable (CPM_LAB_LOG overrides).
-      const level: LogLevel = env['CPM_LAB_LOG'] ? logLevelFromEnv(env) : 'warn';
       io.err('starting a private embedded lab (ephemeral ports, temporary data directory)');
-      embedded = await EmbeddedLab.start({
-        topology: await loadTopology(),
-        ephemeral: true,
-        dataDir,
+      embedded = await startPrivateLab({
+        label: 'conformance',
+        env,
         ...(flags.t1 === undefined ? {} : { t1: flags.t1 }),
-        logger: createLogger('lab', { level, env }),
-        loggerFor: (node) => createLogger(node, { level, env }),
       });
       url = embedded.url;
     }

@@ -1,16 +1,9 @@
-// `cpm-lab run <scenario>`: run a named flow against a running lab (or a private embedded one), print the
-// SIP and MSRP ladder and the verdict of each check; exit 0 when every check passed.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { startPrivateLab } from '../../lab/embedded/index.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
 import { SCENARIOS, findScenario } from '../../lab/scenarios/registry.js';
 import type { ScenarioResult } from '../../lab/scenarios/types.js';
-import { loadTopology } from '../../lab/topology/index.js';
 import { renderLadder } from '../../lab/trace/index.js';
-import { createLogger } from '../../runtime/index.js';
 
 export const DEFAULT_LAB_URL = 'http://127.0.0.1:8080';
 
@@ -68,22 +61,8 @@ async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => 
     await lab.get('/health'); // fail early, with the "is the lab running?" hint
     return { lab, close: async () => {} };
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-run-'));
-  const quiet = (node: string) => createLogger(node, { level: 'warn' });
-  const embedded = await EmbeddedLab.start({
-    topology: await loadTopology(),
-    ephemeral: true,
-    dataDir,
-    logger: quiet('lab'),
-    loggerFor: quiet,
-  });
-  return {
-    lab: new LabClient(embedded.url),
-    close: async () => {
-      await embedded.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  const embedded = await startPrivateLab({ label: 'run' });
+  return { lab: new LabClient(embedded.url), close: () => embedded.close() };
 }
 
 function printResult(result: ScenarioResult, flags: RunFlags): void {

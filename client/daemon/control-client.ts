@@ -2,6 +2,8 @@
 // given directly (`--client-url`), or from the lab API's `GET /topology` (`--lab`), whose nodes list carries
 // `{ name, role, controlUrl }`. Errors are typed and say what to do.
 
+import { fetchFailureCause } from '../../runtime/index.js';
+
 export type ControlErrorKind = 'unreachable' | 'http' | 'lab';
 
 export class ControlApiError extends Error {
@@ -37,7 +39,7 @@ async function fetchJson(
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    const cause = fetchFailureCause(err);
     throw new ControlApiError(
       'unreachable',
       `cannot reach ${who} at ${new URL(url).origin} (${cause}) — is the lab running? (\`npm run lab\`)`,

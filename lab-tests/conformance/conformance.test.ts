@@ -16,17 +16,15 @@ import {
   explainClause,
   pcapPath,
 } from '../../lab/conformance/index.js';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { type EmbeddedLab, type PrivateLab, startPrivateLab } from '../../lab/embedded/index.js';
 import { SCENARIOS } from '../../lab/scenarios/registry.js';
 import { CLAUSE_IDS, type ClauseId } from '../../lab/scenarios/types.js';
-import { loadTopology } from '../../lab/topology/index.js';
 import { splitFlows } from '../../lab/trace/index.js';
 import { freePort } from '../../protocol/sip/test-support/sipp.js';
-import { createLogger } from '../../runtime/index.js';
 
 const run = promisify(execFile);
-const quiet = (node: string) => createLogger(node, { level: 'error' });
 
+let privateLab: PrivateLab | undefined;
 let lab: EmbeddedLab;
 let tmp: string;
 let outDir: string;
@@ -37,14 +35,8 @@ const printed = { out: [] as string[], err: [] as string[] };
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'cpm-lab-conformance-test-'));
   outDir = join(tmp, 'report');
-  lab = await EmbeddedLab.start({
-    topology: await loadTopology(),
-    ephemeral: true,
-    dataDir: join(tmp, 'data'),
-    t1: 50,
-    logger: quiet('lab'),
-    loggerFor: quiet,
-  });
+  privateLab = await startPrivateLab({ t1: 50, level: 'error', label: 'conformance-test' });
+  lab = privateLab.lab;
   outcome = await conformanceCommand(
     { lab: lab.url, out: outDir },
     { out: (t) => printed.out.push(t), err: (t) => printed.err.push(t), env: {} },
@@ -55,7 +47,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await lab?.close();
+  await privateLab?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

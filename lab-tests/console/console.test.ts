@@ -8,14 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
-import { loadTopology } from '../../lab/topology/index.js';
-import { createLogger } from '../../runtime/index.js';
+import { type EmbeddedLab, type PrivateLab, startPrivateLab } from '../../lab/embedded/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
-const quiet = (node: string) => createLogger(node, { level: 'error' });
 
+let privateLab: PrivateLab | undefined;
 let lab: EmbeddedLab;
 let tmp: string;
 let context: BrowserContext;
@@ -29,14 +27,8 @@ beforeAll(async () => {
     );
   }
   tmp = await mkdtemp(join(tmpdir(), 'cpm-lab-console-test-'));
-  lab = await EmbeddedLab.start({
-    topology: await loadTopology(),
-    ephemeral: true,
-    dataDir: join(tmp, 'data'),
-    t1: 50,
-    logger: quiet('lab'),
-    loggerFor: quiet,
-  });
+  privateLab = await startPrivateLab({ t1: 50, level: 'error', label: 'console-test' });
+  lab = privateLab.lab;
   // A fresh profile: the console's large-type choice (localStorage) of an earlier run must not leak in.
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
     executablePath: CHROMIUM,
@@ -65,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await lab?.close();
+  await privateLab?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

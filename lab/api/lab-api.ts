@@ -3,6 +3,7 @@
 import type { Express, Request, Response } from 'express';
 import {
   createControlApi,
+  fetchFailureCause,
   HttpError,
   type Logger,
   NodeEvents,
@@ -43,9 +44,7 @@ export async function nodeFetch(
   try {
     return await fetch(node.controlUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    const inner = (err as { cause?: { code?: string; message?: string } }).cause;
-    const cause = inner?.code ?? inner?.message ?? (err as Error).message;
-    throw new NodeUnreachableError(node, cause);
+    throw new NodeUnreachableError(node, fetchFailureCause(err));
   }
 }
 

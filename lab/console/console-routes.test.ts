@@ -3,38 +3,25 @@
 // scenarios on the lab API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveHop } from '../api/live-events.js';
-import { EmbeddedLab } from '../embedded/index.js';
+import { type EmbeddedLab, type PrivateLab, startPrivateLab } from '../embedded/index.js';
 import { LabClient, waitUntil } from '../scenarios/lab-client.js';
-import { loadTopology } from '../topology/index.js';
-import { createLogger, readSse } from '../../runtime/index.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readSse } from '../../runtime/index.js';
 import { type CLAUSES, type ClauseLight, evaluateClauses } from './clauses.js';
 import { CLAUSE_IDS } from '../scenarios/types.js';
 
-const quiet = (node: string) => createLogger(node, { level: 'error' });
+let privateLab: PrivateLab | undefined;
 let lab: EmbeddedLab;
 let client: LabClient;
-let tmp: string;
 const roles = { cscf: 'cscf', pf: 'pf', alice: 'client', bob: 'client', carol: 'client' } as const;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'cpm-lab-console-'));
-  lab = await EmbeddedLab.start({
-    topology: await loadTopology(),
-    ephemeral: true,
-    dataDir: join(tmp, 'data'),
-    t1: 50,
-    logger: quiet('lab'),
-    loggerFor: quiet,
-  });
+  privateLab = await startPrivateLab({ t1: 50, level: 'error', label: 'console' });
+  lab = privateLab.lab;
   client = new LabClient(lab.url);
 }, 30_000);
 
 afterAll(async () => {
-  await lab?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await privateLab?.close();
 });
 
 /** Follows GET /live and keeps the timeline as a browser would. */

@@ -1,6 +1,11 @@
 // A small client of the lab API for scenarios, the CLI and the tests: the same code drives the embedded
 // lab and the Compose lab (only the URL differs).
-import { traceRecordFromJson, type TraceRecordJson } from '../../runtime/index.js';
+import {
+  DEFAULT_TRACE_CAPACITY,
+  fetchFailureCause,
+  type TraceResponse,
+  traceRecordFromJson,
+} from '../../runtime/index.js';
 import { type Hop, mergeNodeTraces } from '../trace/index.js';
 
 export class LabRequestError extends Error {
@@ -41,9 +46,8 @@ export class LabClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new LabRequestError(
-        `cannot reach the lab API at ${this.url} (${cause?.code ?? cause?.message ?? (err as Error).message}) — is the lab running? (\`npm run lab\`)`,
+        `cannot reach the lab API at ${this.url} (${fetchFailureCause(err)}) — is the lab running? (\`npm run lab\`)`,
       );
     }
     const text = await response.text();
@@ -93,24 +97,29 @@ export class LabClient {
     };
   }
 
+  /** Each node's trace page after `since[node]` (its own ids), through the lab API's pass-through. */
+  async #tracePages(query: (node: string) => string): Promise<Array<{ node: string; page: TraceResponse }>> {
+    const nodes = await this.nodes();
+    return Promise.all(
+      nodes.map(async (n) => ({
+        node: n.name,
+        page: await this.node(n.name).get<TraceResponse>(`/trace${query(n.name)}`),
+      })),
+    );
+  }
+
   /** The merged timeline of every node's trace (records with id > since[node], if given). */
   async hops(since: Record<string, number> = {}): Promise<Hop[]> {
-    const { traces } = await this.get<{ traces: Array<{ node: string; records: TraceRecordJson[] }> }>(
-      '/traces',
+    const pages = await this.#tracePages(
+      (node) => `?since=${since[node] ?? 0}&limit=${DEFAULT_TRACE_CAPACITY}`,
     );
-    return mergeNodeTraces(
-      traces.map((t) => t.records.map(traceRecordFromJson).filter((r) => r.id > (since[t.node] ?? 0))),
-    );
+    return mergeNodeTraces(pages.map(({ page }) => page.records.map(traceRecordFromJson)));
   }
 
   /** The latest trace id per node: a bookmark so a scenario sees only its own messages. */
   async traceBookmark(): Promise<Record<string, number>> {
-    const { traces } = await this.get<{ traces: Array<{ node: string; records: TraceRecordJson[] }> }>(
-      '/traces',
-    );
-    return Object.fromEntries(
-      traces.map((t) => [t.node, t.records.reduce((max, r) => Math.max(max, r.id), 0)]),
-    );
+    const pages = await this.#tracePages(() => '?limit=1');
+    return Object.fromEntries(pages.map(({ node, page }) => [node, page.latestId]));
   }
 }
 

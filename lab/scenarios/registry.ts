@@ -13,7 +13,6 @@ import {
   requestHops,
   responsesTo,
   sdpDirection,
-  sipHops,
 } from './wire.js';
 import type { Hop } from '../trace/index.js';
 
@@ -715,9 +714,4 @@ export async function runScenario(
   step: (text: string) => void = () => {},
 ): Promise<ScenarioResult> {
   return findScenario(name).run({ lab, step });
-}
-
-/** All SIP messages of a result, for quick debugging. */
-export function startLines(result: ScenarioResult): string[] {
-  return sipHops(result.hops).map((h) => brief(h.hop));
 }

@@ -1,0 +1,46 @@
+// A private embedded lab for one run or one test suite: the default topology on any free ports, its stores
+// in a temporary directory that close() removes, node logs at `warn` unless CPM_LAB_LOG says otherwise.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, type Env, type LogLevel, logLevelFromEnv } from '../../runtime/index.js';
+import { loadTopology } from '../topology/index.js';
+import { EmbeddedLab } from './embedded-lab.js';
+
+export interface PrivateLab {
+  lab: EmbeddedLab;
+  url: string;
+  /** Stop every node and remove the temporary stores. */
+  close(): Promise<void>;
+}
+
+export async function startPrivateLab(
+  options: { t1?: number; level?: LogLevel; label?: string; env?: Env } = {},
+): Promise<PrivateLab> {
+  const env = options.env ?? process.env;
+  const level = options.level ?? (env.CPM_LAB_LOG ? logLevelFromEnv(env) : 'warn');
+  const dataDir = await mkdtemp(join(tmpdir(), `cpm-lab-${options.label ?? 'private'}-`));
+  const loggerFor = (node: string) => createLogger(node, { level, env });
+  let lab: EmbeddedLab;
+  try {
+    lab = await EmbeddedLab.start({
+      topology: await loadTopology(),
+      ephemeral: true,
+      dataDir,
+      ...(options.t1 === undefined ? {} : { t1: options.t1 }),
+      logger: loggerFor('lab'),
+      loggerFor,
+    });
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    lab,
+    url: lab.url,
+    close: async () => {
+      await lab.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
