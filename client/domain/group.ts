@@ -52,7 +52,7 @@ export function groupKey(conversationId: string | undefined, conferenceUri: stri
 
 /**
  * D1.iv / A2.ii: the known group whose Conversation-ID AND Contribution-ID are both identical to the given
- * ones (case-insensitive, dashed or 32-hex form). Groups the user left are not matched.
+ * ones (opaque tokens, compared exactly). Groups the user left are not matched.
  */
 export function findGroupByIds(
   groups: readonly GroupRecord[],
@@ -66,6 +66,26 @@ export function findGroupByIds(
       g.contributionId !== undefined &&
       sameCpmId(g.conversationId, conversationId) &&
       sameCpmId(g.contributionId, contributionId),
+  );
+}
+
+/** 7.3.2 with a Conversation-ID alone: the known (not left) group with that Conversation-ID. */
+export function findGroupByConversationId(
+  groups: readonly GroupRecord[],
+  conversationId: string,
+): GroupRecord | undefined {
+  return groups.find(
+    (g) => !g.left && g.conversationId !== undefined && sameCpmId(g.conversationId, conversationId),
+  );
+}
+
+/** 7.3.2 with a Contribution-ID alone (common in RCS stacks): the known (not left) group of that session. */
+export function findGroupByContributionId(
+  groups: readonly GroupRecord[],
+  contributionId: string,
+): GroupRecord | undefined {
+  return groups.find(
+    (g) => !g.left && g.contributionId !== undefined && sameCpmId(g.contributionId, contributionId),
   );
 }
 

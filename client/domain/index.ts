@@ -2,6 +2,8 @@
 export type { ClauseId, ClauseRef } from './clauses.js';
 export {
   findGroupByConferenceUri,
+  findGroupByContributionId,
+  findGroupByConversationId,
   findGroupByIds,
   type GroupRecord,
   type GroupSessionState,

@@ -191,18 +191,34 @@ describe('decideInvitation: the deferred case (D1.*)', () => {
     expect(r.status).toBe(481);
   });
 
-  it('D1.iv: IDs match case-insensitively and in the 32-hex-digit form', () => {
-    const hex = (id: string) => id.replace(/-/g, '').toUpperCase();
-    const a = accepted(
-      decideInvitation(
-        pfInvite({ conversationId: hex(CONV_ID), contributionId: CONTRIB_ID.toUpperCase() }),
-        ctx(),
-      ),
-    );
-    expect(a.group.key).toBe(CONV_ID);
-    // The same the other way round: the store holds the 32-hex form.
-    const stored = knownGroup({ conversationId: hex(CONV_ID), contributionId: hex(CONTRIB_ID) });
-    expect(decideInvitation(pfInvite(), ctx('accept', [stored])).status).toBe(200);
+  it('D1.iv: IDs are opaque tokens compared exactly: 32-hex and free-form IDs match themselves only', () => {
+    const hex = '0B1D4F0E5C2A4E8A9F00112233445566';
+    const free = { conversationId: 'rcs.conv-42', contributionId: "c%7E*_+`'~1" };
+    for (const ids of [{ conversationId: hex, contributionId: hex.toLowerCase() }, free]) {
+      const stored = knownGroup(ids);
+      expect(decideInvitation(pfInvite(ids), ctx('accept', [stored])).status).toBe(200);
+    }
+    // Another case or the dashed form of the same hex digits is another ID: unknown → 481, never 400.
+    const stored = knownGroup({ conversationId: hex, contributionId: hex });
+    const dashed = '0b1d4f0e-5c2a-4e8a-9f00-112233445566';
+    for (const ids of [
+      { conversationId: hex.toLowerCase(), contributionId: hex },
+      { conversationId: dashed, contributionId: hex },
+    ]) {
+      expect(rejected(decideInvitation(pfInvite(ids), ctx('accept', [stored])))).toMatchObject({
+        status: 481,
+        clause: 'D1.iv',
+      });
+    }
+  });
+
+  it('D1.iv / A2.ii: unknown IDs of any format (free-form tokens, even non-tokens) → 481, never 400', () => {
+    for (const conversationId of ['not-an-id', 'rcs.conv-42', 'x'.repeat(300), 'two words']) {
+      for (const acceptContact of [[deferredTag()], [sessionTag()]]) {
+        const d = rejected(decideInvitation(pfInvite({ conversationId, acceptContact }), ctx()));
+        expect(d.status).toBe(481);
+      }
+    }
   });
 
   it('D1.iv: a group the user left is unknown → 481', () => {
@@ -420,16 +436,45 @@ function ENCODED(which: 'deferred' | 'session'): string {
 }
 
 describe('decideInvitation: malformed input and unusable offers', () => {
-  it('protocol-notes §1: only one of the two IDs → 400', () => {
-    expect(decideInvitation(pfInvite({ contributionId: null }), ctx())).toMatchObject({
-      status: 400,
-      reason: 'Bad Request',
-    });
-    expect(decideInvitation(pfInvite({ conversationId: null }), ctx()).status).toBe(400);
+  it('7.3.2: Contribution-ID only → an ordinary invitation, matched by the Contribution-ID, never 400', () => {
+    // The conference URI is unknown: only the Contribution-ID can name the group.
+    const other = 'sip:group-elsewhere@ims.lab';
+    const a = accepted(decideInvitation(pfInvite({ conversationId: null, conferenceUri: other }), ctx()));
+    expect(a).toMatchObject({ kind: 'deferred-delivery', isNewGroup: false });
+    expect(a.group.key).toBe(CONV_ID);
+    expect(a.clauses).not.toContain('D1.iv');
   });
 
-  it('protocol-notes §1: a malformed ID → 400', () => {
-    expect(decideInvitation(pfInvite({ conversationId: 'not-an-id' }), ctx()).status).toBe(400);
+  it('7.3.2: Conversation-ID only → matched by the Conversation-ID; session tag → reconnect', () => {
+    const other = 'sip:group-elsewhere@ims.lab';
+    const d = accepted(decideInvitation(pfInvite({ contributionId: null, conferenceUri: other }), ctx()));
+    expect(d).toMatchObject({ kind: 'deferred-delivery', isNewGroup: false });
+    const s = accepted(
+      decideInvitation(
+        pfInvite({ contributionId: null, direction: 'sendrecv', acceptContact: [sessionTag()] }),
+        ctx(),
+      ),
+    );
+    expect(s).toMatchObject({ kind: 'reconnect', sessionKind: 'active' });
+  });
+
+  it('7.3.2: one unknown ID → matched by the conference URI; nothing matches → 481 (deferred) or new group (session)', () => {
+    const byUri = accepted(
+      decideInvitation(pfInvite({ conversationId: null, contributionId: 'zz9' }), ctx()),
+    );
+    expect(byUri.group.key).toBe(CONV_ID);
+    const unknown = { conversationId: null, contributionId: 'zz9', conferenceUri: NEW_CONFERENCE } as const;
+    expect(rejected(decideInvitation(pfInvite(unknown), ctx())).status).toBe(481);
+    const fresh = accepted(
+      decideInvitation(pfInvite({ ...unknown, direction: 'sendrecv', acceptContact: [sessionTag()] }), ctx()),
+    );
+    expect(fresh).toMatchObject({ kind: 'new-group', isNewGroup: true });
+    expect(fresh.group).toMatchObject({ contributionId: 'zz9', conferenceUri: NEW_CONFERENCE });
+  });
+
+  it('7.3.2: neither ID → matched by the conference URI, never 400', () => {
+    const a = accepted(decideInvitation(pfInvite({ conversationId: null, contributionId: null }), ctx()));
+    expect(a.group.key).toBe(CONV_ID);
   });
 
   it('RFC 3264 §6.1: a recvonly or inactive offer gives nothing to receive on → 488', () => {

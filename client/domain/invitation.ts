@@ -10,7 +10,9 @@
 //   481 (nothing to deliver into); unknown + session → new group invitation (7.3.2), per policy.
 // - IDs present but unknown + session tag + Referred-By → new group invitation (protocol-notes §7: the
 //   Controlling Function invites with Referred-By = creator; the PF's reconnect INVITE of §4 has none).
-// - only one ID, or a malformed ID → 400. recvonly/inactive offer, no SDP, or an offer needing a passive
+// - one ID only, or none: an ordinary 7.3.2 invitation, matched by that ID or the conference URI; IDs are
+//   opaque tokens compared exactly, so an ID of any format that matches nothing is "unknown", never 400.
+// - recvonly/inactive offer, no SDP, or an offer needing a passive
 //   answerer → 488; unparsable SDP → 400. SDP problems are checked after the policy (a 603/480 needs no SDP).
 // - per-client policy applies to every accepted kind (deferred, reconnect, new group), per-group override wins.
 import {
@@ -29,7 +31,6 @@ import {
   ICSI_CPM_SESSION,
   ICSI_REF_TAG,
   isValidCpmId,
-  normalizeCpmId,
   parseCallerPreferences,
   parseServiceHeader,
 } from '../../protocol/cpm/index.js';
@@ -44,6 +45,8 @@ import { aorOf, parseNameAddr, type SipRequest } from '../../protocol/sip/index.
 import type { ClauseRef } from './clauses.js';
 import {
   findGroupByConferenceUri,
+  findGroupByContributionId,
+  findGroupByConversationId,
   findGroupByIds,
   type GroupRecord,
   type GroupSessionState,
@@ -280,34 +283,48 @@ function newGroupParticipants(invite: SipRequest): Participant[] {
   return out;
 }
 
-/** Both IDs, one, or none; an ID that is present must be a UUID or 32 hex digits (protocol-notes §1). */
+/**
+ * The IDs an invitation carries (docs/protocol-profile.md §1): opaque, trimmed, compared exactly. Any value is
+ * taken, token or not: a present ID that matches no known group makes the group unknown, it never makes the
+ * request bad (D1.iv / A2.ii: 481, never 400).
+ */
 type Ids =
   | { kind: 'both'; conversationId: string; contributionId: string }
-  | { kind: 'none' }
-  | { kind: 'bad'; detail: string };
+  | { kind: 'one'; conversationId?: string; contributionId?: string }
+  | { kind: 'none' };
 
 function readIds(invite: SipRequest): Ids {
-  const conv = invite.get(CONVERSATION_ID)?.trim();
-  const contrib = invite.get(CONTRIBUTION_ID)?.trim();
-  if (conv === undefined && contrib === undefined) return { kind: 'none' };
-  if (conv === undefined || contrib === undefined) {
-    return {
-      kind: 'bad',
-      detail: `${conv === undefined ? CONTRIBUTION_ID : CONVERSATION_ID} without ${conv === undefined ? CONVERSATION_ID : CONTRIBUTION_ID}`,
-    };
+  const conv = invite.get(CONVERSATION_ID)?.trim() || undefined;
+  const contrib = invite.get(CONTRIBUTION_ID)?.trim() || undefined;
+  if (conv !== undefined && contrib !== undefined) {
+    return { kind: 'both', conversationId: conv, contributionId: contrib };
   }
-  for (const [name, value] of [
-    [CONVERSATION_ID, conv],
-    [CONTRIBUTION_ID, contrib],
-  ] as const) {
-    if (!isValidCpmId(value)) return { kind: 'bad', detail: `malformed ${name}: ${JSON.stringify(value)}` };
+  if (conv !== undefined) return { kind: 'one', conversationId: conv };
+  if (contrib !== undefined) return { kind: 'one', contributionId: contrib };
+  return { kind: 'none' };
+}
+
+/** 7.3.2 with one ID or none: the group named by the ID that is there, else by its conference URI. */
+function matchOrdinary(
+  groups: readonly GroupRecord[],
+  ids: Ids,
+  conferenceUri: string | undefined,
+): { group: GroupRecord; by: string } | undefined {
+  if (ids.kind === 'one') {
+    const byId =
+      ids.conversationId !== undefined
+        ? findGroupByConversationId(groups, ids.conversationId)
+        : findGroupByContributionId(groups, ids.contributionId!);
+    if (byId)
+      return { group: byId, by: ids.conversationId !== undefined ? CONVERSATION_ID : CONTRIBUTION_ID };
   }
-  return { kind: 'both', conversationId: normalizeCpmId(conv), contributionId: normalizeCpmId(contrib) };
+  const byUri = conferenceUri !== undefined ? findGroupByConferenceUri(groups, conferenceUri) : undefined;
+  return byUri ? { group: byUri, by: 'conference URI' } : undefined;
 }
 
 /**
- * Decide how to answer an initial INVITE from the PF. Order (protocol-notes §4): malformed → 400; no CPM
- * deferred/session feature tag → 488; IDs present and unknown → 481 (D1.iv / A2.ii); policy decline → 603
+ * Decide how to answer an initial INVITE from the PF. Order (protocol profile §4): malformed → 400; no CPM
+ * deferred/session feature tag → 488; both IDs present and unknown → 481 (D1.iv / A2.ii); policy decline → 603
  * (D1.v.1); policy later → 480 (D1.v.2); SDP offer unusable → 400/488; else 200 (D1.v / A2.a). Never throws on
  * malformed input.
  */
@@ -340,15 +357,9 @@ export function decideInvitation(invite: SipRequest, ctx: InvitationContext): In
   const unknownClause: ClauseRef = service === 'deferred' ? 'D1.iv' : 'A2.ii';
 
   const ids = readIds(invite);
-  if (ids.kind === 'bad') {
-    return reject(400, 'protocol-notes §1', ids.detail, {
-      service,
-      clauses: [caseClause, 'protocol-notes §1'],
-    });
-  }
   const conferenceUri = conferenceUriOf(invite);
 
-  // D1.iv / A2.ii: IDs present → the group session must be known with both IDs identical.
+  // D1.iv / A2.ii: only when BOTH IDs are present must the group session be known with both identical.
   let group: GroupRecord | undefined;
   let kind: InvitationKind;
   if (ids.kind === 'both') {
@@ -357,7 +368,7 @@ export function decideInvitation(invite: SipRequest, ctx: InvitationContext): In
       kind = service === 'deferred' ? 'deferred-delivery' : 'reconnect';
     } else if (service === 'session' && invite.has('referred-by')) {
       // 7.3.2: a new group invitation from the Controlling Function carries the creator in Referred-By
-      // (protocol-notes §7); the PF's reconnect invitation (protocol-notes §4) never does.
+      // (protocol profile §7); the PF's reconnect invitation (§4) never does.
       kind = 'new-group';
       notes.push('unknown IDs with Referred-By: invitation to a new group (7.3.2), not a reconnect');
     } else {
@@ -369,22 +380,23 @@ export function decideInvitation(invite: SipRequest, ctx: InvitationContext): In
       );
     }
   } else {
-    // IDs absent: D1.iv / A2.ii do not apply; the group is identified by its conference URI.
-    group = conferenceUri !== undefined ? findGroupByConferenceUri(ctx.groups, conferenceUri) : undefined;
-    if (group) {
+    // One ID or none: D1.iv / A2.ii do not apply; an ordinary 7.3.2 invitation.
+    const match = matchOrdinary(ctx.groups, ids, conferenceUri);
+    group = match?.group;
+    if (match) {
       kind = service === 'deferred' ? 'deferred-delivery' : 'reconnect';
-      notes.push('no Conversation-ID/Contribution-ID: group matched by conference URI');
+      notes.push(
+        `${ids.kind === 'one' ? 'one of Conversation-ID/Contribution-ID' : 'no Conversation-ID/Contribution-ID'}: group matched by ${match.by}`,
+      );
     } else if (service === 'session' && conferenceUri !== undefined) {
       kind = 'new-group';
-      notes.push(
-        'no Conversation-ID/Contribution-ID and unknown conference URI: new group invitation (7.3.2)',
-      );
+      notes.push('unknown group without both IDs: new group invitation (7.3.2)');
     } else {
       // Deferred delivery needs a group to deliver into; nothing known matches (same answer as D1.iv).
       return reject(
         481,
         unknownClause,
-        `no IDs and no known group at conference URI ${conferenceUri ?? '(none)'}`,
+        `no known group for ${ids.kind === 'one' ? `${ids.conversationId !== undefined ? `Conversation-ID ${ids.conversationId}` : `Contribution-ID ${ids.contributionId}`} or ` : ''}conference URI ${conferenceUri ?? '(none)'}`,
         { service, clauses: [caseClause, unknownClause] },
       );
     }
@@ -500,15 +512,18 @@ function newGroupRecord(
   sessionState: GroupSessionState,
 ): GroupRecord {
   const record: GroupRecord = {
-    key: groupKey(ids.kind === 'both' ? ids.conversationId : undefined, conferenceUri),
+    key: groupKey(ids.kind === 'none' ? undefined : ids.conversationId, conferenceUri),
     conferenceUri,
     participants: newGroupParticipants(invite),
     sessionState,
     left: false,
   };
-  if (ids.kind === 'both') {
-    record.conversationId = ids.conversationId;
-    record.contributionId = ids.contributionId;
+  // Kept only when they can go back on the wire as header values (RFC 3261 tokens).
+  if (ids.kind !== 'none') {
+    if (ids.conversationId !== undefined && isValidCpmId(ids.conversationId))
+      record.conversationId = ids.conversationId;
+    if (ids.contributionId !== undefined && isValidCpmId(ids.contributionId))
+      record.contributionId = ids.contributionId;
   }
   const subject = invite.get('subject')?.trim();
   if (subject) record.subject = subject;

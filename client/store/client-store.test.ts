@@ -62,11 +62,11 @@ function message(id: string, groupKey = CONV_ID): ReceivedMessage {
 }
 
 describe('group store', () => {
-  it('D1.iv: groups survive a reopen and are found by IDs (any case, 32-hex) and by conference URI', async () => {
+  it('D1.iv: groups survive a reopen and are found by IDs (exactly, as opaque tokens) and by conference URI', async () => {
     const s1 = await open({ path });
     const added = s1.groups.add({
       ...NEW_GROUP,
-      conversationId: CONV_ID.toUpperCase(),
+      conversationId: ` ${CONV_ID} `,
       participants: [{ uri: 'sip:bob@ims.lab', name: 'Bob' }],
     });
     expect(added.key).toBe(CONV_ID);
@@ -75,7 +75,10 @@ describe('group store', () => {
 
     const s2 = await open({ path });
     expect(s2.groups.list()).toEqual([added]);
-    expect(s2.groups.findByIds(CONV_ID.replace(/-/g, ''), CONTRIB_ID.toUpperCase())?.key).toBe(CONV_ID);
+    expect(s2.groups.findByIds(CONV_ID, CONTRIB_ID)?.key).toBe(CONV_ID);
+    // Opaque: another case or the 32-hex form of the same UUID is another ID.
+    expect(s2.groups.findByIds(CONV_ID.replace(/-/g, ''), CONTRIB_ID)).toBeUndefined();
+    expect(s2.groups.findByIds(CONV_ID, CONTRIB_ID.toUpperCase())).toBeUndefined();
     expect(s2.groups.findByIds(CONV_ID, CONV_ID)).toBeUndefined();
     expect(s2.groups.findByConferenceUri('sip:group-7@IMS.LAB')?.key).toBe(CONV_ID);
     expect(() => s2.groups.add(NEW_GROUP)).toThrow(StoreError);

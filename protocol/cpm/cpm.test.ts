@@ -92,22 +92,27 @@ describe('Conversation-ID / Contribution-ID (protocol-notes §1)', () => {
     expect(newConversationId()).not.toBe(newConversationId());
   });
 
-  it('protocol-notes §1: any case and the 32-hex-digit form are accepted on input', () => {
-    const id = '0b1d4f0e-5c2a-4e8a-9f00-112233445566';
-    expect(isValidCpmId(id.toUpperCase())).toBe(true);
-    expect(isValidCpmId('0B1D4F0E5C2A4E8A9F00112233445566')).toBe(true);
-    expect(normalizeCpmId('0B1D4F0E5C2A4E8A9F00112233445566')).toBe(id);
-    expect(sameCpmId(id, '0b1d4f0e5c2a4e8a9f00112233445566')).toBe(true);
-    expect(sameCpmId(id, newConversationId())).toBe(false);
-    for (const bad of [
-      '',
-      'xyz',
-      '0b1d4f0e-5c2a-4e8a-9f00-11223344556',
-      '0b1d4f0e5c2a4e8a9f0011223344556g',
+  it('protocol profile §1: IDs are opaque RFC 3261 tokens of any format, compared exactly', () => {
+    const uuid = '0b1d4f0e-5c2a-4e8a-9f00-112233445566';
+    for (const id of [
+      uuid,
+      uuid.toUpperCase(),
+      '0B1D4F0E5C2A4E8A9F00112233445566',
+      'conv.42',
+      "a!%*_+`'~b",
     ]) {
+      expect(isValidCpmId(id)).toBe(true);
+      expect(normalizeCpmId(` ${id} `)).toBe(id);
+    }
+    // Compared exactly: no case folding, no UUID reformatting.
+    expect(sameCpmId(uuid, uuid)).toBe(true);
+    expect(sameCpmId(uuid, uuid.toUpperCase())).toBe(false);
+    expect(sameCpmId(uuid, '0b1d4f0e5c2a4e8a9f00112233445566')).toBe(false);
+    expect(sameCpmId(uuid, newConversationId())).toBe(false);
+    for (const bad of ['', '   ', 'two words', 'a;b', 'a"b', 'a\r\nb', 'x'.repeat(257)]) {
       expect(isValidCpmId(bad)).toBe(false);
       expect(() => normalizeCpmId(bad)).toThrow(CpmParseError);
     }
-    expect(sameCpmId('bad', 'bad')).toBe(false);
+    expect(sameCpmId('a b', 'a b')).toBe(false);
   });
 });

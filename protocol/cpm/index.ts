@@ -33,6 +33,8 @@ export {
   CONVERSATION_ID,
   IN_REPLY_TO_CONTRIBUTION_ID,
   isValidCpmId,
+  looksLikeUuid,
+  MAX_CPM_ID_LENGTH,
   newContributionId,
   newConversationId,
   normalizeCpmId,

@@ -1,5 +1,5 @@
 // PF settings: every one has a flag and an environment variable (runtime/config precedence: flag, env, default).
-import { isValidCpmId } from '../../protocol/cpm/index.js';
+import { looksLikeUuid } from '../../protocol/cpm/index.js';
 import {
   ConfigError,
   type Env,
@@ -189,7 +189,7 @@ function parseGroupSpec(spec: string, domain: string, setting: string): GroupSpe
     .map((u) => (/^sips?:/i.test(u) ? u : `sip:${u}@${domain}`));
   if (participants.length === 0) fail('empty participant list');
   const ids: string[] = [];
-  while (tail.length > 0 && isValidCpmId(tail[tail.length - 1]!.trim())) ids.unshift(tail.pop()!.trim());
+  while (tail.length > 0 && looksLikeUuid(tail[tail.length - 1]!.trim())) ids.unshift(tail.pop()!.trim());
   if (ids.length > 2) fail('more than two CPM IDs');
   const out: GroupSpec = { id, participants };
   const subject = tail.join(':').trim();

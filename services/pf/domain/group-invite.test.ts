@@ -73,11 +73,11 @@ describe('re-join / restart / create (protocol-notes §7; R3, D1.viii)', () => {
     expect(classifyGroupInvite({ ...fresh, hasRecipientList: false }, l)).toMatchObject({ status: 400 });
   });
 
-  it('a user removed by its 603 cannot re-join; malformed IDs are refused', () => {
+  it('a user removed by its 603 cannot re-join; IDs that are not RFC 3261 tokens are refused', () => {
     const removed = removeParticipant(group, ALICE, T0 + 1);
     expect(classifyGroupInvite(rejoin, lookup(removed, 'active', []))).toMatchObject({ status: 403 });
     expect(
-      classifyGroupInvite({ ...rejoin, contributionId: 'xyz' }, lookup(group, 'active', [])),
+      classifyGroupInvite({ ...rejoin, contributionId: 'x y z' }, lookup(group, 'active', [])),
     ).toMatchObject({
       status: 400,
     });

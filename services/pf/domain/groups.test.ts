@@ -22,7 +22,7 @@ describe('groups (protocol-notes §1, §7)', () => {
     expect(groupIdFromConferenceUri('sip:conference-factory@ims.lab')).toBeUndefined();
   });
 
-  it('protocol-notes §1: IDs are kept as lower-case UUIDs (32-hex input accepted); creator first, de-duplicated', () => {
+  it('protocol-notes §1: IDs are opaque tokens kept as given (generated ones are lower-case UUIDs); creator first, de-duplicated', () => {
     const g = createGroup({
       id: '7',
       creator: { uri: '<sip:alice@IMS.LAB>' },
@@ -30,7 +30,7 @@ describe('groups (protocol-notes §1, §7)', () => {
       conversationId: '0123456789ABCDEF0123456789ABCDEF',
       now: T0,
     });
-    expect(g.conversationId).toBe('01234567-89ab-cdef-0123-456789abcdef');
+    expect(g.conversationId).toBe('0123456789ABCDEF0123456789ABCDEF');
     expect(g.contributionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(g.participants.map((p) => p.uri)).toEqual([ALICE, BOB]);
     expect(g.creator).toBe(ALICE);

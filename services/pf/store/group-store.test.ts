@@ -42,15 +42,17 @@ describe('GroupStore (protocol-notes §1, §7)', () => {
     expect(groups.byConferenceUri('sip:group-8@ims.lab')).toBeUndefined();
   });
 
-  it('protocol-notes §1: finds a group by Conversation-ID in either ID form, and checks the Contribution-ID', () => {
+  it('protocol-notes §1: finds a group by its exact Conversation-ID (opaque token), and checks the Contribution-ID', () => {
     const { groups } = memoryStores();
     const g = groups.create(sampleGroup());
     groups.create(sampleGroup('8'));
     const hex32 = g.conversationId.replaceAll('-', '').toUpperCase();
-    expect(groups.byConversationId(hex32)?.id).toBe('7');
+    expect(groups.byConversationId(hex32)).toBeUndefined();
+    expect(groups.byConversationId(g.conversationId)?.id).toBe('7');
     expect(groups.byConversationId(g.conversationId, g.contributionId)?.id).toBe('7');
     expect(groups.byConversationId(g.conversationId, '00000000-0000-4000-8000-000000000000')).toBeUndefined();
     expect(groups.byConversationId('not-an-id')).toBeUndefined();
+    expect(groups.byConversationId('not an id')).toBeUndefined();
   });
 
   it('lists groups oldest first and deletes a group together with its backlog', () => {
@@ -90,11 +92,11 @@ describe('GroupStore (protocol-notes §1, §7)', () => {
     groups.create(sampleGroup());
     const contribution = 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE';
     const started = groups.recordSessionStart('7', contribution, T0 + 5)!;
-    expect(started.contributionId).toBe(contribution.toLowerCase());
-    expect(started.lastSession).toEqual({ contributionId: contribution.toLowerCase(), startedAt: T0 + 5 });
+    expect(started.contributionId).toBe(contribution);
+    expect(started.lastSession).toEqual({ contributionId: contribution, startedAt: T0 + 5 });
     const ended = groups.recordSessionEnd('7', T0 + 9)!;
     expect(ended.lastSession).toEqual({
-      contributionId: contribution.toLowerCase(),
+      contributionId: contribution,
       startedAt: T0 + 5,
       endedAt: T0 + 9,
     });
