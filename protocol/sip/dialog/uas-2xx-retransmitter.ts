@@ -1,5 +1,7 @@
-// RFC 3261 §13.3.1.4: the UAS core retransmits a 2xx to INVITE until the ACK arrives (unreliable
-// transports: every T1, doubling up to T2); after 64*T1 without ACK the session should be ended (BYE).
+// RFC 3261 §13.3.1.4: the UAS core retransmits a 2xx to INVITE until the ACK arrives (every T1, doubling up to
+// T2), "independent of whatever transport protocols are used to send the response": over TCP too, since an
+// ACK can be lost end to end behind a proxy even when every hop is reliable. After 64*T1 without ACK the
+// session should be ended (BYE).
 
 export interface RetransmitterTimers {
   t1: number;
@@ -18,13 +20,11 @@ export class Uas2xxRetransmitter {
   readonly #onTimeout: () => void;
 
   /**
-   * @param reliable over TCP the transport is reliable: no retransmission, but the 64*T1 ACK wait still applies.
    * @param retransmit sends the same 2xx again (errors are the caller's to swallow).
    * @param onTimeout called once when no ACK came within 64*T1.
    */
   constructor(options: {
     timers: RetransmitterTimers;
-    reliable: boolean;
     retransmit: () => void;
     onTimeout: () => void;
   }) {
@@ -32,7 +32,7 @@ export class Uas2xxRetransmitter {
     this.#interval = options.timers.t1;
     this.#retransmit = options.retransmit;
     this.#onTimeout = options.onTimeout;
-    if (!options.reliable) this.#schedule();
+    this.#schedule();
     this.#giveUpTimer = setTimeout(() => this.#timeout(), 64 * options.timers.t1);
   }
 

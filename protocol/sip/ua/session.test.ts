@@ -152,43 +152,46 @@ describe('RFC 3261 INVITE rules', () => {
     expect(await cancelled).toBe(true);
   });
 
-  it('§13.3.1.4: over UDP the 2xx is retransmitted (T1, 2T1, 4T1...) until the ACK arrives', async () => {
-    const bob = await ua('bob');
-    const peer = await rawPeer();
-    const bobSession = new Promise<InviteSession>((resolve) => {
-      bob.on('INVITE', async (_req, res) =>
-        resolve(await res.accept({ body: ANSWER, contentType: 'application/sdp' })),
-      );
-    });
-    let retransmissions = 0;
-    let acked: () => void = () => {};
-    const threeRetransmissions = new Promise<void>((resolve) => {
-      acked = resolve;
-    });
-    const invite = peerInvite(peer.transport, uriOf(bob, 'bob', 'udp'), 'udp');
-    const tx = peer.layer.sendRequest(invite, hopOf(bob, 'udp'), {
-      // RFC 6026 §7.2: in Accepted, 2xx retransmissions reach the TU here.
-      onAdditional2xx: () => {
-        retransmissions++;
-        if (retransmissions === 3) acked();
-      },
-    });
-    const ok = await tx.final;
-    expect(ok.status).toBe(200);
-    const session = await bobSession;
-    await threeRetransmissions; // the ACK is held back until bob has retransmitted three times
-    expect(session.state).toBe('waiting-for-ack');
-    const dialog = Dialog.fromUac(invite, ok);
-    await peer.layer.sendStateless(dialog.createAck(1), hopOf(bob, 'udp'));
-    const ack = await session.acked;
-    expect(ack.method).toBe('ACK');
-    expect(session.state).toBe('confirmed');
-    expect(retransmissions).toBeGreaterThanOrEqual(3);
-    // The peer's BYE is answered and ends the session normally (no ACK timeout).
-    const bye = await peer.layer.sendRequest(dialog.createRequest('BYE'), hopOf(bob, 'udp')).final;
-    expect(bye.status).toBe(200);
-    expect(await session.ended).toBe<TerminationReason>('remote-bye');
-  });
+  it.each(['udp', 'tcp'] as const)(
+    '§13.3.1.4: over %s the 2xx is retransmitted (T1, 2T1, 4T1...) until the ACK arrives; lost ACKs do not end the session',
+    async (transport) => {
+      const bob = await ua('bob');
+      const peer = await rawPeer();
+      const bobSession = new Promise<InviteSession>((resolve) => {
+        bob.on('INVITE', async (_req, res) =>
+          resolve(await res.accept({ body: ANSWER, contentType: 'application/sdp' })),
+        );
+      });
+      let retransmissions = 0;
+      let acked: () => void = () => {};
+      const threeRetransmissions = new Promise<void>((resolve) => {
+        acked = resolve;
+      });
+      const invite = peerInvite(peer.transport, uriOf(bob, 'bob', transport), transport);
+      const tx = peer.layer.sendRequest(invite, hopOf(bob, transport), {
+        // RFC 6026 §7.2: in Accepted, 2xx retransmissions reach the TU here.
+        onAdditional2xx: () => {
+          retransmissions++;
+          if (retransmissions === 3) acked();
+        },
+      });
+      const ok = await tx.final;
+      expect(ok.status).toBe(200);
+      const session = await bobSession;
+      await threeRetransmissions; // the first ACKs are "lost": held back until bob has retransmitted three times
+      expect(session.state).toBe('waiting-for-ack');
+      const dialog = Dialog.fromUac(invite, ok);
+      await peer.layer.sendStateless(dialog.createAck(1), hopOf(bob, transport));
+      const ack = await session.acked;
+      expect(ack.method).toBe('ACK');
+      expect(session.state).toBe('confirmed');
+      expect(retransmissions).toBeGreaterThanOrEqual(3);
+      // The peer's BYE is answered and ends the session normally (no ACK timeout).
+      const bye = await peer.layer.sendRequest(dialog.createRequest('BYE'), hopOf(bob, transport)).final;
+      expect(bye.status).toBe(200);
+      expect(await session.ended).toBe<TerminationReason>('remote-bye');
+    },
+  );
 
   it('§13.3.1.4: no ACK within 64*T1 → the UAS sends BYE; acked rejects with ack-timeout', async () => {
     const bob = await ua('bob');

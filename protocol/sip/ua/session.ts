@@ -135,11 +135,10 @@ export class InviteSession extends EventEmitter<SessionEvents> implements Dialog
 
   // ---- UAS ----
 
-  /** §13.3.1.4: retransmit the 2xx over UDP until the ACK; after 64*T1 without one, BYE. */
+  /** §13.3.1.4: retransmit the 2xx until the ACK, whatever the transport; after 64*T1 without one, BYE. */
   startAckWait(retransmit: () => void): void {
     this.#retransmitter = new Uas2xxRetransmitter({
       timers: this.#core.timers,
-      reliable: this.path.transport === 'tcp',
       retransmit,
       onTimeout: () => {
         this.#rejectAck(new UaError('ack-timeout', 'no ACK for the 2xx within 64*T1'));
