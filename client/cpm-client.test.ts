@@ -2,10 +2,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMultipart, getHeader, parseResourceLists, allEntries } from '../protocol/bodies/index.js';
 import { cpimFrom, cpimTo, parseCpim } from '../protocol/cpim/index.js';
-import { decodeFeatureValues, CPM_ICSIS } from '../protocol/cpm/index.js';
+import { decodeFeatureValues } from '../protocol/cpm/index.js';
 import { imdnMessageId, readImdnCpim } from '../protocol/imdn/index.js';
 import { parseMsrpSdp } from '../protocol/sdp/index.js';
 import type { CpmClient } from './cpm-client.js';
+import { CLIENT_ICSIS } from './node/wire.js';
 import { nextEvent, startClient, tempDir } from './test-support/harness.js';
 import { CONFERENCE_URI, CONTRIB_ID, CONV_ID } from './test-support/fixtures.js';
 import { type PfGroup, startTestLab, type TestLab, TestPf } from './test-support/test-pf.js';
@@ -45,7 +46,7 @@ async function setup(
 const sdpOf = (body: Buffer) => parseMsrpSdp(body);
 
 describe('CpmClient registration', () => {
-  it('protocol-notes §2: REGISTER over a kept TCP flow with all four ICSIs in one +g.3gpp.icsi-ref and +sip.instance', async () => {
+  it('protocol-notes §2: REGISTER over a kept TCP flow with the implemented ICSIs (session, deferred, msg) in one +g.3gpp.icsi-ref and +sip.instance', async () => {
     const { lab, alice } = await setup();
     const status = await alice.online();
     expect(status.state).toBe('online');
@@ -55,7 +56,9 @@ describe('CpmClient registration', () => {
     expect(binding?.flow.transport).toBe('tcp');
     expect(binding?.instanceId).toBe(alice.instanceId);
     const icsi = binding?.features['+g.3gpp.icsi-ref'];
-    expect(decodeFeatureValues(icsi!)).toEqual([...CPM_ICSIS]);
+    expect(decodeFeatureValues(icsi!)).toEqual([...CLIENT_ICSIS]);
+    // RFC 3840 §9: only what the client implements (no large-message mode).
+    expect(decodeFeatureValues(icsi!)).not.toContain('urn:urn-7:3gpp-service.ims.icsi.oma.cpm.largemsg');
     expect(alice.registration.contact).toContain(
       ';+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session,',
     );
@@ -124,6 +127,47 @@ describe('CpmClient invitations (7.3.11)', () => {
     expect(alice.groups()[0]).toMatchObject({ key: CONV_ID, left: false });
   });
 
+  it.each([
+    ['a=setup:active', 'active'],
+    ['no a=setup (RFC 4145 default: active)', 'absent'],
+  ] as const)(
+    'RFC 4145 §4.1 / RFC 6135 §4.2: an offer with %s → 200, answer a=setup:passive, the PF connects and delivers',
+    async (_label, mode) => {
+      const { lab, alice } = await setup();
+      await alice.online();
+      const received = nextEvent(alice, 'message');
+      const { status, leg } = await lab.pf.invite('alice', GROUP, { setup: mode });
+      expect(status).toBe(200);
+      expect(leg!.remote).toMatchObject({ direction: 'recvonly', setup: 'passive' });
+      await leg!.bound;
+      // The PF side connected: its connection's remote end is the client's MSRP listener.
+      expect(leg!.msrp.connection?.remote.port).toBe(alice.msrpAddress.port);
+      await TestPf.sendChat(leg!, {
+        from: 'sip:bob@ims.lab',
+        to: CONFERENCE_URI,
+        messageId: `s-${mode}`,
+        text: 'via passive',
+      });
+      expect((await received)[0]).toMatchObject({ text: 'via passive', arrivedOn: 'deferred' });
+    },
+  );
+
+  it("7.3.2 / RFC 3840 §9: the 2xx to a PF INVITE carries the client's Contact: CPM ICSI and +sip.instance", async () => {
+    const { lab, alice } = await setup();
+    await alice.online();
+    const deferred = await lab.pf.invite('alice', GROUP);
+    const contact = deferred.response!.get('contact')!;
+    expect(contact).toContain(`+sip.instance="<${alice.instanceId}>"`);
+    expect(contact).toContain('+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.deferred"');
+    await deferred.leg!.session.bye();
+    const active = await lab.pf.invite('alice', GROUP, { service: 'session' });
+    const sessionContact = active.response!.get('contact')!;
+    expect(sessionContact).toContain(`+sip.instance="<${alice.instanceId}>"`);
+    expect(sessionContact).toContain(
+      '+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"',
+    );
+  });
+
   it('D1.a / D1.i / D1.iii / D1.v / D1.vii / D1.ii / D1.vi: deferred delivery over MSRP after the ACK, IMDN over SIP MESSAGE, no SUBSCRIBE', async () => {
     const { lab, alice } = await setup();
     await alice.online();
@@ -134,6 +178,7 @@ describe('CpmClient invitations (7.3.11)', () => {
     expect(leg!.remote.direction).toBe('recvonly');
     expect(leg!.remote.setup).toBe('active');
     await leg!.bound; // the client's empty binding SEND (RFC 4975 §5.4) arrived after the ACK
+    expect(leg!.msrp.connection?.local.port).toBe(lab.pf.msrp.port); // the client connected
     expect((await started)[0]).toMatchObject({ kind: 'deferred', groupKey: CONV_ID });
     // D1.iii: the group session is inactive.
     expect(alice.groups()[0]!.sessionState).toBe('inactive');

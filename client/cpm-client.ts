@@ -15,6 +15,8 @@ import {
 import { type CpimMessage, parseCpim } from '../protocol/cpim/index.js';
 import {
   CONVERSATION_ID,
+  ICSI_CPM_DEFERRED,
+  ICSI_CPM_SESSION,
   isValidCpmId,
   newContributionId,
   newConversationId,
@@ -595,16 +597,31 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       return;
     }
     info.kind = decision.kind;
-    const msrp = this.msrp.createSession({ setup: 'active', acceptTypes: CLIENT_ACCEPT_TYPES });
-    // RFC 3264 §6.1 / protocol-notes §4: recvonly to sendonly, sendrecv to sendrecv; a=setup:active.
+    const setup = decision.answer.setup;
+    const msrp = this.msrp.createSession({ setup, acceptTypes: CLIENT_ACCEPT_TYPES });
+    // RFC 3264 §6.1 / protocol profile §4: recvonly to sendonly, sendrecv to sendrecv; a=setup per RFC 4145.
     const answer = msrpSdp(
       { host: this.msrp.host, port: this.msrp.port, path: msrp.localPath },
       decision.answer.direction,
+      setup,
     );
+    // Passive (the offerer connects, RFC 6135 §4.2): ready for its connection before it can see our 2xx.
+    const listening =
+      setup === 'passive'
+        ? bindWithin(msrp.start(decision.offer.path.join(' ')), this.#options.msrpTimeoutMs ?? 30_000)
+        : undefined;
+    listening?.catch(() => undefined);
     const group = this.store.groups.upsert(decision.group);
     let sip: InviteSession;
     try {
-      sip = await res.accept({ body: answer, contentType: 'application/sdp' });
+      // 7.3.2 / RFC 3840 §9: the 2xx carries the same Contact as our own INVITEs (CPM ICSI, +sip.instance).
+      const icsi = decision.service === 'deferred' ? ICSI_CPM_DEFERRED : ICSI_CPM_SESSION;
+      const contact = sessionContact(this.ua.contactUri(res.source.transport), this.instanceId, icsi);
+      sip = await res.accept({
+        body: answer,
+        contentType: 'application/sdp',
+        headers: [['Contact', contact]],
+      });
     } catch (err) {
       msrp.close();
       this.#warn('could not answer the invitation', err);
@@ -625,7 +642,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       this.#outbox.dispatch({ type: 'deferredSessionStarted', group: group.key });
     try {
       await sip.acked; // D1.v: the MSRP session is established only after the ACK
-      await session.connect(decision.offer.path);
+      await session.connect(decision.offer.path, listening);
     } catch (err) {
       this.#warn(`group session ${session.id} could not be established`, err);
       await session.end('msrp-failed');
@@ -1031,6 +1048,16 @@ function sessionInfo(s: GroupSession): SessionInfo {
   const peer = s.msrp.peerPath;
   if (peer) info.peerPath = peer.map((u) => `${u.scheme}://${u.host}:${u.port}/${u.sessionId}`).join(' ');
   return info;
+}
+
+/** RFC 4975 §5.4: a passive session whose peer never connects and binds fails after `ms`. */
+function bindWithin(bound: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no MSRP connection from the offerer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([bound, expired]).finally(() => clearTimeout(timer));
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -482,9 +482,13 @@ describe('decideInvitation: malformed input and unusable offers', () => {
     expect(decideInvitation(pfInvite({ direction: 'inactive' }), ctx()).status).toBe(488);
   });
 
-  it('RFC 6135 §4.2: an offer that needs a passive answerer → 488; a passive offerer is fine', () => {
-    expect(decideInvitation(pfInvite({ setup: 'active' }), ctx()).status).toBe(488);
-    expect(decideInvitation(pfInvite({ setup: 'passive' }), ctx()).status).toBe(200);
+  it('RFC 4145 §4.1 / RFC 6135 §4.2: any a=setup is served: active to actpass/passive, passive to active or none', () => {
+    const setupOf = (setup: 'actpass' | 'active' | 'passive' | null) =>
+      accepted(decideInvitation(pfInvite({ setup }), ctx())).answer.setup;
+    expect(setupOf('actpass')).toBe('active');
+    expect(setupOf('passive')).toBe('active');
+    expect(setupOf('active')).toBe('passive');
+    expect(setupOf(null)).toBe('passive');
   });
 
   it('RFC 3261 §21.4.26: no SDP body → 488; RFC 3261 §21.4.1: garbage SDP → 400', () => {

@@ -12,8 +12,8 @@
 //   Controlling Function invites with Referred-By = creator; the PF's reconnect INVITE of §4 has none).
 // - one ID only, or none: an ordinary 7.3.2 invitation, matched by that ID or the conference URI; IDs are
 //   opaque tokens compared exactly, so an ID of any format that matches nothing is "unknown", never 400.
-// - recvonly/inactive offer, no SDP, or an offer needing a passive
-//   answerer → 488; unparsable SDP → 400. SDP problems are checked after the policy (a 603/480 needs no SDP).
+// - recvonly/inactive offer or no SDP → 488; unparsable SDP → 400. Any a=setup is served (RFC 4145 §4.1):
+//   active to actpass/passive, passive to active or to no a=setup. SDP problems are checked after the policy (a 603/480 needs no SDP).
 // - per-client policy applies to every accepted kind (deferred, reconnect, new group), per-group override wins.
 import {
   allEntries,
@@ -106,8 +106,11 @@ export interface AcceptDecision {
   sessionKind: 'deferred' | 'active';
   /** D1.iii / A2.i: the group session state indicated by the feature tag and the SDP direction. */
   groupSessionState: GroupSessionState;
-  /** RFC 3264 §6.1 answer direction; the client always connects the MSRP TCP connection (RFC 6135 §4.2). */
-  answer: { direction: Direction; setup: 'active' };
+  /**
+   * RFC 3264 §6.1 answer direction; RFC 4145 §4.1 / RFC 6135 §4.2 setup: active (we connect) to actpass or
+   * passive, passive (we listen) to active or to an offer without a=setup (RFC 4145 default: active).
+   */
+  answer: { direction: Direction; setup: 'active' | 'passive' };
   /** The parsed SDP offer (the PF's MSRP path for the connection). */
   offer: MsrpMediaDescription;
   /** D1.ii: SIP MESSAGE for notifications about messages received on this session; A2.i: MSRP. */
@@ -226,15 +229,6 @@ function readOffer(invite: SipRequest): Offer {
   // inactive offer gives it nothing to receive deferred or live messages on.
   if (offer.direction === 'recvonly' || offer.direction === 'inactive') {
     return { ok: false, status: 488, detail: `SDP offer a=${offer.direction}: nothing to receive on` };
-  }
-  // protocol-notes §4 / RFC 6135 §4.2: the client connects (a=setup:active); an offer that needs a passive
-  // answerer cannot be served.
-  if (answerSetup(offer.setup) !== 'active') {
-    return {
-      ok: false,
-      status: 488,
-      detail: `SDP offer a=setup:${offer.setup ?? '(absent = active)'} needs a passive answerer`,
-    };
   }
   return { ok: true, offer };
 }
@@ -474,7 +468,7 @@ export function decideInvitation(invite: SipRequest, ctx: InvitationContext): In
     sessionKind: active ? 'active' : 'deferred',
     groupSessionState,
     // RFC 3264 §6.1: sendonly → recvonly; a sendrecv offer may be answered recvonly when we will not send.
-    answer: { direction: active ? 'sendrecv' : 'recvonly', setup: 'active' },
+    answer: { direction: active ? 'sendrecv' : 'recvonly', setup: answerSetup(offer.offer.setup) },
     offer: offer.offer,
     imdnChannel: active ? 'msrp' : 'sip-message',
     mayReply: active,

@@ -94,10 +94,13 @@ export class GroupSession extends EventEmitter<GroupSessionEvents> {
     return this.#endReason;
   }
 
-  /** RFC 6135 §4.2: connect to the PF's a=path and send the empty binding SEND (RFC 4975 §5.4). */
-  async connect(peerPath: readonly string[]): Promise<void> {
+  /**
+   * RFC 6135 §4.2: as the active side connect to the PF's a=path and send the empty binding SEND (RFC 4975
+   * §5.4); as the passive side (`started`: the msrp.start() begun before our 2xx) wait for the peer's binding.
+   */
+  async connect(peerPath: readonly string[], started?: Promise<void>): Promise<void> {
     try {
-      await this.msrp.start(peerPath.join(' '));
+      await (started ?? this.msrp.start(peerPath.join(' ')));
     } catch (err) {
       await this.end('msrp-failed');
       throw err;

@@ -13,10 +13,10 @@ import { CPIM_CONTENT_TYPE, createCpim, serializeCpim } from '../../protocol/cpi
 import {
   CONTRIBUTION_ID,
   CONVERSATION_ID,
-  CPM_ICSIS,
   formatAcceptContact,
   formatIcsiRefParam,
   formatSipInstanceParam,
+  ICSI_CPM_DEFERRED,
   ICSI_CPM_MSG,
   ICSI_CPM_SESSION,
 } from '../../protocol/cpm/index.js';
@@ -38,14 +38,29 @@ export function stableInstanceId(aor: string, salt = ''): string {
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** protocol-notes §2: all four ICSIs in ONE quoted +g.3gpp.icsi-ref, plus +sip.instance (`;a;b`). */
+/**
+ * The CPM services the client implements, and so registers (RFC 3840 §9: a Contact advertises what the UA
+ * supports): sessions, deferred delivery and pager-mode MESSAGE (its IMDNs). Not cpm.largemsg: the client has
+ * no large-message mode.
+ */
+export const CLIENT_ICSIS: readonly string[] = [ICSI_CPM_SESSION, ICSI_CPM_DEFERRED, ICSI_CPM_MSG];
+
+/** Protocol profile §2: the client's ICSIs in ONE quoted +g.3gpp.icsi-ref, plus +sip.instance (`;a;b`). */
 export function registrationContactParams(instanceId: string): string {
-  return `;${formatIcsiRefParam(CPM_ICSIS)};${formatSipInstanceParam(instanceId)}`;
+  return `;${formatIcsiRefParam(CLIENT_ICSIS)};${formatSipInstanceParam(instanceId)}`;
 }
 
-/** The Contact of a CPM session INVITE: our URI with the cpm.session ICSI and the instance (RFC 3840 §9). */
-export function sessionContact(contactUri: string, instanceId: string): string {
-  return `<${contactUri}>;${formatIcsiRefParam([ICSI_CPM_SESSION])};${formatSipInstanceParam(instanceId)}`;
+/**
+ * The Contact of the client's CPM session dialogs (RFC 3840 §9, 7.3.2): our URI with the CPM ICSI and the
+ * instance. The same on the INVITEs it sends and on its 2xx to the PF's INVITEs, so that the PF's (and the
+ * CSCF's) view of the dialog peer matches the registration.
+ */
+export function sessionContact(
+  contactUri: string,
+  instanceId: string,
+  icsi: string = ICSI_CPM_SESSION,
+): string {
+  return `<${contactUri}>;${formatIcsiRefParam([icsi])};${formatSipInstanceParam(instanceId)}`;
 }
 
 export interface GroupIds {
@@ -85,10 +100,14 @@ export interface LocalMsrp {
 
 /**
  * Our MSRP media description. Offers (re-join, create) say a=setup:active: RFC 4145 §4.1 / RFC 6135 §4.2 make
- * the answerer passive, so the client connects (protocol-notes §4: the client always connects). Answers are
- * a=setup:active too (answerSetup of the PF's actpass).
+ * the answerer passive, so the client connects. Answers carry the role answerSetup chose for the offer (active
+ * to the PF's actpass; passive when the offerer connects).
  */
-export function msrpSdp(local: LocalMsrp, direction: Direction): string {
+export function msrpSdp(
+  local: LocalMsrp,
+  direction: Direction,
+  setup: 'active' | 'passive' = 'active',
+): string {
   return buildMsrpSdp(
     {
       address: local.host,
@@ -98,7 +117,7 @@ export function msrpSdp(local: LocalMsrp, direction: Direction): string {
       acceptTypes: CLIENT_ACCEPT_TYPES,
       acceptWrappedTypes: CLIENT_ACCEPT_WRAPPED_TYPES,
       direction,
-      setup: 'active',
+      setup,
     },
     { username: '-' },
   );

@@ -24,7 +24,8 @@ export function knownGroup(overrides: Partial<GroupRecord> = {}): GroupRecord {
   };
 }
 
-export function offerSdp(direction: Direction, setup: SetupRole | undefined = 'actpass'): string {
+/** `setup: null` leaves a=setup out (RFC 4145 default: active). */
+export function offerSdp(direction: Direction, setup: SetupRole | null = 'actpass'): string {
   return buildMsrpSdp(
     {
       address: '127.0.0.1',
@@ -34,7 +35,7 @@ export function offerSdp(direction: Direction, setup: SetupRole | undefined = 'a
       acceptTypes: ['message/cpim', 'application/group-state-object+xml'],
       acceptWrappedTypes: ['text/plain', 'message/imdn+xml'],
       direction,
-      ...(setup !== undefined ? { setup } : {}),
+      ...(setup !== null ? { setup } : {}),
     },
     { sessionId: '123', username: 'pf' },
   );
@@ -44,7 +45,8 @@ export interface InviteOptions {
   /** Accept-Contact values (whole header values); default: the encoded deferred tag. */
   acceptContact?: string[];
   direction?: Direction;
-  setup?: SetupRole;
+  /** null: no a=setup line. */
+  setup?: SetupRole | null;
   conversationId?: string | null;
   contributionId?: string | null;
   conferenceUri?: string;

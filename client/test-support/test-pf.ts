@@ -32,6 +32,7 @@ import {
   SipRequestError,
   type SipMessage,
   type SipRequest,
+  type SipResponse,
   SipTransportLayer,
   UserAgent,
 } from '../../protocol/sip/index.js';
@@ -57,7 +58,7 @@ export interface PfLeg {
   waitForMessage(match: (m: MsrpMessage) => boolean): Promise<MsrpMessage>;
 }
 
-export type InviteOutcome = { status: number; leg?: PfLeg };
+export type InviteOutcome = { status: number; leg?: PfLeg; response?: SipResponse };
 
 const ACCEPT_TYPES = ['message/cpim', 'application/group-state-object+xml'];
 const WRAPPED = ['text/plain', 'message/imdn+xml'];
@@ -148,12 +149,18 @@ export class TestPf {
       service?: 'deferred' | 'session';
       direction?: Direction;
       ids?: { conv: string; contrib: string };
+      /** RFC 4145 §4.1: our a=setup (default actpass); `active` or `absent` (RFC 4145 default) → we connect. */
+      setup?: 'actpass' | 'active' | 'absent';
     } = {},
   ): Promise<InviteOutcome> {
     const service = opts.service ?? 'deferred';
     const icsi = service === 'deferred' ? ICSI_CPM_DEFERRED : ICSI_CPM_SESSION;
     const direction = opts.direction ?? (service === 'deferred' ? 'sendonly' : 'sendrecv');
-    const msrp = this.msrp.createSession({ setup: 'passive', acceptTypes: ACCEPT_TYPES });
+    const setup = opts.setup ?? 'actpass';
+    const msrp = this.msrp.createSession({
+      setup: setup === 'actpass' ? 'passive' : 'active',
+      acceptTypes: ACCEPT_TYPES,
+    });
     const offer = buildMsrpSdp({
       address: '127.0.0.1',
       port: this.msrp.port,
@@ -162,7 +169,7 @@ export class TestPf {
       acceptTypes: ACCEPT_TYPES,
       acceptWrappedTypes: WRAPPED,
       direction,
-      setup: 'actpass',
+      ...(setup === 'absent' ? {} : { setup }),
     });
     const call = this.ua.invite(`sip:${user}@ims.lab`, {
       from: `<${group.conferenceUri}>`,
@@ -185,7 +192,10 @@ export class TestPf {
       if (err instanceof SipRequestError) return { status: err.status };
       throw err;
     }
-    return { status: 200, leg: makeLeg(session, msrp, parseMsrpSdp(session.response.body)) };
+    const answer = parseMsrpSdp(session.response.body);
+    // An actpass offerer takes the role the answer leaves it (RFC 4145 §4.1).
+    const role = setup === 'actpass' ? (answer.setup === 'passive' ? 'active' : 'passive') : undefined;
+    return { status: 200, leg: makeLeg(session, msrp, answer, role), response: session.response };
   }
 
   /** D1.vii: the group state object, as the PF sends it first. */
@@ -248,7 +258,12 @@ export class TestPf {
   }
 }
 
-function makeLeg(session: InviteSession, msrp: MsrpSession, remote: MsrpMediaDescription): PfLeg {
+function makeLeg(
+  session: InviteSession,
+  msrp: MsrpSession,
+  remote: MsrpMediaDescription,
+  role?: 'active' | 'passive',
+): PfLeg {
   const received: MsrpMessage[] = [];
   const waiters: Array<{ match: (m: MsrpMessage) => boolean; resolve: (m: MsrpMessage) => void }> = [];
   msrp.on('message', (m) => {
@@ -260,7 +275,7 @@ function makeLeg(session: InviteSession, msrp: MsrpSession, remote: MsrpMediaDes
       }
     }
   });
-  const bound = msrp.start(remote.path.join(' '));
+  const bound = msrp.start(remote.path.join(' '), role);
   bound.catch(() => undefined);
   return {
     session,

@@ -118,7 +118,6 @@ export interface SessionHost {
 
 export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
   readonly localUri: MsrpUri;
-  readonly setup: SetupRole;
   readonly #host: SessionHost;
   readonly #acceptTypes: string[];
   readonly #peerMaxSize: number | undefined;
@@ -130,6 +129,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
   /** Holds each message's final 200 until the application has taken it (MessageAcceptor); settable later. */
   acceptor: MessageAcceptor | undefined;
   #state: SessionState = 'idle';
+  #setup: SetupRole;
   #peerPath: MsrpUri[] | undefined;
   #connection: MsrpConnection | undefined;
   #waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -139,7 +139,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     super();
     this.#host = host;
     this.localUri = localUri;
-    this.setup = options.setup;
+    this.#setup = options.setup;
     this.#acceptTypes = options.acceptTypes ?? ['*'];
     this.#peerMaxSize = options.peerMaxSize;
     this.#chunkSize = options.chunkSize ?? host.chunkSize;
@@ -152,6 +152,11 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
 
   get state(): SessionState {
     return this.#state;
+  }
+
+  /** The connection role: fixed at start() (an actpass offerer learns it from the answer, RFC 4145 §4.1). */
+  get setup(): SetupRole {
+    return this.#setup;
   }
 
   /** Our URI as it goes into a=path and From-Path. */
@@ -170,10 +175,12 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
   /**
    * Bind the session (RFC 6135): the active side connects to the first URI of the peer's a=path and
    * sends an empty SEND (RFC 4975 §5.4); the passive side waits for the peer's first SEND.
-   * Resolves once bound; rejects with MsrpConnectError.
+   * `role` overrides the role given at creation: an offerer of a=setup:actpass takes the role the answer left
+   * it (RFC 4145 §4.1: answer passive → we connect). Resolves once bound; rejects with MsrpConnectError.
    */
-  start(peerPath: string | MsrpUri | readonly MsrpUri[]): Promise<void> {
+  start(peerPath: string | MsrpUri | readonly MsrpUri[], role?: SetupRole): Promise<void> {
     if (this.#state !== 'idle') return Promise.reject(new MsrpConnectError(`session is ${this.#state}`));
+    if (role !== undefined) this.#setup = role;
     let path: MsrpUri[];
     try {
       path =

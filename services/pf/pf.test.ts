@@ -154,6 +154,27 @@ describe('deferred delivery, inactive group session (clause PF; D1.i, D1.iii, D1
   });
 });
 
+describe('MSRP connection setup (RFC 4145 §4.1, RFC 6135 §4.2, RFC 4975 §5.4)', () => {
+  it("RFC 4145 §4.1: to the PF's a=setup:actpass a client answers a=setup:passive; the PF connects, binds and delivers", async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    seed(pf, ALICE, ['p1', 'p2']);
+    const alice = await l.client('alice');
+    alice.answerSetup = 'passive';
+    await alice.register();
+    const invite = await alice.waitSession(1);
+    expect(parseMsrpSdp(invite.request.body).setup).toBe('actpass');
+    const messages = await alice.waitMessages(invite, 3);
+    expect(messages[0]!.contentType).toBe('application/group-state-object+xml');
+    expect(texts(messages)).toEqual(['p1', 'p2']);
+    // The PF opened the connection: it arrived on alice's MSRP listener.
+    expect(invite.msrp!.connection?.local.port).toBe(alice.msrp.port);
+    await alice.waitBye(invite);
+    await l.waitEvent('delivery-finished', forUser(ALICE));
+    expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
+  });
+});
+
 describe('reconnection to an active group session (clause PF; A2.a, A2.i; protocol-notes §4, §7)', () => {
   it('A2.i: a user registering while others are in the session gets cpm.session + a=sendrecv; backlog first, then live messages, on one session', async () => {
     const l = await lab();

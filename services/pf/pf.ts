@@ -568,8 +568,8 @@ export class PfNode {
   // ---- outgoing INVITEs (protocol-notes §4, §7) ----
 
   /**
-   * INVITE `user` to `group` with an SDP offer (a=setup:actpass; the client answers active and connects after
-   * ACK). Resolves with the leg on 2xx, or the failure as an InvitationResult.
+   * INVITE `user` to `group` with an SDP offer (a=setup:actpass: the client answers active and connects after
+   * ACK, or answers passive and we connect). Resolves with the leg on 2xx, or the failure as an InvitationResult.
    */
   async #invite(
     group: Group,
@@ -605,13 +605,16 @@ export class PfNode {
     } catch {
       answer = undefined;
     }
-    // RFC 4145 §4.1: to our actpass the client must answer active (or omit a=setup, which means active).
-    if (!answer || answer.setup === 'passive') {
+    // RFC 4145 §4.1: our actpass lets the answerer pick: active (or no a=setup, which means active) → the
+    // client connects and we wait; passive → we connect. actpass is not a legal answer.
+    if (!answer || answer.setup === 'actpass') {
       msrp.close();
       void session.bye().catch(() => undefined);
       return { ok: false, result: { kind: 'delivery-interrupted', detail: 'unusable SDP answer' } };
     }
-    msrp.start(answer.path.join(' ')).catch(() => undefined);
+    msrp
+      .start(answer.path.join(' '), answer.setup === 'passive' ? 'active' : 'passive')
+      .catch(() => undefined);
     const mode: LegMode = options.direction === 'sendonly' ? 'deferred' : 'session';
     return { ok: true, leg: new Leg({ user, groupId: group.id, sip: session, msrp, mode }) };
   }

@@ -76,6 +76,8 @@ export class TestClient {
   readonly pagerMessages: SipRequest[] = [];
   readonly instance = `<urn:uuid:${randomUUID()}>`;
   policy: InvitePolicy = () => 200;
+  /** RFC 4145 §4.1: the a=setup of our answers to the PF's actpass offers (passive: the PF connects). */
+  answerSetup: 'active' | 'passive' = 'active';
 
   private constructor(user: string, ua: UserAgent, msrp: MsrpEndpoint) {
     this.user = user;
@@ -238,10 +240,14 @@ export class TestClient {
       return;
     }
     const offer = parseMsrpSdp(req.body);
-    const msrp = this.msrp.createSession({ setup: 'active', acceptTypes: CLIENT_ACCEPT_TYPES });
+    const setup = this.answerSetup;
+    const msrp = this.msrp.createSession({ setup, acceptTypes: CLIENT_ACCEPT_TYPES });
     record.msrp = msrp;
     this.#watchMsrp(record, msrp);
-    // protocol-notes §4: recvonly to sendonly, sendrecv to sendrecv; setup:active (the client connects).
+    // Passive: listening before the PF can see our 2xx.
+    const listening =
+      setup === 'passive' ? msrp.start(offer.path.join(' ')).catch(() => undefined) : undefined;
+    // protocol profile §4: recvonly to sendonly, sendrecv to sendrecv; a=setup as configured.
     const answer = buildMsrpSdp({
       address: '127.0.0.1',
       port: this.msrp.port,
@@ -250,14 +256,14 @@ export class TestClient {
       acceptTypes: CLIENT_ACCEPT_TYPES,
       acceptWrappedTypes: ['text/plain', 'message/imdn+xml'],
       direction: answerDirection(offer.direction),
-      setup: 'active',
+      setup,
     });
     const sip = await res.accept({ body: answer, contentType: 'application/sdp' });
     this.#watchSip(record, sip);
     this.signal.changed();
     await sip.acked;
-    // protocol-notes §4: after ACK the client opens the MSRP connection and binds it with an empty SEND.
-    await msrp.start(offer.path.join(' ')).catch(() => undefined);
+    // protocol profile §4: after ACK the active side opens the MSRP connection and binds it with an empty SEND.
+    await (listening ?? msrp.start(offer.path.join(' ')).catch(() => undefined));
   }
 
   #watchSip(record: ClientSession, sip: InviteSession): void {
