@@ -112,6 +112,29 @@ describe('CpmClient invitations (7.3.11)', () => {
     expect(r.status).toBe(481);
   });
 
+  it.each(['deregister', 'drop'] as const)(
+    'RFC 3261 §21.4.18: after offline (%s) a request that still reaches the client gets 480, nothing is taken live',
+    async (mode) => {
+      const { lab, alice } = await setup();
+      await alice.online();
+      await alice.offline(mode);
+      const port = alice.sipAddress.port;
+      const invite = await lab.pf.invite('alice', GROUP, { directPort: port });
+      expect(invite.status).toBe(480);
+      // A pager-mode MESSAGE straight to the port: 480 as well, and nothing recorded.
+      const message = lab.pf.ua.message('sip:alice@ims.lab', 'x', {
+        contentType: 'message/cpim',
+        target: { transport: 'tcp', address: '127.0.0.1', port },
+      });
+      await expect(message).rejects.toMatchObject({ status: 480 });
+      expect(alice.notifications()).toEqual([]);
+      expect(alice.sessions()).toEqual([]);
+      // Back online, the same invitation is taken again.
+      await alice.online();
+      expect((await lab.pf.invite('alice', GROUP)).status).toBe(200);
+    },
+  );
+
   it('D1.v.1: policy decline → 603 and the group is left locally', async () => {
     const { lab, alice } = await setup('decline');
     await alice.online();

@@ -575,6 +575,19 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
 
   /** 7.3.11 cases 1 and 2 (D1.a, A2.a): answer per decideInvitation; MSRP only after the ACK (D1.v). */
   async #onInvite(req: SipRequest, res: InviteServerResponse): Promise<void> {
+    if (this.#offline()) {
+      // An offline user takes nothing live, even when a CSCF still reaches our port (RFC 3261 §21.4.18).
+      await res.reject(480, { reason: 'Temporarily Unavailable' });
+      this.#emit('invitation', {
+        callId: req.callId,
+        from: safeFrom(req),
+        status: 480,
+        reason: 'Temporarily Unavailable',
+        detail: `${this.user} is offline`,
+        clauses: [],
+      });
+      return;
+    }
     const decision = decideInvitation(req, { groups: this.store.groups.list(), policy: this.store.policy });
     const info: InvitationInfo = {
       callId: req.callId,
@@ -654,6 +667,10 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
 
   /** Pager-mode MESSAGE (RFC 3428): IMDNs from other participants (D1.ii channel towards us). */
   async #onSipMessage(req: SipRequest, res: ServerResponse): Promise<void> {
+    if (this.#offline()) {
+      await res.send(480, { reason: 'Temporarily Unavailable' });
+      return;
+    }
     if (req.mediaType !== 'message/cpim') {
       await res.send(415, { headers: [['Accept', 'message/cpim']] });
       return;
@@ -1001,6 +1018,16 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     } else if (status.state === 'offline' || status.state === 'failed') {
       this.#outbox.dispatch({ type: 'deregistered' });
     }
+  }
+
+  /**
+   * Offline after going offline (POST /offline, de-registration or drop) or losing the registration (flow lost,
+   * refresh failed). A client that was never registered ('initial') still answers requests that reach its
+   * port directly (SIPp playing the PF).
+   */
+  #offline(): boolean {
+    const status = this.registration.status;
+    return status.state === 'failed' || (status.state === 'offline' && status.reason !== 'initial');
   }
 
   #toAor(user: string): string {

@@ -151,6 +151,8 @@ export class TestPf {
       ids?: { conv: string; contrib: string };
       /** RFC 4145 §4.1: our a=setup (default actpass); `active` or `absent` (RFC 4145 default) → we connect. */
       setup?: 'actpass' | 'active' | 'absent';
+      /** Send straight to this SIP port on 127.0.0.1 over TCP instead of through the CSCF. */
+      directPort?: number;
     } = {},
   ): Promise<InviteOutcome> {
     const service = opts.service ?? 'deferred';
@@ -183,6 +185,9 @@ export class TestPf {
       ],
       body: offer,
       contentType: 'application/sdp',
+      ...(opts.directPort !== undefined
+        ? { target: { transport: 'tcp' as const, address: '127.0.0.1', port: opts.directPort } }
+        : {}),
     });
     let session: InviteSession;
     try {
