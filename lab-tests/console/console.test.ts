@@ -130,6 +130,8 @@ describe('demo console (headless Chromium)', () => {
 
     // Filtered to the group: the deferred dialog and its MSRP session stay, REGISTERs go.
     await byTestId('ladder-filter').selectOption({ label: 'group team' });
+    // Wait for the re-render itself (the REGISTER rows leave), not for a row that was there before it.
+    await ladder.locator('g.hop[data-label="REGISTER"]').first().waitFor({ state: 'detached' });
     await send.first().waitFor();
     expect(await ladder.locator('g.hop[data-label="REGISTER"]').count()).toBe(0);
     await byTestId('ladder-filter').selectOption('all');

@@ -197,6 +197,7 @@ describe('console routes', () => {
       checks: unknown[];
       hops?: unknown;
     };
+    if (!result.passed) console.log(JSON.stringify(result, null, 1).slice(0, 6000));
     expect(result.passed).toBe(true);
     expect(result.checks.length).toBeGreaterThan(0);
     expect(result.hops).toBeUndefined();

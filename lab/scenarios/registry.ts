@@ -8,6 +8,7 @@ import {
   acceptContactFlags,
   brief,
   cpmServiceOf,
+  groupHops,
   msrpBindings,
   msrpSends,
   requestHops,
@@ -101,9 +102,10 @@ const deferredInactive = scenario(
     await s.online('alice');
     const got = await s.waitReceived('alice', group, ['deferred 1', 'deferred 2']);
     await s.waitDelivered('alice', group);
-    const hops = await readHops();
+    const all = await readHops();
+    const hops = groupHops(all, group);
 
-    const register = requestHops(hops, { method: 'REGISTER', from: 'cscf', to: 'pf' }).filter(
+    const register = requestHops(all, { method: 'REGISTER', from: 'cscf', to: 'pf' }).filter(
       (h) => /alice@/.test(h.message.get('to') ?? '') && h.message.get('expires') !== '0',
     );
     const { invite, answer, ack } = invitationTo(hops, 'alice', group);
@@ -263,7 +265,8 @@ const activeSession = scenario(
     await s.waitReceived('alice', group, ['live now']);
     await s.send('alice', group, 'I am back');
     await s.waitReceived('bob', group, ['I am back']);
-    const hops = await readHops();
+    const all = await readHops();
+    const hops = groupHops(all, group);
 
     const { invite, answer } = invitationTo(hops, 'alice', group);
     if (!invite) {
@@ -355,7 +358,8 @@ const rejoin = scenario(
     await s.offline('alice', 'deregister');
     await s.online('alice');
     await s.observe(1000);
-    let hops = await readHops();
+    let all = await readHops();
+    let hops = groupHops(all, group);
     const early = requestHops(hops, { method: 'INVITE', from: 'alice' }).filter((h) =>
       h.message.uri.startsWith(group.conferenceUri),
     );
@@ -375,7 +379,8 @@ const rejoin = scenario(
     await s.online('alice');
     await s.waitReceived('alice', group, ['are you there?']);
     await s.waitReceived('bob', group, ['back soon']);
-    hops = await readHops();
+    all = await readHops();
+    hops = groupHops(all, group);
     const { invite } = invitationTo(hops, 'alice', group);
     const bye = invite
       ? requestHops(hops, { method: 'BYE', to: 'alice' }).find(
@@ -442,7 +447,8 @@ const decline = scenario(
       async () =>
         (await s.pfGroup(group)).participants.find((p) => p.uri === s.aor('alice'))?.status !== 'member',
     );
-    const hops = await readHops();
+    const all = await readHops();
+    const hops = groupHops(all, group);
     const { invite, answer } = invitationTo(hops, 'alice', group);
     c.add(
       'D1.v',
@@ -483,10 +489,11 @@ const later = scenario(
     await s.endSession(group);
     await s.online('alice');
     await waitFor(s, "alice's 480", async () => {
-      const { answer } = invitationTo(await readHops(), 'alice', group);
+      const { answer } = invitationTo(groupHops(await readHops(), group), 'alice', group);
       return answer !== undefined;
     });
-    let hops = await readHops();
+    let all = await readHops();
+    let hops = groupHops(all, group);
     const first = invitationTo(hops, 'alice', group);
     c.add(
       'D1.v',
@@ -500,7 +507,8 @@ const later = scenario(
     await s.offline('alice', 'deregister');
     await s.online('alice');
     await s.waitReceived('alice', group, ['keep this for later']);
-    hops = await readHops();
+    all = await readHops();
+    hops = groupHops(all, group);
     const invites = requestHops(hops, { method: 'INVITE', to: 'alice' }).filter(
       (h) => h.message.get('conversation-id')?.toLowerCase() === group.conversationId,
     );
@@ -537,7 +545,7 @@ const unknownGroup = scenario(
         (await s.deliveryStatus('alice', quiet)) === 'stopped-481' &&
         (await s.deliveryStatus('alice', live)) === 'stopped-481',
     );
-    const hops = await readHops();
+    const hops = await readHops(); // invitationTo picks each group's INVITE by its Conversation-ID
     const d = invitationTo(hops, 'alice', quiet);
     const a = invitationTo(hops, 'alice', live);
     c.add(
@@ -585,11 +593,12 @@ const dropAndReturn = scenario(
     await s.endSession(group);
     await s.online('alice');
     await s.waitReceived('alice', group, ['lost you there']);
-    const hops = await readHops();
-    const gone = requestHops(hops, { method: 'REGISTER', from: 'cscf', to: 'pf' }).find(
+    const all = await readHops();
+    const hops = groupHops(all, group);
+    const gone = requestHops(all, { method: 'REGISTER', from: 'cscf', to: 'pf' }).find(
       (h) => /alice@/.test(h.message.get('to') ?? '') && h.message.get('expires') === '0',
     );
-    const aliceDereg = requestHops(hops, { method: 'REGISTER', from: 'alice' }).find(
+    const aliceDereg = requestHops(all, { method: 'REGISTER', from: 'alice' }).find(
       (h) => h.message.get('expires') === '0',
     );
     c.add(
@@ -644,7 +653,8 @@ const imdnToOfflineSender = scenario(
         );
       return all.find((n) => n.groupKey === group.conversationId && n.from === s.aor('alice'));
     });
-    const hops = await readHops();
+    const all = await readHops();
+    const hops = groupHops(all, group);
     const fromAlice = requestHops(hops, { method: 'MESSAGE', from: 'alice' }).find((h) =>
       /bob@/.test(h.message.uri),
     );

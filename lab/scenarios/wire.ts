@@ -11,7 +11,7 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../../protocol/sip/index.js';
-import type { Hop } from '../trace/index.js';
+import { byConversation, type Hop } from '../trace/index.js';
 
 export interface SipHop {
   index: number;
@@ -25,12 +25,13 @@ export interface MsrpHop {
   frame: MsrpFrame;
 }
 
+/** `index` is the hop's place in the merged timeline (Hop.index), so it orders hops across filtered lists. */
 export function sipHops(hops: readonly Hop[]): SipHop[] {
   const out: SipHop[] = [];
-  hops.forEach((hop, index) => {
+  hops.forEach((hop) => {
     if (hop.protocol !== 'sip') return;
     try {
-      out.push({ index, hop, message: parseMessage(hop.raw) });
+      out.push({ index: hop.index, hop, message: parseMessage(hop.raw) });
     } catch {
       // CRLF keep-alives and anything malformed are not SIP messages to check.
     }
@@ -40,13 +41,31 @@ export function sipHops(hops: readonly Hop[]): SipHop[] {
 
 export function msrpHops(hops: readonly Hop[]): MsrpHop[] {
   const out: MsrpHop[] = [];
-  hops.forEach((hop, index) => {
+  hops.forEach((hop) => {
     if (hop.protocol !== 'msrp') return;
     for (const event of new MsrpParser().push(hop.raw)) {
-      if (event.type === 'frame') out.push({ index, hop, frame: event.frame });
+      if (event.type === 'frame') out.push({ index: hop.index, hop, frame: event.frame });
     }
   });
   return out;
+}
+
+/**
+ * The hops of one group: its Conversation-ID dialogs and the MSRP sessions they set up (lab/trace byConversation),
+ * plus the dialogs addressed to its conference URI (SUBSCRIBE/NOTIFY carry no Conversation-ID). A user who
+ * registers is reconnected to every active session of its groups, so a scenario's checks look at its own group.
+ */
+export function groupHops(
+  hops: readonly Hop[],
+  group: { conversationId: string; conferenceUri: string },
+): Hop[] {
+  const inGroup = new Set(byConversation(hops, group.conversationId));
+  const conferenceCalls = new Set(
+    sipHops(hops)
+      .filter((h) => h.message.isRequest && h.message.uri.startsWith(group.conferenceUri))
+      .map((h) => h.message.callId),
+  );
+  return hops.filter((h) => inGroup.has(h) || (h.callId !== undefined && conferenceCalls.has(h.callId)));
 }
 
 export interface RequestFilter {

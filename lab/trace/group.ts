@@ -57,7 +57,7 @@ export function sdpMsrpSessionIds(hop: Hop): string[] {
   return unique((sdp?.paths ?? []).map(msrpSessionId).filter((id): id is string => id !== undefined));
 }
 
-/** The Conversation-ID header of a SIP hop (protocol-notes §1), normalised to the lower-case UUID form. */
+/** The Conversation-ID header of a SIP hop (protocol profile §1: an opaque token), trimmed. */
 export function conversationIdOf(hop: Hop): string | undefined {
   if (hop.protocol !== 'sip') return undefined;
   const value = header(viewMessage('sip', hop.raw), 'conversation-id');

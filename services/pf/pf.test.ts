@@ -217,6 +217,112 @@ describe('reconnection to an active group session (clause PF; A2.a, A2.i; protoc
   });
 });
 
+describe('reconnection without a backlog, delivery without waiting for a REGISTER (clause PF; protocol profile §4)', () => {
+  /** bob and carol registered and in the team's live session. */
+  async function liveSession(l: Lab) {
+    const [bob, carol] = [await l.client('bob'), await l.client('carol')];
+    await bob.register();
+    await carol.register();
+    const bobSession = await rejoin(l, bob);
+    const carolSession = await carol.waitSession(1);
+    await l.waitEvent('participant-live', forUser(CAROL));
+    return { bob, carol, bobSession, carolSession };
+  }
+
+  it('clause PF: a member returning while the session is active is invited with cpm.session + a=sendrecv even with nothing stored; a refresh does not invite again', async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    const g = team(pf);
+    const { bob, bobSession } = await liveSession(l);
+    expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
+
+    const alice = await l.client('alice');
+    await alice.register();
+    const invite = await alice.waitSession(1);
+    expect(invite.request.get('accept-contact')).toBe(SESSION_AC);
+    expect(invite.request.get('p-asserted-service')).toBe(ICSI_CPM_SESSION);
+    expect(parseMsrpSdp(invite.request.body).direction).toBe('sendrecv');
+    await l.waitEvent('participant-live', forUser(ALICE));
+    expect(pf.state().groups[0]!.connected).toEqual([ALICE, BOB, CAROL]);
+    // Live traffic reaches alice on that session.
+    await bob.say(bobSession, 'live', g.conferenceUri);
+    expect(texts(await alice.waitMessages(invite, 1))).toEqual(['live']);
+
+    // alice leaves the session but stays registered; a refresh of her registration is not a return: no
+    // invitation with nothing stored.
+    await invite.sip!.bye();
+    await l.waitEvent('participant-left', forUser(ALICE));
+    const registrations = l.events.filter((e) => e.type === 'registration').length;
+    await alice.register();
+    await l.waitEvent('registration', () => true, registrations + 1);
+    expect(
+      l.events.filter(
+        (e) => e.type === 'delivery-started' && forUser(ALICE)(e.data as Record<string, unknown>),
+      ),
+    ).toHaveLength(1);
+    expect(alice.sessions).toHaveLength(1);
+    expect(pf.state().groups[0]!.connected).toEqual([BOB, CAROL]);
+  });
+
+  it('clause PF: a message stored for a member who is registered but not in the session starts a delivery at once, with no REGISTER', async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    const g = team(pf);
+    const { bobSession, bob } = await liveSession(l);
+    const alice = await l.client('alice');
+    await alice.register();
+    const first = await alice.waitSession(1);
+    await l.waitEvent('participant-live', forUser(ALICE));
+    // alice leaves the session (BYE) but stays registered.
+    await first.sip!.bye();
+    await l.waitEvent('participant-left', forUser(ALICE));
+    const registrations = l.events.filter((e) => e.type === 'registration').length;
+
+    await bob.say(bobSession, 'while you were out', g.conferenceUri);
+    const second = await alice.waitSession(2);
+    expect(second.request.get('accept-contact')).toBe(SESSION_AC);
+    expect(texts(await alice.waitMessages(second, 1))).toEqual(['while you were out']);
+    await l.waitEvent('delivery-finished', forUser(ALICE), 2);
+    expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
+    expect(l.events.filter((e) => e.type === 'registration')).toHaveLength(registrations);
+  });
+
+  it('nothing acknowledged and dropped: the session ends while a reconnect INVITE is in flight; what the client sends on its sendrecv leg is stored for the others and delivered', async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    const g = team(pf);
+    const { bob } = await liveSession(l);
+    seed(pf, ALICE, ['stored for alice']);
+    const alice = await l.client('alice');
+    // The session ends between the PF's INVITE and alice's 200.
+    alice.policy = () => {
+      pf.endSession('team');
+      return 200;
+    };
+    let sent: Promise<string> | undefined;
+    alice.onAccept = (session) => {
+      // Hold the 200 to the PF's first SEND until alice's own chat message went out on the sendrecv leg.
+      session.msrp!.acceptor = async () => {
+        sent ??= alice.say(session, 'typed into a dying session', g.conferenceUri);
+        await sent;
+        return undefined;
+      };
+    };
+    await alice.register();
+    const leg = await alice.waitSession(1);
+    expect(parseMsrpSdp(leg.request.body).direction).toBe('sendrecv');
+    await alice.waitBye(leg);
+    expect(sent).toBeDefined();
+    const messageId = await sent!;
+    // Stored for carol and bob (both registered, not connected): each gets it in a new delivery.
+    await l.waitEvent('message-stored', (d) => d.recipient === CAROL && d.messageId === messageId);
+    const bobDelivery = await bob.waitSession(2);
+    const got = await bob.waitMessages(bobDelivery, 2);
+    expect(texts(got)).toContain('typed into a dying session');
+    expect(l.events.some((e) => e.type === 'message-ignored')).toBe(false);
+  });
+});
+
 describe('invitation outcomes (protocol-notes §4; D1.iv, D1.v, A2.ii)', () => {
   it('D1.v.1 (603): the user is removed from the group, its backlog dropped, and the others told (conference-info partial NOTIFY, group state object)', async () => {
     const l = await lab();

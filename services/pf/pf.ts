@@ -50,6 +50,7 @@ import {
   groupStateBody,
   type InvitationResult,
   isMember,
+  members,
   type NewGroupInput,
   outcomeLabel,
   participantRemovedNotice,
@@ -409,16 +410,25 @@ export class PfNode {
     const change = this.registrations.update(user, expires);
     void res.send(200, { headers: [['Expires', expires]] });
     this.events.emit('registration', { user, state: change.state, expires });
-    if (change.state === 'online') this.#planDeliveries(user);
+    if (change.state === 'online') this.#planDeliveries(user, { returning: change.returning === true });
   }
 
-  /** Clause PF: a user came online: invite it once per group holding stored items (protocol-notes §4). */
-  #planDeliveries(user: string): void {
+  /**
+   * Clause PF: a user came online: invite it once per group holding stored items, and (when it returns after
+   * being offline) into every active session of its groups even with nothing stored (protocol profile §4).
+   * `only` plans one group (a message just stored for a registered member who is not connected).
+   */
+  #planDeliveries(user: string, options: { returning?: boolean; only?: string } = {}): void {
     let plan: ReturnType<typeof planDeliveries>;
     try {
+      const returning = options.returning === true;
+      const scope = options.only === undefined ? {} : { only: options.only };
       plan = planDeliveries(
-        { user, state: 'online' },
-        backlogGroupsFor(this.stores, user, (id) => this.sessionState(id)),
+        { user, state: 'online', returning },
+        backlogGroupsFor(this.stores, user, (id) => this.sessionState(id), {
+          activeGroups: returning,
+          ...scope,
+        }),
       );
     } catch (err) {
       this.logger.error('delivery planning failed', { user, error: String(err) });
@@ -487,7 +497,8 @@ export class PfNode {
         return;
       }
       // D1.i: a deferred session (or the live session ended meanwhile): group state object first (D1.vii),
-      // the backlog, then BYE.
+      // the backlog, then BYE. A sendrecv leg whose session ended while it was being set up still takes the
+      // user's messages: they are stored for the others, never answered 200 and dropped.
       this.#trackDeferredLeg(leg);
       await leg.bound(this.config.msrpTimeoutMs);
       const delivered = await flushBacklog(this.#backlogSource(), leg, {
@@ -638,6 +649,8 @@ export class PfNode {
       }
       const session = this.#sessions.get(group.id);
       if (!session?.active) {
+        // The session ended meanwhile: whatever the client manages to send before our BYE is stored.
+        this.#trackDeferredLeg(outcome.leg);
         await outcome.leg.end();
         return;
       }
@@ -693,14 +706,19 @@ export class PfNode {
     };
   }
 
-  /** A deferred (sendonly) leg: D1.ii wants IMDNs over SIP MESSAGE, but one sent over MSRP is routed too. */
+  /**
+   * A leg outside any live session: a deferred (sendonly) one, or a sendrecv one whose session ended while it
+   * was set up. D1.ii wants IMDNs over SIP MESSAGE, but one sent over MSRP is routed too; a chat message on a
+   * sendrecv leg (the client was told the session is active, A2.i) is stored for the other members.
+   */
   #trackDeferredLeg(leg: Leg): void {
     this.#deferredLegs.add(leg);
     leg.once('ended', () => this.#deferredLegs.delete(leg));
-    // The final 200 waits until a notification is relayed or stored (no loss).
+    // The final 200 waits until a notification is relayed or the item is committed (no loss).
     leg.msrp.acceptor = async (m) => {
       const info = /^message\/cpim\b/i.test(m.contentType ?? '') ? describeCpimPayload(m.body) : undefined;
       if (info?.kind === 'imdn') await this.#routeNotification(leg.groupId, m.body, m.contentType!, info);
+      else if (info && leg.mode === 'session') await this.#storeForOthers(leg, m.body, m.contentType!, info);
       else
         this.events.emit('message-ignored', {
           groupId: leg.groupId,
@@ -709,6 +727,22 @@ export class PfNode {
         });
       return undefined;
     };
+  }
+
+  /** A chat message from `leg` with no live session to relay it: stored for every other member (then delivered). */
+  async #storeForOthers(leg: Leg, body: Buffer, contentType: string, info: CpimPayloadInfo): Promise<void> {
+    const group = this.stores.groups.get(leg.groupId);
+    if (!group) return;
+    const others = members(group)
+      .map((p) => p.uri)
+      .filter((uri) => uri !== leg.user);
+    this.events.emit('message-stored-without-session', {
+      groupId: leg.groupId,
+      from: leg.user,
+      messageId: info.messageId,
+      recipients: others.length,
+    });
+    if (others.length > 0) await this.#store(leg.groupId, others, body, contentType, info);
   }
 
   // ---- incoming INVITE: factory and conference URIs (protocol-notes §7) ----
@@ -1015,6 +1049,8 @@ export class PfNode {
               sender: info.sender,
             });
           });
+          // Protocol profile §4: an item for a member who is registered but not connected goes out now.
+          for (const [i, r] of results.entries()) if (r.stored) this.#deliverNow(recipients[i]!, groupId);
         },
         (err: unknown) => this.logger.error('deferred store write failed', { groupId, error: String(err) }),
       )
@@ -1027,6 +1063,19 @@ export class PfNode {
       });
     // Settles when the items are committed (the sender's MSRP 200 waits for it); rejects if the write failed.
     return write.then(() => undefined);
+  }
+
+  /**
+   * Protocol profile §4: something was stored for `user` in `groupId` while it is registered: start a delivery
+   * at once instead of waiting for its next REGISTER. Not when a delivery or a leg of the user for the group is
+   * running already (it drains the store itself), and not after a 480 (the user said "later": the next
+   * registration asks again).
+   */
+  #deliverNow(user: string, groupId: string): void {
+    if (this.#closed || !this.registrations.isRegistered(user)) return;
+    if (this.#inFlight.has(key(user, groupId)) || this.#sessions.get(groupId)?.leg(user)) return;
+    if (this.stores.deferred.deliveryRecord(user, groupId)?.lastOutcome === '480') return;
+    this.#planDeliveries(user, { only: groupId });
   }
 
   /**

@@ -23,8 +23,9 @@ export class RegistrationWatch {
   update(user: string, expires: number): RegistrationChange {
     const key = aorKey(user);
     if (expires > 0) {
+      const returning = !this.isRegistered(key);
       this.#online.set(key, this.#now() + expires * 1000);
-      return { user: key, state: 'online' };
+      return { user: key, state: 'online', returning };
     }
     this.#online.delete(key);
     return { user: key, state: 'offline' };

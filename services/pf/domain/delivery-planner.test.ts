@@ -103,6 +103,36 @@ describe('delivery planner (clause PF; protocol-notes §4)', () => {
     });
   });
 
+  // Clause PF, second half: a returning user is reconnected to an active session even with nothing stored.
+  const returning: [SessionState, Standing, object | string][] = [
+    ['active', 'no-record', INVITE_ACTIVE],
+    ['active', 'pending', INVITE_ACTIVE],
+    ['inactive', 'no-record', 'no-backlog'],
+    ['active', 'stopped-481', 'stopped-481'],
+    ['active', 'removed', 'not-a-member'],
+    ['active', 'delivering', 'already-delivering'],
+  ];
+  for (const [session, standing, expected] of returning) {
+    it(`PF: returning user, ${session} session, nothing stored, ${standing} → ${typeof expected === 'string' ? `skip (${expected})` : 'cpm.session + sendrecv'}`, () => {
+      const plan = planDeliveries({ user: ALICE, state: 'online', returning: true }, [
+        entry(session, 0, standing),
+      ]);
+      if (typeof expected === 'string') {
+        expect(plan.invitations).toEqual([]);
+        expect(plan.skipped).toEqual([{ groupId: '7', reason: expected }]);
+      } else {
+        expect(plan.invitations).toEqual([expect.objectContaining({ ...expected, pending: 0 })]);
+      }
+    });
+  }
+
+  it('PF: a refresh (not returning) with nothing stored invites nobody, even into an active session', () => {
+    const plan = planDeliveries({ user: ALICE, state: 'online', returning: false }, [
+      entry('active', 0, 'no-record'),
+    ]);
+    expect(plan.invitations).toEqual([]);
+  });
+
   it('protocol-notes §3: going offline sends nothing, whatever the backlog', () => {
     const plan = planDeliveries({ user: ALICE, state: 'offline' }, [entry('active', 5, 'pending')]);
     expect(plan).toEqual({ invitations: [], skipped: [] });

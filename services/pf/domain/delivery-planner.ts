@@ -5,10 +5,16 @@ import { aorKey } from './addresses.js';
 import type { DeliveryRecord } from './delivery.js';
 import { type Group, isMember, type SessionState } from './groups.js';
 
-/** protocol-notes §3: a third-party REGISTER with Expires > 0 (online) or 0 (offline). */
+/** Protocol profile §3: a third-party REGISTER with Expires > 0 (online) or 0 (offline). */
 export interface RegistrationChange {
   user: string;
   state: 'online' | 'offline';
+  /**
+   * The user was not registered before this REGISTER (first registration, or back after losing coverage):
+   * the moment the PF reconnects it to its active group sessions even with nothing stored (clause PF).
+   * A refresh of a live registration is not a return.
+   */
+  returning?: boolean;
 }
 
 export interface BacklogGroup {
@@ -53,7 +59,8 @@ export interface DeliveryPlan {
 
 /**
  * Plan the invitations for a registration change (clause PF). Offline: nothing. Online, per group in input order:
- * - no stored item → no invitation (protocol-notes §4: sent when the user has stored messages);
+ * - no stored item → no invitation, except a returning user and an active session: the PF reconnects it
+ *   (clause PF, second half: "re-connect the CPM Client into the CPM Group Session if it is still active");
  * - user removed from (or not in) the group, delivery stopped by a 481, or a delivery already in flight (a
  *   registration refresh while delivering) → skipped;
  * - session active → `cpm.session` + `a=sendrecv`: the user joins the live session, backlog first, then live
@@ -65,7 +72,7 @@ export function planDeliveries(change: RegistrationChange, groups: readonly Back
   if (change.state === 'offline') return plan;
   const user = aorKey(change.user);
   for (const entry of groups) {
-    const reason = skipReason(user, entry);
+    const reason = skipReason(user, entry, change.returning === true);
     if (reason) {
       plan.skipped.push({ groupId: entry.group.id, reason });
       continue;
@@ -75,8 +82,8 @@ export function planDeliveries(change: RegistrationChange, groups: readonly Back
   return plan;
 }
 
-function skipReason(user: string, entry: BacklogGroup): SkipReason | undefined {
-  if (entry.pending <= 0) return 'no-backlog';
+function skipReason(user: string, entry: BacklogGroup, returning: boolean): SkipReason | undefined {
+  if (entry.pending <= 0 && !(returning && entry.session === 'active')) return 'no-backlog';
   if (!isMember(entry.group, user)) return 'not-a-member';
   if (entry.delivery?.status === 'stopped-481') return 'stopped-481';
   if (entry.delivery?.status === 'delivering') return 'already-delivering';

@@ -1,6 +1,12 @@
 // Open the PF's stores together, and the read views the node needs: the planner's input for a returning user
 // (clause PF) and the store part of GET /state.
-import type { BacklogGroup, DeliveryRecord, Group, SessionState } from '../domain/index.js';
+import {
+  type BacklogGroup,
+  type DeliveryRecord,
+  type Group,
+  isMember,
+  type SessionState,
+} from '../domain/index.js';
 import type { PfStores } from './apply-effects.js';
 import { type DatabaseOptions, openDatabase } from './database.js';
 import { type BacklogCount, DeferredStore, type DeferredStoreOptions } from './deferred-store.js';
@@ -22,19 +28,36 @@ export function openStores(options: OpenStoresOptions): PfStores & { recovered: 
   return { db, groups: new GroupStore(db), deferred, recovered };
 }
 
-/** The planner's input for a user who came online: every group holding items for the user, oldest first. */
+/**
+ * The planner's input for a user who came online: every group holding items for the user, oldest first; with
+ * `activeGroups`, also each group with an active session the user is a member of (pending 0 when nothing is
+ * stored: clause PF, reconnect without a backlog).
+ */
 export function backlogGroupsFor(
   stores: PfStores,
   user: string,
   sessionStateOf: (groupId: string) => SessionState,
+  options: { activeGroups?: boolean; only?: string } = {},
 ): BacklogGroup[] {
   const out: BacklogGroup[] = [];
   for (const count of stores.deferred.backlogOf(user)) {
+    if (options.only !== undefined && count.groupId !== options.only) continue;
     const group = stores.groups.get(count.groupId);
     if (!group) continue; // unreachable: deferred_items references groups (ON DELETE CASCADE)
     const entry: BacklogGroup = { group, pending: count.pending, session: sessionStateOf(group.id) };
     if (count.delivery) entry.delivery = count.delivery;
     out.push(entry);
+  }
+  if (options.activeGroups) {
+    for (const group of stores.groups.list()) {
+      if (options.only !== undefined && group.id !== options.only) continue;
+      if (out.some((e) => e.group.id === group.id)) continue;
+      if (sessionStateOf(group.id) !== 'active' || !isMember(group, user)) continue;
+      const entry: BacklogGroup = { group, pending: 0, session: 'active' };
+      const delivery = stores.deferred.deliveryRecord(user, group.id);
+      if (delivery) entry.delivery = delivery;
+      out.push(entry);
+    }
   }
   return out;
 }

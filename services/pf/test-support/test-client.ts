@@ -78,6 +78,8 @@ export class TestClient {
   policy: InvitePolicy = () => 200;
   /** RFC 4145 §4.1: the a=setup of our answers to the PF's actpass offers (passive: the PF connects). */
   answerSetup: 'active' | 'passive' = 'active';
+  /** Called once a session we accept has its MSRP session (before our 2xx): tests set an acceptor on it. */
+  onAccept: ((session: ClientSession) => void) | undefined;
 
   private constructor(user: string, ua: UserAgent, msrp: MsrpEndpoint) {
     this.user = user;
@@ -244,6 +246,7 @@ export class TestClient {
     const msrp = this.msrp.createSession({ setup, acceptTypes: CLIENT_ACCEPT_TYPES });
     record.msrp = msrp;
     this.#watchMsrp(record, msrp);
+    this.onAccept?.(record);
     // Passive: listening before the PF can see our 2xx.
     const listening =
       setup === 'passive' ? msrp.start(offer.path.join(' ')).catch(() => undefined) : undefined;
