@@ -239,7 +239,12 @@ describe('CpmClient invitations (7.3.11)', () => {
       requests: [],
     });
     expect(messages).toEqual(['Hello team', 'hi']);
-    expect(alice.messages('team').map((m) => [m.messageId, m.arrivedOn])).toEqual([
+    expect(
+      alice
+        .messages('team')
+        .slice(0, 2)
+        .map((m) => [m.messageId, m.arrivedOn]),
+    ).toEqual([
       ['m-1', 'deferred'],
       ['m-2', 'deferred'],
     ]);
@@ -253,9 +258,26 @@ describe('CpmClient invitations (7.3.11)', () => {
     expect(cpimFrom(cpim)?.uri).toBe('sip:alice@ims.lab');
     expect(cpimTo(cpim).map((a) => a.uri)).toEqual(['sip:bob@ims.lab']);
     expect(readImdnCpim(cpim)).toMatchObject({ messageId: 'm-1', notification: { kind: 'delivery' } });
+    // The CPM feature tag in Accept-Contact as well as P-Preferred-Service.
+    expect(message.get('accept-contact')).toContain('urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg');
+    expect(message.get('p-preferred-service')).toBe('urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg');
     // Only one IMDN for the duplicate, none for a message that asked for none; nothing on the MSRP leg.
     expect(lab.pf.requests.filter((r) => r.method === 'MESSAGE')).toHaveLength(1);
     expect(leg!.received).toEqual([]);
+
+    // RFC 5438 §4: a message with IMDN-Record-Route: the IMDN goes to the top route (here the conference URI,
+    // an intermediary that asked to see it), IMDN-Route in the CPIM, CPIM To still the original sender.
+    const routedImdn = lab.pf.waitFor('MESSAGE', (r) => r.uri === CONFERENCE_URI);
+    await TestPf.sendChat(leg!, {
+      from: 'sip:bob@ims.lab',
+      to: CONFERENCE_URI,
+      messageId: 'm-3',
+      text: 'routed',
+      recordRoute: [CONFERENCE_URI],
+    });
+    const routedCpim = parseCpim((await routedImdn).body);
+    expect(routedCpim.headers.find((h) => h.name === 'imdn.IMDN-Route')?.value).toBe(`<${CONFERENCE_URI}>`);
+    expect(cpimTo(routedCpim).map((a) => a.uri)).toEqual(['sip:bob@ims.lab']);
 
     // The PF ends the deferred session; no SUBSCRIBE was ever sent (D1.vi), no re-join with nothing to send (R3).
     const ended = nextEvent(alice, 'session-ended');

@@ -178,3 +178,59 @@ describe('IMDN channel (routeDisposition)', () => {
     });
   });
 });
+
+describe('IMDN routing through intermediaries (RFC 5438 §4)', () => {
+  const RR1 = 'sip:im-rtr-1@ims.lab';
+  const RR2 = 'sip:im-rtr-2@ims.lab';
+
+  function routed(arrivedOn: 'deferred' | 'active'): ReceivedMessage {
+    const cpim = bobMessage();
+    // Prefixed with another name for the IMDN namespace: headers are resolved through NS (RFC 3862 §3.4).
+    cpim.headers.push(
+      { name: 'NS', value: 'rt <urn:ietf:params:imdn>' },
+      { name: 'imdn.IMDN-Record-Route', value: `<${RR1}>` },
+      { name: 'rt.IMDN-Record-Route', value: `Router 2 <${RR2}>` },
+    );
+    const m = receivedFromCpim(parseCpim(serializeCpim(cpim)), {
+      groupKey: CONV_ID,
+      arrivedOn,
+      receivedAt: NOW,
+    });
+    if (!m) throw new Error('fixture message not readable');
+    return m;
+  }
+
+  it('RFC 5438 §4: IMDN-Record-Route is kept in order; the notification carries it as IMDN-Route and goes to the top URI', () => {
+    const m = routed('deferred');
+    expect(m.imdnRecordRoute).toEqual([RR1, RR2]);
+    const route = routeDisposition({
+      message: m,
+      group: knownGroup(),
+      self: SELF,
+      event: 'delivered',
+      now: NOW,
+    });
+    if (route.channel !== 'sip-message') throw new Error(`expected SIP MESSAGE, got ${route.channel}`);
+    expect(route.requestUri).toBe(RR1);
+    expect(route.to).toBe(BOB);
+    const cpim = parseCpim(route.body);
+    expect(cpim.headers.filter((h) => /IMDN-Route$/.test(h.name)).map((h) => h.value)).toEqual([
+      `<${RR1}>`,
+      `<${RR2}>`,
+    ]);
+    expect(cpimTo(cpim).map((a) => a.uri)).toEqual([BOB]);
+  });
+
+  it('RFC 5438 §4: without IMDN-Record-Route the notification goes to the original sender and carries no IMDN-Route', () => {
+    const route = routeDisposition({
+      message: received('deferred'),
+      group: knownGroup(),
+      self: SELF,
+      event: 'delivered',
+      now: NOW,
+    });
+    if (route.channel !== 'sip-message') throw new Error(`expected SIP MESSAGE, got ${route.channel}`);
+    expect(route.requestUri).toBe(BOB);
+    expect(parseCpim(route.body).headers.some((h) => /IMDN-Route$/.test(h.name))).toBe(false);
+  });
+});

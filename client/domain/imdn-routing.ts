@@ -35,7 +35,7 @@ interface RouteBase {
 
 export interface SipMessageRoute extends RouteBase {
   channel: 'sip-message';
-  /** D1.ii: R-URI and To are the original sender. */
+  /** D1.ii: R-URI and To are the original sender (R-URI: the top IMDN-Route when there is one, RFC 5438 §4). */
   requestUri: string;
   to: string;
   /** The user (the SIP From identity). */
@@ -92,6 +92,8 @@ export function routeDisposition(input: ImdnRouteInput): ImdnRoute {
       recipientUri: self,
       notification: notificationFor(event),
     },
+    // RFC 5438 §4: IMDN-Record-Route of the message becomes IMDN-Route of the notification, same order.
+    ...(message.imdnRecordRoute !== undefined ? { route: message.imdnRecordRoute } : {}),
     ...(input.notificationId !== undefined ? { messageId: input.notificationId } : {}),
     dateTime: input.now ?? new Date(),
   });
@@ -114,8 +116,9 @@ export function routeDisposition(input: ImdnRouteInput): ImdnRoute {
   return {
     ...base,
     channel: 'sip-message',
-    // D1.ii: R-URI and To = the original sender.
-    requestUri: message.from,
+    // D1.ii: R-URI and To = the original sender; RFC 5438 §4: with an IMDN-Route, the R-URI is its top URI
+    // (the intermediary that asked to see the notification), To stays the original sender.
+    requestUri: message.imdnRecordRoute?.[0] ?? message.from,
     to: message.from,
     from: self,
     headers,

@@ -15,6 +15,7 @@ import {
   type ImdnDocument,
   type ImdnNotification,
   imdnMessageId,
+  imdnRecordRoute,
 } from '../../protocol/imdn/index.js';
 
 /** The kind of session a message arrived on: deferred (sendonly, D1.i) or active (sendrecv, A2.i). */
@@ -38,6 +39,8 @@ export interface ReceivedMessage {
   contentBase64?: string;
   /** imdn.Disposition-Notification (RFC 5438 §6.2). */
   requested: DispositionRequest[];
+  /** RFC 5438 §4: imdn.IMDN-Record-Route URIs, in order; absent when the message had none. */
+  imdnRecordRoute?: string[];
   arrivedOn: ArrivalSession;
   receivedAt: string;
   /** Notifications already sent for this message (each is sent once). */
@@ -104,6 +107,8 @@ export function receivedFromCpim(
   };
   if (from.displayName !== undefined) entry.fromName = from.displayName;
   if (to[0] !== undefined) entry.to = to[0].uri;
+  const route = imdnRecordRoute(cpim);
+  if (route.length > 0) entry.imdnRecordRoute = route;
   const dt = cpimDateTime(cpim);
   if (dt !== undefined) entry.dateTime = dt.toISOString();
   if (/^text\//i.test(contentType)) entry.text = cpim.content.toString('utf8');

@@ -87,9 +87,17 @@ export function sessionInviteHeaders(
   return [...headers, ...extra];
 }
 
-/** Headers of a SIP MESSAGE carrying an IMDN (D1.ii): the group's IDs and the pager-mode ICSI (RFC 6050). */
+/**
+ * Headers of a SIP MESSAGE carrying an IMDN (D1.ii): the pager-mode ICSI as the CPM feature tag in
+ * Accept-Contact (RFC 3841, a preference: a recipient that did not register cpm.msg is still reached) and in
+ * P-Preferred-Service (RFC 6050), and the group's IDs.
+ */
 export function imdnMessageHeaders(ids: Array<{ name: string; value: string }>): Array<[string, string]> {
-  return [['P-Preferred-Service', ICSI_CPM_MSG], ...ids.map((h): [string, string] => [h.name, h.value])];
+  return [
+    ['Accept-Contact', formatAcceptContact([ICSI_CPM_MSG])],
+    ['P-Preferred-Service', ICSI_CPM_MSG],
+    ...ids.map((h): [string, string] => [h.name, h.value]),
+  ];
 }
 
 export interface LocalMsrp {

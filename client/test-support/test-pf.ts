@@ -220,13 +220,24 @@ export class TestPf {
   /** A stored chat message (CPIM From = the original sender, protocol-notes §4/§6). */
   static async sendChat(
     leg: PfLeg,
-    init: { from: string; to: string; messageId: string; text: string; requests?: DispositionRequest[] },
+    init: {
+      from: string;
+      to: string;
+      messageId: string;
+      text: string;
+      requests?: DispositionRequest[];
+      /** RFC 5438 §4: IMDN-Record-Route URIs, top first. */
+      recordRoute?: string[];
+    },
   ): Promise<void> {
     const cpim = createCpim({
       from: { uri: init.from },
       to: { uri: init.to },
       namespaces: [IMDN_NS_DECLARATION],
-      headers: imdnHeaders(init.messageId, init.requests ?? ['positive-delivery', 'display']),
+      headers: [
+        ...imdnHeaders(init.messageId, init.requests ?? ['positive-delivery', 'display']),
+        ...(init.recordRoute ?? []).map((uri) => ({ name: 'imdn.IMDN-Record-Route', value: `<${uri}>` })),
+      ],
       dateTime: new Date('2026-11-24T10:15:00.000Z'),
       contentType: 'text/plain;charset=utf-8',
       content: Buffer.from(init.text),

@@ -1,7 +1,15 @@
 // imdn.* CPIM headers (RFC 5438 §6.3 Message-ID, §6.2 / §9.1 Disposition-Notification).
 import { randomBytes } from 'node:crypto';
 import type { HeaderField } from '../bodies/index.js';
-import { type CpimMessage, findHeader, IMDN_NS, type NsDeclaration } from '../cpim/index.js';
+import {
+  type CpimMessage,
+  findHeader,
+  findHeaders,
+  formatCpimAddress,
+  IMDN_NS,
+  type NsDeclaration,
+  parseCpimAddress,
+} from '../cpim/index.js';
 
 export const IMDN_NS_DECLARATION: NsDeclaration = { prefix: 'imdn', urn: IMDN_NS };
 
@@ -57,4 +65,25 @@ export function imdnMessageId(msg: CpimMessage): string | undefined {
 export function dispositionRequests(msg: CpimMessage): DispositionRequest[] {
   const v = findHeader(msg, IMDN_NS, 'Disposition-Notification');
   return v === undefined ? [] : parseDispositionNotification(v);
+}
+
+/**
+ * RFC 5438 §4 (IMDN-Record-Route): the URIs intermediaries recorded in the message, top first, in the order
+ * they appear. Values that are not `[name] <URI>` are skipped (a route we cannot read is no route).
+ */
+export function imdnRecordRoute(msg: CpimMessage): string[] {
+  const out: string[] = [];
+  for (const value of findHeaders(msg, IMDN_NS, 'IMDN-Record-Route')) {
+    try {
+      out.push(parseCpimAddress(value).uri);
+    } catch {
+      // skipped, see above
+    }
+  }
+  return out;
+}
+
+/** RFC 5438 §4: the recipient copies IMDN-Record-Route into IMDN-Route of its IMDN, keeping the order. */
+export function imdnRouteHeaders(route: readonly string[]): HeaderField[] {
+  return route.map((uri) => ({ name: 'imdn.IMDN-Route', value: formatCpimAddress({ uri }) }));
 }

@@ -20,6 +20,8 @@ export {
   IMDN_NS_DECLARATION,
   imdnHeaders,
   imdnMessageId,
+  imdnRecordRoute,
+  imdnRouteHeaders,
   newImdnMessageId,
   parseDispositionNotification,
 } from './headers.js';

@@ -3,7 +3,7 @@ import { getHeader, parseDisposition, type XmlLimits } from '../bodies/index.js'
 import { type CpimAddress, type CpimMessage, cpimContentType, createCpim } from '../cpim/index.js';
 import { buildImdn, IMDN_CONTENT_TYPE, type ImdnDocument, isImdnContentType, parseImdn } from './document.js';
 import { ImdnParseError } from './errors.js';
-import { IMDN_NS_DECLARATION, imdnHeaders, newImdnMessageId } from './headers.js';
+import { IMDN_NS_DECLARATION, imdnHeaders, imdnRouteHeaders, newImdnMessageId } from './headers.js';
 
 export interface ImdnCpimInit {
   /** CPIM From: the recipient of the original message (protocol-notes §6). */
@@ -15,6 +15,8 @@ export interface ImdnCpimInit {
   messageId?: string;
   /** The notification's DateTime; now when absent. */
   dateTime?: Date;
+  /** RFC 5438 §4: the original message's IMDN-Record-Route URIs, in order, sent as IMDN-Route. */
+  route?: readonly string[];
 }
 
 /** Build the CPIM message carrying an IMDN. */
@@ -23,7 +25,7 @@ export function buildImdnCpim(init: ImdnCpimInit): CpimMessage {
     from: init.from,
     to: init.to,
     namespaces: [IMDN_NS_DECLARATION],
-    headers: imdnHeaders(init.messageId ?? newImdnMessageId()),
+    headers: [...imdnHeaders(init.messageId ?? newImdnMessageId()), ...imdnRouteHeaders(init.route ?? [])],
     dateTime: init.dateTime ?? new Date(),
     contentType: IMDN_CONTENT_TYPE,
     contentHeaders: [{ name: 'Content-Disposition', value: 'notification' }],

@@ -62,6 +62,7 @@ export function notificationMessageHeaders(
   group: Pick<Group, 'conferenceUri' | 'conversationId' | 'contributionId'>,
 ): Array<[string, string]> {
   return [
+    ['Accept-Contact', formatAcceptContact([ICSI_CPM_MSG])],
     ['P-Asserted-Service', ICSI_CPM_MSG],
     [CONVERSATION_ID, group.conversationId],
     [CONTRIBUTION_ID, group.contributionId],
