@@ -26,12 +26,13 @@ afterEach(async () => {
 
 async function setup(
   policy: 'accept' | 'decline' | 'later' = 'accept',
+  options: Parameters<typeof startClient>[4] = {},
 ): Promise<{ lab: TestLab; alice: CpmClient }> {
   const lab = await startTestLab();
   cleanups.push(() => lab.close());
   const tmp = await tempDir();
   cleanups.push(() => tmp.remove());
-  const alice = await startClient(lab, tmp.dir, 'alice', policy);
+  const alice = await startClient(lab, tmp.dir, 'alice', policy, options);
   cleanups.push(() => alice.close());
   alice.addGroup({
     conversationId: CONV_ID,
@@ -327,6 +328,60 @@ describe('CpmClient invitations (7.3.11)', () => {
     });
     // A2.i: the re-joined session is active and subscribes to the conference state (RFC 4575).
     await lab.pf.waitFor('SUBSCRIBE', (r) => r.uri === CONFERENCE_URI);
+  });
+
+  it('D1.viii: with a PF that invites 3 s after registration, the re-join still follows the deferred BYE (invitationGraceMs 4000)', async () => {
+    const { lab, alice } = await setup('accept', { invitationGraceMs: 4000 });
+    expect(alice.send('team', 'written offline')).toMatchObject({ queued: true });
+    const registered = lab.pf.waitFor('REGISTER', (r) => r.get('expires') !== '0');
+    await alice.online();
+    await registered;
+    // A slow application server: the PF's invitation leaves 3 s after the third-party REGISTER.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(lab.pf.joins).toEqual([]);
+    const { leg } = await lab.pf.invite('alice', GROUP);
+    await leg!.bound;
+    await TestPf.sendChat(leg!, {
+      from: 'sip:bob@ims.lab',
+      to: CONFERENCE_URI,
+      messageId: 'late-1',
+      text: 'late',
+    });
+    // Nothing crossed the deferred session: no re-join INVITE has arrived before its BYE.
+    expect(lab.pf.arrivals).toEqual([]);
+    await leg!.session.bye();
+    const { request } = await lab.pf.waitForJoin();
+    expect(request.uri).toBe(CONFERENCE_URI);
+    expect(lab.pf.arrivals).toEqual([request]);
+  });
+
+  it("D1.viii: a re-join that crosses the PF's deferred INVITE (PF answers 486) is sent again only after that session's BYE", async () => {
+    const { lab, alice } = await setup('accept', { invitationGraceMs: 0 });
+    expect(alice.send('team', 'crossing')).toMatchObject({ queued: true });
+    let deferred: ReturnType<TestPf['invite']> | undefined;
+    let attempts = 0;
+    lab.pf.joinStatus = () => {
+      attempts += 1;
+      if (attempts > 1) return 200;
+      // The PF's deferred INVITE is already on its way when alice's re-join arrives.
+      deferred = lab.pf.invite('alice', GROUP);
+      return 486;
+    };
+    await alice.online();
+    const rejected = await lab.pf.waitFor('INVITE', (r) => r.uri === CONFERENCE_URI);
+    expect(rejected).toBeDefined();
+    await lab.pf.waitFor('INVITE', () => deferred !== undefined);
+    const { status, leg } = await deferred!;
+    expect(status).toBe(200);
+    await leg!.bound;
+    expect(lab.pf.joins).toEqual([]);
+    expect(alice.state().outbox.groups[CONV_ID]).toMatchObject({ deferred: true, phase: 'idle' });
+    const sent = nextEvent(alice, 'sent');
+    await leg!.session.bye();
+    const { leg: join } = await lab.pf.waitForJoin();
+    await join.bound;
+    expect((await sent)[0]).toMatchObject({ text: 'crossing' });
+    expect(attempts).toBe(2);
   });
 
   it('R3: registering with an empty outbox starts no re-join; a message written offline re-joins after registration', async () => {

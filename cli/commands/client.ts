@@ -45,6 +45,10 @@ export function registerClientCommand(program: Command): void {
     .option('--no-register', 'do not register at start (CPM_LAB_CLIENT_REGISTER=false)')
     .option('--conference-factory <uri>', 'conference factory URI (CPM_LAB_CONFERENCE_FACTORY)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
+    .option(
+      '--invitation-grace <ms>',
+      "D1.viii: after registering with messages queued, wait this long for the PF's invitation before re-joining (CPM_LAB_CLIENT_INVITATION_GRACE_MS, default 1000)",
+    )
     .action(async (flags: ClientFlags & { register?: boolean }) => {
       // commander sets register=true by default for --no-register; only an explicit --no-register counts.
       const explicit: ClientFlags = { ...flags };

@@ -40,6 +40,11 @@ export interface ClientDaemonConfig {
   register: boolean;
   conferenceFactoryUri: string;
   t1: number;
+  /**
+   * D1.viii: after registering with messages queued, how long to wait for the PF's invitation before re-joining
+   * (ms; 0 re-joins at once). Set it above the PF's invitation latency of the IMS core in front.
+   */
+  invitationGraceMs: number;
 }
 
 export interface ClientFlags {
@@ -63,9 +68,13 @@ export interface ClientFlags {
   register?: boolean;
   conferenceFactory?: string;
   t1?: string;
+  invitationGrace?: string;
 }
 
 const POLICIES: readonly InvitationPolicy[] = ['accept', 'decline', 'later'];
+
+/** D1.viii: the default wait for the PF's invitation after registering with messages queued. */
+export const DEFAULT_INVITATION_GRACE_MS = 1000;
 
 /** Read the configuration from flags (preferred) and `CPM_LAB_CLIENT_*` environment variables. */
 export function clientConfig(flags: ClientFlags = {}, env: Env = process.env): ClientDaemonConfig {
@@ -177,5 +186,11 @@ export function clientConfig(flags: ClientFlags = {}, env: Env = process.env): C
       default: `sip:conference-factory@${domain}`,
     }),
     t1: envInt('CPM_LAB_SIP_T1', { env, flag: flag('--t1', flags.t1), default: 500, min: 1 }),
+    invitationGraceMs: envInt('CPM_LAB_CLIENT_INVITATION_GRACE_MS', {
+      env,
+      flag: flag('--invitation-grace', flags.invitationGrace),
+      default: DEFAULT_INVITATION_GRACE_MS,
+      min: 0,
+    }),
   };
 }

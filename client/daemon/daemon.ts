@@ -94,6 +94,7 @@ export class ClientDaemon {
       expires: config.expires,
       conferenceFactoryUri: config.conferenceFactoryUri,
       t1: config.t1,
+      invitationGraceMs: config.invitationGraceMs,
       logger,
     });
     const recorder = new TraceRecorder({ node: config.user });

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpmClient, type CpmClientEvents } from '../cpm-client.js';
+import { CpmClient, type CpmClientEvents, type CpmClientOptions } from '../cpm-client.js';
 import type { InvitationPolicy } from '../domain/index.js';
 import { SILENT, type TestLab } from './test-pf.js';
 
@@ -16,6 +16,7 @@ export async function startClient(
   dir: string,
   user = 'alice',
   policy: InvitationPolicy = 'accept',
+  options: Partial<CpmClientOptions> = {},
 ): Promise<CpmClient> {
   return CpmClient.start({
     user,
@@ -25,6 +26,7 @@ export async function startClient(
     t1: 50,
     msrpTimeoutMs: 5000,
     logger: SILENT,
+    ...options,
   });
 }
 

@@ -68,6 +68,8 @@ export class TestPf {
   readonly ua: UserAgent;
   readonly msrp: MsrpEndpoint;
   readonly requests: SipRequest[] = [];
+  /** INVITEs to group / factory URIs as they arrive, before any answer. */
+  readonly arrivals: SipRequest[] = [];
   /** Legs the client opened (re-join / restart / create). */
   readonly joins: Array<{ request: SipRequest; leg: PfLeg }> = [];
   /** The status for INVITEs to group / factory URIs: 200 (default) or a rejection. */
@@ -102,6 +104,7 @@ export class TestPf {
         .catch(() => undefined);
     });
     ua.on('INVITE', async (req, res) => {
+      this.arrivals.push(req);
       const status = this.joinStatus(req);
       if (status !== 200) {
         this.#record(req);

@@ -323,6 +323,36 @@ describe('reconnection without a backlog, delivery without waiting for a REGISTE
   });
 });
 
+describe('re-join crossing a deferred delivery (D1.viii)', () => {
+  it("D1.viii: a re-join INVITE that crosses the PF's deferred INVITE gets 486; the backlog goes out once, on the deferred session; the re-join after the BYE is taken", async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    seed(pf, ALICE, ['once']);
+    const alice = await l.client('alice');
+    let crossing: Promise<unknown> | undefined;
+    alice.policy = () => {
+      // alice's re-join leaves before she answers the PF's deferred INVITE.
+      crossing ??= rejoin(l, alice).then(
+        () => 'accepted',
+        (err: { status?: number }) => err.status,
+      );
+      return 200;
+    };
+    await alice.register();
+    const deferred = await alice.waitSession(1);
+    expect(await crossing).toBe(486);
+    expect(texts(await alice.waitMessages(deferred, 2))).toEqual(['once']);
+    await alice.waitBye(deferred);
+    await l.waitEvent('delivery-finished', forUser(ALICE));
+    // After the deferred session completed, the re-join is a normal one and nothing is delivered twice.
+    alice.policy = () => 200;
+    const joined = await rejoin(l, alice);
+    await l.waitEvent('participant-live', forUser(ALICE));
+    expect(texts(joined.messages)).toEqual([]);
+    expect(pf.sessionState('team')).toBe('active');
+  });
+});
+
 describe('invitation outcomes (protocol-notes §4; D1.iv, D1.v, A2.ii)', () => {
   it('D1.v.1 (603): the user is removed from the group, its backlog dropped, and the others told (conference-info partial NOTIFY, group state object)', async () => {
     const l = await lab();

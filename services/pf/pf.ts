@@ -775,6 +775,21 @@ export class PfNode {
       this.events.emit('group-invite-rejected', { from, requestUri, status: decision.status });
       return;
     }
+    if (
+      decision.action !== 'create' &&
+      this.#inFlight.get(key(from, decision.group.id))?.kind === 'deferred'
+    ) {
+      // D1.viii: the user's re-join crossed our deferred INVITE. The client re-joins after that session's BYE;
+      // taking both would deliver the backlog twice (RFC 3261 §21.4.24: busy with another session).
+      await res.reject(486, { reason: 'Deferred Delivery In Progress' });
+      this.events.emit('group-invite-rejected', {
+        from,
+        requestUri,
+        status: 486,
+        reason: 'deferred-delivery',
+      });
+      return;
+    }
     let offer: MsrpMediaDescription;
     try {
       if (!sdp) throw new Error('no SDP');
