@@ -697,9 +697,15 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     const type = (message.contentType ?? '').split(';')[0]!.trim().toLowerCase();
     try {
       if (type === GROUP_STATE_CONTENT_TYPE) {
-        // D1.vii: the group state object updates the participant information.
-        const result = this.store.groups.applyGroupState(session.groupKey, parseGroupState(message.body));
-        if (result.applied) this.#emit('group-updated', result.group, 'group-state');
+        // D1.vii: the group state object updates the participant information (and the re-join target); the
+        // user's own address missing from it means the user was removed from the group.
+        const result = this.store.groups.applyGroupState(
+          session.groupKey,
+          parseGroupState(message.body),
+          this.aor,
+        );
+        if (result.applied)
+          this.#emit('group-updated', result.group, result.removed ? 'left' : 'group-state');
         return;
       }
       if (type === 'message/cpim') {

@@ -35,12 +35,12 @@ const NEW_GROUP = {
   subject: 'Team',
 };
 
-function groupState(timestamp: string, members: string[]) {
+function groupState(timestamp: string, members: string[], lastFocusSessionId = CONFERENCE_URI) {
   // Through the real codec, as it arrives in an MSRP SEND (D1.vii).
   return parseGroupState(
     buildGroupState({
       timestamp: new Date(timestamp),
-      lastFocusSessionId: CONFERENCE_URI,
+      lastFocusSessionId,
       groupType: 'Closed',
       participants: members.map((m) => ({ name: m, commAddr: `sip:${m}@ims.lab` })),
     }),
@@ -82,6 +82,33 @@ describe('group store', () => {
     expect(s2.groups.findByIds(CONV_ID, CONV_ID)).toBeUndefined();
     expect(s2.groups.findByConferenceUri('sip:group-7@IMS.LAB')?.key).toBe(CONV_ID);
     expect(() => s2.groups.add(NEW_GROUP)).toThrow(StoreError);
+  });
+
+  it('D1.vii / 7.3.1.5: lastfocussessionid becomes the re-join target; the user missing from the object means it was removed', async () => {
+    const s = await open({ path });
+    const g = s.groups.add(NEW_GROUP);
+    const moved = 'sip:group-7-moved@ims.lab';
+    const r1 = s.groups.applyGroupState(
+      g.key,
+      groupState('2026-11-24T10:15:00Z', ['alice', 'bob'], moved),
+      'sip:alice@ims.lab',
+    );
+    expect(r1).toMatchObject({ applied: true, removed: false, group: { conferenceUri: moved, left: false } });
+    // Not a SIP URI: the re-join target stays as it was.
+    s.groups.applyGroupState(
+      g.key,
+      groupState('2026-11-24T10:15:01Z', ['alice'], 'urn:x:y'),
+      'sip:alice@ims.lab',
+    );
+    expect(s.groups.get(g.key)!.conferenceUri).toBe(moved);
+    const r2 = s.groups.applyGroupState(
+      g.key,
+      groupState('2026-11-24T10:16:00Z', ['bob', 'carol'], moved),
+      'sip:alice@ims.lab',
+    );
+    expect(r2).toMatchObject({ applied: true, removed: true, group: { left: true } });
+    expect(s.groups.findByConferenceUri(moved)).toBeUndefined();
+    await s.close();
   });
 
   it('D1.vii: a group state object replaces the participants and records its timestamp; an older one is ignored', async () => {

@@ -9,7 +9,9 @@ import {
   groupKey,
   normalizeAor,
   type Participant,
+  sameAor,
 } from '../domain/index.js';
+import { aorOf, parseUri } from '../../protocol/sip/index.js';
 import { StoreError } from './json-file.js';
 
 export interface NewGroup {
@@ -24,7 +26,8 @@ export interface NewGroup {
 export type GroupPatch = Partial<Omit<GroupRecord, 'key'>>;
 
 export type GroupStateResult =
-  | { applied: true; group: GroupRecord }
+  /** `removed`: the user's own address is not in the object any more (D1.vii: it was removed from the group). */
+  | { applied: true; group: GroupRecord; removed: boolean }
   | { applied: false; reason: 'unknown-group' | 'older'; group?: GroupRecord };
 
 function copy(g: GroupRecord): GroupRecord {
@@ -129,7 +132,12 @@ export class GroupStore {
    * D1.vii: a group state object replaces the participant list and records its timestamp. An object older than
    * the last applied one is ignored; an equal timestamp is applied again (re-delivery is idempotent).
    */
-  applyGroupState(key: string, state: GroupState): GroupStateResult {
+  /**
+   * D1.vii: the group state object replaces the participant information. Its `lastfocussessionid` is the
+   * conference URI to re-join (7.3.1.5) when it is a SIP URI; `self` (the user's AoR) missing from it means the
+   * user was removed: the group is marked left. An object older than the last applied one is ignored.
+   */
+  applyGroupState(key: string, state: GroupState, self?: string): GroupStateResult {
     const g = this.#groups.find((x) => x.key === key);
     if (!g) return { applied: false, reason: 'unknown-group' };
     if (
@@ -141,7 +149,23 @@ export class GroupStore {
     const participants: Participant[] = state.participants.map((p) =>
       p.name !== undefined ? { uri: p.commAddr, name: p.name } : { uri: p.commAddr },
     );
-    const updated = this.update(key, { participants, groupStateTimestamp: state.timestamp.toISOString() })!;
-    return { applied: true, group: updated };
+    const patch: GroupPatch = { participants, groupStateTimestamp: state.timestamp.toISOString() };
+    const focus = rejoinTarget(state.lastFocusSessionId);
+    if (focus !== undefined) patch.conferenceUri = focus;
+    const removed = self !== undefined && !participants.some((p) => sameAor(p.uri, self));
+    if (removed) patch.left = true;
+    const updated = this.update(key, patch)!;
+    return { applied: true, group: updated, removed };
+  }
+}
+
+/** The lastfocussessionid as a conference URI (AoR form), when it is a SIP URI (7.3.1.5 re-join target). */
+function rejoinTarget(value: string): string | undefined {
+  const text = value.trim();
+  if (!/^sips?:/i.test(text)) return undefined;
+  try {
+    return aorOf(parseUri(text));
+  } catch {
+    return undefined;
   }
 }

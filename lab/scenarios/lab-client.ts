@@ -79,6 +79,10 @@ export class LabClient {
     return this.request<T>('PUT', path, body ?? {});
   }
 
+  delete<T = unknown>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
   async nodes(): Promise<TopologyNode[]> {
     return (await this.get<{ nodes: TopologyNode[] }>('/topology')).nodes;
   }
@@ -88,12 +92,14 @@ export class LabClient {
     get: <T>(p: string) => Promise<T>;
     post: <T>(p: string, b?: unknown) => Promise<T>;
     put: <T>(p: string, b?: unknown) => Promise<T>;
+    delete: <T>(p: string) => Promise<T>;
   } {
     const base = `/nodes/${encodeURIComponent(name)}`;
     return {
       get: (p) => this.get(base + p),
       post: (p, b) => this.post(base + p, b),
       put: (p, b) => this.put(base + p, b),
+      delete: (p) => this.delete(base + p),
     };
   }
 

@@ -1,5 +1,8 @@
 // The named flows of `cpm-lab run` and of the conformance suite. Each drives the lab through its API
 // (exactly what a tester would do by hand), then checks the wire: the merged trace of its own messages.
+import { parseGroupState } from '../../protocol/bodies/index.js';
+import { parseCpim } from '../../protocol/cpim/index.js';
+import { imdnMessageId } from '../../protocol/imdn/index.js';
 import { Checks } from './checks.js';
 import { type LabClient, waitUntil } from './lab-client.js';
 import { type ScenarioGroup, Steps } from './steps.js';
@@ -676,15 +679,22 @@ const imdnToOfflineSender = scenario(
       stored ? brief(stored.hop) : 'not routed to the PF',
       [toPf?.hop, stored?.hop],
     );
-    const delivered = msrpSends(hops, { from: 'pf', to: 'bob' }).find((x) =>
-      x.inner?.contentType.includes('imdn'),
+    // The stored notification is the one alice sent (same imdn.Message-ID), delivered after it was stored;
+    // carol's live notification of the same message must not stand in for it.
+    const storedId = fromAlice ? cpimMessageId(fromAlice.message.body) : undefined;
+    const delivered = msrpSends(hops, { from: 'pf', to: 'bob' }).find(
+      (x) =>
+        storedId !== undefined &&
+        x.frame.body !== undefined &&
+        cpimMessageId(x.frame.body) === storedId &&
+        (toPf === undefined || x.index > toPf.index),
     );
     c.add(
       'D1.ii',
-      'when bob returns the PF delivers the stored notification to him',
+      "when bob returns the PF delivers alice's stored notification to him (same imdn.Message-ID)",
       delivered !== undefined,
-      delivered ? brief(delivered.hop) : 'not delivered',
-      [delivered?.hop],
+      delivered ? `${brief(delivered.hop)} (imdn.Message-ID ${storedId})` : 'not delivered',
+      [toPf?.hop, delivered?.hop],
     );
     c.add(
       'D1.ii',
@@ -694,6 +704,77 @@ const imdnToOfflineSender = scenario(
     );
   },
 );
+
+const membershipChange = scenario(
+  'membership-change',
+  'Membership changes while a user is offline (group state object)',
+  ['D1.vii', 'D1.i'],
+  "alice and bob form a group; alice goes offline and bob writes. While alice is away carol joins and bob leaves. alice's deferred delivery starts with the group state object: it lists alice and carol, not bob, and alice's client takes its participants (and its re-join target) from it, not from the list it was provisioned with.",
+  async (s, c, readHops) => {
+    const group = await s.newGroup('members', ['alice', 'bob']);
+    await s.offline('alice', 'deregister');
+    await s.send('bob', group, 'before I go');
+    await s.waitStored('alice', group, 1);
+    await s.addMember(group, 'carol');
+    await s.removeMember(group, 'bob');
+    await s.endSession(group);
+    await s.online('alice');
+    await s.waitReceived('alice', group, ['before I go']);
+    await s.waitDelivered('alice', group);
+    const all = await readHops();
+    const hops = groupHops(all, group);
+    const gso = msrpSends(hops, { from: 'pf', to: 'alice' }).find((x) =>
+      x.contentType.startsWith('application/group-state-object+xml'),
+    );
+    let state: ReturnType<typeof parseGroupState> | undefined;
+    try {
+      state = gso?.frame.body ? parseGroupState(gso.frame.body) : undefined;
+    } catch {
+      state = undefined;
+    }
+    const listed = state?.participants.map((p) => p.commAddr).sort() ?? [];
+    c.add(
+      'D1.vii',
+      'the group state object lists the members as they are now: alice and carol, not bob',
+      listed.join(' ') === [s.aor('alice'), s.aor('carol')].sort().join(' '),
+      listed.join(', ') || (gso ? 'unreadable group state object' : 'no group state object'),
+      [gso?.hop],
+    );
+    const view = await s.clientGroup('alice', group);
+    const known = view?.participants.map((p) => p.uri).sort() ?? [];
+    c.add(
+      'D1.vii',
+      "alice's participant information follows the group state object (carol in, bob out), not the provisioned list",
+      known.join(' ') === listed.join(' ') && known.includes(s.aor('carol')) && !known.includes(s.aor('bob')),
+      known.join(', ') || 'group unknown',
+    );
+    c.add(
+      'D1.vii',
+      "alice's re-join target is the object's lastfocussessionid",
+      state !== undefined && view !== undefined && view.conferenceUri === state.lastFocusSessionId,
+      `${view?.conferenceUri ?? '-'} / ${state?.lastFocusSessionId ?? '-'}`,
+      [gso?.hop],
+    );
+    const texts = msrpSends(hops, { from: 'pf', to: 'alice' })
+      .filter((x) => x.inner?.contentType.startsWith('text/plain'))
+      .map((x) => x.inner!.text);
+    c.add(
+      'D1.i',
+      "bob's message, stored before he left, is still delivered",
+      texts.includes('before I go'),
+      texts.join(' | ') || 'none',
+    );
+  },
+);
+
+/** The imdn.Message-ID of a CPIM body, or undefined when it is not readable CPIM. */
+function cpimMessageId(body: Buffer): string | undefined {
+  try {
+    return imdnMessageId(parseCpim(body));
+  } catch {
+    return undefined;
+  }
+}
 
 async function waitFor(s: Steps, what: string, probe: () => Promise<boolean>): Promise<void> {
   await waitUntil(what, async () => (await probe()) || undefined);
@@ -709,6 +790,7 @@ export const SCENARIOS: readonly Scenario[] = [
   unknownGroup,
   dropAndReturn,
   imdnToOfflineSender,
+  membershipChange,
 ];
 
 export function findScenario(name: string): Scenario {

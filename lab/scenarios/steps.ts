@@ -122,6 +122,20 @@ export class Steps {
     await this.lab.node(user).put('/policy', group ? { policy, group: group.conferenceUri } : { policy });
   }
 
+  /** The PF adds `user` to the group (its control API): membership changes without the user's client. */
+  async addMember(group: ScenarioGroup, user: string): Promise<void> {
+    this.say(`${user} joins ${group.name} (the PF adds the participant)`);
+    await this.lab.node('pf').post(`/groups/${group.name}/participants`, { participants: [this.aor(user)] });
+  }
+
+  /** The PF removes `user` from the group (its control API), as a 603 would. */
+  async removeMember(group: ScenarioGroup, user: string): Promise<void> {
+    this.say(`${user} leaves ${group.name} (the PF removes the participant)`);
+    await this.lab
+      .node('pf')
+      .delete(`/groups/${group.name}/participants/${encodeURIComponent(this.aor(user))}`);
+  }
+
   async endSession(group: ScenarioGroup): Promise<void> {
     this.say(`the PF ends the group session of ${group.name} (BYE to everyone connected)`);
     await this.lab.node('pf').post(`/groups/${group.name}/end`);
@@ -195,7 +209,7 @@ export class Steps {
 
   async clientGroup(user: string, group: ScenarioGroup): Promise<ClientGroupView | undefined> {
     const groups = await this.lab.node(user).get<ClientGroupView[]>('/groups');
-    return groups.find((g) => g.conferenceUri === group.conferenceUri);
+    return groups.find((g) => g.key === group.conversationId || g.conferenceUri === group.conferenceUri);
   }
 
   /** Let the network settle for absence checks ("nothing else was sent"): a bounded observation window. */

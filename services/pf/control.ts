@@ -46,6 +46,24 @@ export function pfControlApp(pf: PfNode): Express {
         if (!group) throw new HttpError(404, `no group ${req.params.id}`);
         res.json(group);
       });
+      app.post('/groups/:id/participants', (req, res) => {
+        const body = requireObject(req.body);
+        const users = requireStringArray(body, 'participants', { minItems: 1, maxItems: 64 });
+        let group: ReturnType<PfNode['addParticipants']>;
+        try {
+          group = pf.addParticipants(req.params.id, users);
+        } catch (err) {
+          if (err instanceof RangeError || err instanceof StoreError) throw new HttpError(400, err.message);
+          throw err;
+        }
+        if (!group) throw new HttpError(404, `no group ${req.params.id}`);
+        res.json({ ...group, session: pf.sessionState(group.id) });
+      });
+      app.delete('/groups/:id/participants/:user', async (req, res) => {
+        const group = await pf.removeParticipant(req.params.id, req.params.user);
+        if (!group) throw new HttpError(404, `no member ${req.params.user} in group ${req.params.id}`);
+        res.json({ ...group, session: pf.sessionState(group.id) });
+      });
       app.post('/groups/:id/end', (req, res) => {
         if (!pf.stores.groups.get(req.params.id)) throw new HttpError(404, `no group ${req.params.id}`);
         res.json({ groupId: req.params.id, ended: pf.endSession(req.params.id) });

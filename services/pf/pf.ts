@@ -324,6 +324,57 @@ export class PfNode {
     return group;
   }
 
+  /**
+   * POST /groups/:id/participants: add members (or re-admit removed ones). The others learn it as the CR has
+   * them learn it: conference-info to subscribers, the group state object on connected legs (D1.vii), and
+   * offline members with their next deferred delivery. Undefined when the group does not exist.
+   */
+  addParticipants(groupId: string, users: string[]): Group | undefined {
+    const uris = users.map((u) => this.#aor(u));
+    for (const uri of uris) {
+      // Each goes into SIP headers and bodies: an AoR that parsed (aorKey) has no white space or delimiters.
+      if (!/^sips?:[^\s<>"]+$/.test(uri)) throw new RangeError(`not a SIP address: ${JSON.stringify(uri)}`);
+    }
+    const group = this.stores.groups.addParticipants(
+      groupId,
+      uris.map((uri) => ({ uri })),
+      this.#now(),
+    );
+    if (!group) return undefined;
+    this.events.emit('participants-added', { groupId, users: uris });
+    const connected = new Set(this.#sessions.get(groupId)?.connectedUsers() ?? []);
+    this.#conference.changed(
+      group,
+      uris.map((uri) => conferenceUser(group, uri, connected.has(uri))),
+    );
+    this.#sendGroupStateToConnected(group);
+    return group;
+  }
+
+  /**
+   * DELETE /groups/:id/participants/:user: remove a member, as its 603 would (protocol profile §4): its backlog
+   * is dropped, its leg ends, the others are told. Undefined when the group or the member does not exist.
+   */
+  async removeParticipant(groupId: string, user: string): Promise<Group | undefined> {
+    const uri = this.#aor(user);
+    const before = this.stores.groups.get(groupId);
+    if (!before || !isMember(before, uri)) return undefined;
+    const now = this.#now();
+    await this.#batcher.run(() =>
+      applyStoreEffects(
+        this.stores,
+        [
+          { type: 'remove-participant', groupId, participant: uri },
+          { type: 'drop-backlog', recipient: uri, groupId },
+        ],
+        now,
+      ),
+    );
+    const group = this.stores.groups.get(groupId)!;
+    this.#participantRemoved(group, uri);
+    return group;
+  }
+
   sessionState(groupId: string): SessionState {
     return this.#sessions.get(groupId)?.active ? 'active' : 'inactive';
   }
@@ -566,6 +617,12 @@ export class PfNode {
   #participantRemoved(group: Group, removed: string): void {
     this.events.emit('participant-removed', { groupId: group.id, user: removed });
     this.#conference.notifyEach(group, (version) => participantRemovedNotice(group, removed, version));
+    this.#sendGroupStateToConnected(group);
+    void this.#sessions.get(group.id)?.leg(removed)?.end();
+  }
+
+  /** D1.vii: the current group state object to every participant taking live traffic in the session. */
+  #sendGroupStateToConnected(group: Group): void {
     const session = this.#sessions.get(group.id);
     if (!session?.active) return;
     const { body, contentType } = groupStateBody(group);
@@ -573,7 +630,6 @@ export class PfNode {
       const leg = session.leg(user);
       if (leg?.live) leg.msrp.send(body, { contentType }).catch(() => undefined);
     }
-    void session.leg(removed)?.end();
   }
 
   // ---- outgoing INVITEs (protocol-notes §4, §7) ----
