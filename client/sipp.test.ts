@@ -34,7 +34,15 @@ interface Case {
   scenario: string;
   policy?: 'accept' | 'decline' | 'later';
   service: 'deferred' | 'session';
-  ids?: { conv: string; contrib: string };
+  /** The IDs on the wire; `null` leaves the header out (an unknown X-Absent header stands in its line). */
+  ids?: { conv: string | null; contrib: string | null };
+  /** The IDs the client knows the group by (default CONV_ID / CONTRIB_ID). */
+  known?: { conv: string; contrib: string };
+}
+
+/** The header line for an ID, or a harmless unknown header (RFC 3261 §8.2.2.1: ignored) when it is absent. */
+function idHeader(name: string, value: string | null): string {
+  return value === null ? `X-Absent: ${name}` : `${name}: ${value}`;
 }
 
 async function play(
@@ -49,12 +57,23 @@ async function play(
     cscf: { host: '127.0.0.1', port: await freePort() },
     store: join(tmp.dir, 'alice.json'),
     defaultPolicy: c.policy ?? 'accept',
-    t1: 50,
+    // The RFC 3261 default: the 2xx is retransmitted after T1 until the ACK (§13.3.1.4, any transport). With a
+    // shortened T1 a loaded machine can retransmit before it has read SIPp's ACK, which SIPp counts as unexpected.
+    t1: 500,
     logger: SILENT,
   });
+  // The PF's MSRP side (RFC 6135 passive): waiting for the client's binding SEND from the path of its 2xx, so
+  // that the client's connection succeeds and its session stays up until SIPp's BYE.
+  client.on('invitation', (info) => {
+    if (info.status !== 200) return;
+    queueMicrotask(() => {
+      const session = client.sessions().find((x) => x.state === 'establishing');
+      if (session) peer.start(session.msrpPath).catch(() => undefined);
+    });
+  });
   client.addGroup({
-    conversationId: CONV_ID,
-    contributionId: CONTRIB_ID,
+    conversationId: c.known?.conv ?? CONV_ID,
+    contributionId: c.known?.contrib ?? CONTRIB_ID,
     conferenceUri: CONFERENCE_URI,
     subject: 'Team',
   });
@@ -78,11 +97,11 @@ async function play(
     'direction',
     c.service === 'deferred' ? 'sendonly' : 'sendrecv',
     '-key',
-    'conv',
-    c.ids?.conv ?? CONV_ID,
+    'conv_header',
+    idHeader('Conversation-ID', c.ids === undefined ? (c.known?.conv ?? CONV_ID) : c.ids.conv),
     '-key',
-    'contrib',
-    c.ids?.contrib ?? CONTRIB_ID,
+    'contrib_header',
+    idHeader('Contribution-ID', c.ids === undefined ? (c.known?.contrib ?? CONTRIB_ID) : c.ids.contrib),
     '-key',
     'msrp_path',
     peer.localPath,
@@ -119,6 +138,62 @@ describe.concurrent('SIPp as the PF against the CPM client', () => {
     await cleanup();
     expect(result.code, report(result)).toBe(0);
   });
+
+  // Protocol profile §1 / 7.3.2: 481 only with BOTH IDs present and unknown; IDs are opaque tokens.
+  const idCases: Array<[string, Case, number]> = [
+    [
+      'Contribution-ID only',
+      { scenario: '', service: 'deferred', ids: { conv: null, contrib: CONTRIB_ID } },
+      200,
+    ],
+    [
+      'Conversation-ID only',
+      { scenario: '', service: 'deferred', ids: { conv: CONV_ID, contrib: null } },
+      200,
+    ],
+    [
+      'neither ID (matched by the conference URI)',
+      { scenario: '', service: 'deferred', ids: { conv: null, contrib: null } },
+      200,
+    ],
+    [
+      '32-hex IDs, known',
+      {
+        scenario: '',
+        service: 'deferred',
+        known: { conv: '0B1D4F0E5C2A4E8A9F00112233445566', contrib: 'a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d' },
+      },
+      200,
+    ],
+    [
+      'free-form token IDs, known',
+      { scenario: '', service: 'deferred', known: { conv: 'rcs.conv-42', contrib: "c~1_'x" } },
+      200,
+    ],
+    [
+      'free-form token IDs, unknown',
+      { scenario: '', service: 'deferred', ids: { conv: 'rcs.conv-43', contrib: 'c-9' } },
+      481,
+    ],
+    [
+      'free-form token IDs, unknown (session)',
+      { scenario: '', service: 'session', ids: { conv: 'other.conv', contrib: 'x*y' } },
+      481,
+    ],
+  ];
+  for (const [label, c, status] of idCases) {
+    it(`D1.iv / A2.ii / 7.3.2: ${label} → ${status} (${status === 200 ? (c.service === 'deferred' ? 'pf-invite-deferred-200.xml' : 'pf-invite-active-200.xml') : 'pf-invite-481.xml'})`, async () => {
+      const scenario =
+        status === 481
+          ? 'pf-invite-481.xml'
+          : c.service === 'deferred'
+            ? 'pf-invite-deferred-200.xml'
+            : 'pf-invite-active-200.xml';
+      const { result, cleanup } = await play({ ...c, scenario });
+      await cleanup();
+      expect(result.code, report(result)).toBe(0);
+    });
+  }
 
   it('D1.v.1: policy decline → 603 and the group is left (pf-invite-603.xml)', async () => {
     const { client, result, cleanup } = await play({
