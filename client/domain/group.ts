@@ -69,24 +69,19 @@ export function findGroupByIds(
   );
 }
 
-/** 7.3.2 with a Conversation-ID alone: the known (not left) group with that Conversation-ID. */
-export function findGroupByConversationId(
+/**
+ * 7.3.2 with one ID alone (RCS stacks often send only the Contribution-ID): the known (not left) group whose
+ * Conversation-ID or Contribution-ID, as named, is that ID.
+ */
+export function findGroupByOneId(
   groups: readonly GroupRecord[],
-  conversationId: string,
+  which: 'conversationId' | 'contributionId',
+  id: string,
 ): GroupRecord | undefined {
-  return groups.find(
-    (g) => !g.left && g.conversationId !== undefined && sameCpmId(g.conversationId, conversationId),
-  );
-}
-
-/** 7.3.2 with a Contribution-ID alone (common in RCS stacks): the known (not left) group of that session. */
-export function findGroupByContributionId(
-  groups: readonly GroupRecord[],
-  contributionId: string,
-): GroupRecord | undefined {
-  return groups.find(
-    (g) => !g.left && g.contributionId !== undefined && sameCpmId(g.contributionId, contributionId),
-  );
+  return groups.find((g) => {
+    const own = g[which];
+    return !g.left && own !== undefined && sameCpmId(own, id);
+  });
 }
 
 /** The known (not left) group hosted at a conference URI. */

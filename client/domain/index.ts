@@ -2,8 +2,7 @@
 export type { ClauseId, ClauseRef } from './clauses.js';
 export {
   findGroupByConferenceUri,
-  findGroupByContributionId,
-  findGroupByConversationId,
+  findGroupByOneId,
   findGroupByIds,
   type GroupRecord,
   type GroupSessionState,

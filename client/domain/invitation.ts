@@ -45,8 +45,7 @@ import { aorOf, parseNameAddr, type SipRequest } from '../../protocol/sip/index.
 import type { ClauseRef } from './clauses.js';
 import {
   findGroupByConferenceUri,
-  findGroupByContributionId,
-  findGroupByConversationId,
+  findGroupByOneId,
   findGroupByIds,
   type GroupRecord,
   type GroupSessionState,
@@ -307,8 +306,8 @@ function matchOrdinary(
   if (ids.kind === 'one') {
     const byId =
       ids.conversationId !== undefined
-        ? findGroupByConversationId(groups, ids.conversationId)
-        : findGroupByContributionId(groups, ids.contributionId!);
+        ? findGroupByOneId(groups, 'conversationId', ids.conversationId)
+        : findGroupByOneId(groups, 'contributionId', ids.contributionId!);
     if (byId)
       return { group: byId, by: ids.conversationId !== undefined ? CONVERSATION_ID : CONTRIBUTION_ID };
   }
