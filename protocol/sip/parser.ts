@@ -54,8 +54,14 @@ export type SipStreamItem =
   | { kind: 'error'; error: SipParseError; raw: Buffer; fatal: boolean };
 
 /**
- * Incremental parser for a TCP byte stream. Feed it every read; it returns what completed.
+ * Incremental parser for a TCP byte stream. Feed it every read; it returns what completed. What it returns
+ * depends only on the bytes, never on where the reads split them (messages, errors, pings and pongs alike).
  * Buffers at most one message (bounded by maxMessageSize) and scans each byte for the header end once.
+ *
+ * Between messages (RFC 5626 §4.4.1) every CRLF is a `pong`, except a CRLF that directly follows such a
+ * pong, which completes a CRLFCRLF `ping`: CRLFCRLF is reported as pong then ping. A pong cannot wait to
+ * see whether a second CRLF follows (the client waiting for it would wait forever), so the ping's first
+ * half is always a pong too, however the bytes arrive.
  */
 export class SipStreamParser {
   readonly #max: number;
@@ -64,9 +70,11 @@ export class SipStreamParser {
   #scanFrom = 0;
   /** Parsed head waiting for its body. */
   #pending: { message: SipMessage; bodyStart: number; length: number } | undefined;
+  /** A malformed head with a readable Content-Length: the error goes out once its whole body is here. */
+  #pendingError: { error: SipParseError; length: number } | undefined;
   #failed = false;
-  /** The last item was a lone CRLF reported as a pong; a CRLF right after it completes a split ping. */
-  #afterLoneCrlf = false;
+  /** The last item was a CRLF reported as a pong: one more CRLF completes a ping. */
+  #afterPong = false;
 
   constructor(options: SipParseOptions = {}) {
     this.#max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -97,54 +105,66 @@ export class SipStreamParser {
   #consume(n: number): void {
     this.#buf = this.#buf.subarray(n);
     this.#scanFrom = 0;
-    this.#afterLoneCrlf = false;
   }
 
+  /** The next complete item, or undefined when more bytes are needed. Loops (never recurses) over stray bytes. */
   #next(): SipStreamItem | undefined {
+    for (;;) {
+      const buf = this.#buf;
+      if (this.#pending) {
+        const { message, bodyStart, length } = this.#pending;
+        if (buf.length < bodyStart + length) return undefined;
+        this.#pending = undefined;
+        const raw = buf.subarray(0, bodyStart + length);
+        message.body = buf.subarray(bodyStart, bodyStart + length);
+        this.#consume(raw.length);
+        this.#afterPong = false;
+        return { kind: 'message', message, raw };
+      }
+      if (this.#pendingError) {
+        const { error, length } = this.#pendingError;
+        if (buf.length < length) return undefined;
+        this.#pendingError = undefined;
+        const raw = buf.subarray(0, length);
+        this.#consume(length);
+        this.#afterPong = false;
+        return { kind: 'error', error, raw, fatal: false };
+      }
+      if (buf.length === 0) return undefined;
+      if (buf[0] === 0x0d || buf[0] === 0x0a) {
+        // RFC 5626 §4.4.1 keep-alives, only between messages.
+        if (buf[0] === 0x0d && buf.length === 1) return undefined; // CR: wait for its LF
+        const crlf = buf[0] === 0x0d && buf[1] === 0x0a;
+        if (!crlf && buf[0] === 0x0d) {
+          this.#consume(1); // a stray CR (RFC 3261 §7.5 tolerance): skipped
+          continue;
+        }
+        this.#consume(crlf ? 2 : 1); // CRLF, or a bare LF taken for one
+        if (this.#afterPong) {
+          this.#afterPong = false;
+          return { kind: 'ping' };
+        }
+        this.#afterPong = true;
+        return { kind: 'pong' };
+      }
+      this.#afterPong = false;
+      return this.#head();
+    }
+  }
+
+  /** A message head starts at buf[0]: frame it, or report why it cannot be framed. */
+  #head(): SipStreamItem | undefined {
     const buf = this.#buf;
-    if (this.#pending) {
-      const { message, bodyStart, length } = this.#pending;
-      if (buf.length < bodyStart + length) return undefined;
-      this.#pending = undefined;
-      const raw = buf.subarray(0, bodyStart + length);
-      message.body = buf.subarray(bodyStart, bodyStart + length);
-      this.#consume(raw.length);
-      return { kind: 'message', message, raw };
-    }
-    if (buf.length === 0) return undefined;
-    // RFC 5626 §4.4.1 keep-alives, only between messages: CRLFCRLF is a ping, a lone CRLF a pong.
-    const afterLoneCrlf = this.#afterLoneCrlf;
-    if (buf[0] === 0x0d || buf[0] === 0x0a) {
-      if (buf.length >= 4 && buf.subarray(0, 4).equals(CRLF_CRLF)) {
-        this.#consume(4);
-        return { kind: 'ping' };
-      }
-      if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) {
-        if (buf.length === 3 && buf[2] === 0x0d) return undefined; // CRLF CR: a ping in the making
-        this.#consume(2);
-        if (afterLoneCrlf) return { kind: 'ping' }; // the second half of a ping split across reads
-        // A lone CRLF is reported at once (a client waits for its pong); if the next read starts with
-        // CRLF, the pair was a split ping and is reported as such too.
-        this.#afterLoneCrlf = buf.length === 2;
-        return { kind: 'pong' };
-      }
-      if (buf[0] === 0x0a) {
-        this.#consume(1);
-        return { kind: 'pong' };
-      }
-      if (buf.length === 1) return undefined;
-      this.#consume(1); // stray CR
-      return this.#next();
-    }
     const headerEnd = findHeaderEnd(buf, Math.max(0, this.#scanFrom - 3));
+    // The same verdict (and the same raw bytes) whether the oversized head came in one read or many.
+    const tooLarge = () =>
+      this.#fatal('too-large', `no end of headers within ${this.#max} bytes`, buf.subarray(0, this.#max + 1));
     if (headerEnd < 0) {
       this.#scanFrom = buf.length;
-      if (buf.length > this.#max) {
-        return this.#fatal('too-large', `no end of headers within ${this.#max} bytes`, buf);
-      }
-      return undefined;
+      return buf.length > this.#max ? tooLarge() : undefined;
     }
     const bodyStart = headerEnd + CRLF_CRLF.length;
+    if (bodyStart > this.#max) return tooLarge();
     let message: SipMessage;
     try {
       message = parseHead(buf, 0, headerEnd);
@@ -155,13 +175,9 @@ export class SipStreamParser {
       if (length === undefined || bodyStart + length > this.#max) {
         return this.#fatal(error.code, error.message, buf.subarray(0, bodyStart));
       }
-      if (buf.length < bodyStart + length) {
-        this.#scanFrom = buf.length;
-        return undefined; // wait for the body, then report the error with the whole message
-      }
-      const raw = buf.subarray(0, bodyStart + length);
-      this.#consume(raw.length);
-      return { kind: 'error', error, raw, fatal: false };
+      // Report it once the whole message (head and body) is here, whichever read brings the body.
+      this.#pendingError = { error, length: bodyStart + length };
+      return this.#next();
     }
     let declared: number | undefined;
     try {
@@ -182,7 +198,11 @@ export class SipStreamParser {
       };
     }
     if (bodyStart + declared > this.#max) {
-      return this.#fatal('too-large', `message of ${bodyStart + declared} bytes exceeds ${this.#max}`, buf);
+      return this.#fatal(
+        'too-large',
+        `message of ${bodyStart + declared} bytes exceeds ${this.#max}`,
+        buf.subarray(0, bodyStart),
+      );
     }
     this.#pending = { message, bodyStart, length: declared };
     return this.#next();

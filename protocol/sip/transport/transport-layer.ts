@@ -477,16 +477,22 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
     } catch {
       response = undefined;
     }
-    let sending: Promise<unknown> = Promise.resolve();
-    if (response) {
-      sending = this.sendResponse(response, source).catch((err: unknown) => {
-        if (err instanceof TransportError) this.#emitError(err);
-      });
-    }
+    const reportError = (err: unknown) => {
+      if (err instanceof TransportError) this.#emitError(err);
+    };
     if (fatal && flow) {
+      // RFC 3261 §18.2.2: the 400/513 goes back on the connection the request came on, which is closed only
+      // after it was written (the framing is lost: nothing more is read from it).
       flow.closeReason = 'framing';
-      flow.markClosed();
-      sending.finally(() => flow.end());
+      const answered = response
+        ? this.send(response, { transport: 'tcp', ...flow.info.remote, flowId: flow.id }).catch(reportError)
+        : Promise.resolve();
+      void answered.finally(() => {
+        flow.markClosed();
+        flow.end();
+      });
+    } else if (response) {
+      this.sendResponse(response, source).catch(reportError);
     }
     this.#emitSafe('malformed', { source, error, raw, responded: response !== undefined, fatal });
   }

@@ -365,6 +365,54 @@ describe('TCP (RFC 3261 §18, RFC 5626 flows)', () => {
     expect(await peer.next()).toMatchObject({ status: 200 });
   });
 
+  it('RFC 3261 §18.2.2: a 513 for a fatal framing error goes back on the open connection before it is closed (not to the Via port)', async () => {
+    const transport = await listen({ maxMessageSize: 2048 });
+    answerAll(transport);
+    const peer = await tcpPeer(transport.addresses.tcp!.port);
+    // Via names a port where nothing listens: the answer must use the connection the request came on.
+    peer.socket.write(
+      [
+        'MESSAGE sip:pf@ims.lab SIP/2.0',
+        'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKbig',
+        'From: <sip:alice@ims.lab>;tag=a1',
+        'To: <sip:pf@ims.lab>',
+        'Call-ID: too-big',
+        'CSeq: 1 MESSAGE',
+        'Content-Length: 100000',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    expect(await peer.next()).toMatchObject({ status: 513 });
+    await once(peer.socket, 'close');
+  });
+
+  it('no stall: a malformed head whose body arrives in a later read gets its 400, and the next request on the connection is answered', async () => {
+    const transport = await listen();
+    answerAll(transport);
+    const peer = await tcpPeer(transport.addresses.tcp!.port);
+    peer.socket.write(
+      [
+        'MESSAGE sip:pf@ims.lab SIP/2.0',
+        'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKsplit',
+        'From: <sip:alice@ims.lab>;tag=a1',
+        'To: <sip:pf@ims.lab>',
+        'Call-ID: split-bad',
+        'CSeq: 1 INVITE',
+        'Content-Length: 4',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    // The body follows in its own segment, once the head has surely been read.
+    await new Promise<void>((resolve) => peer.socket.write('', () => resolve()));
+    await new Promise((resolve) => setImmediate(resolve));
+    peer.socket.write('body');
+    expect(await peer.next()).toMatchObject({ status: 400 });
+    peer.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKafter'));
+    expect(await peer.next()).toMatchObject({ status: 200 });
+  });
+
   it('maxConnections: connections beyond the bound are closed, and outbound connects fail with too-many-connections', async () => {
     const transport = await listen({ maxConnections: 2 });
     const errors: TransportError[] = [];
