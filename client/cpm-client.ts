@@ -417,6 +417,15 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   /** Add a group known out of band (provisioned through the PF's control API, or a test fixture). */
   addGroup(init: NewGroup): GroupRecord {
     this.#assertOpen();
+    // The conference URI and the participants go into our INVITEs (Request-URI, resource lists): SIP URIs only.
+    for (const uri of [init.conferenceUri, ...(init.participants ?? []).map((p) => p.uri)]) {
+      try {
+        if (/[\s\0<>"]/.test(uri)) throw new Error('white space or delimiters');
+        parseUri(uri);
+      } catch {
+        throw new CpmClientError('bad-request', `not a SIP URI: ${JSON.stringify(uri.slice(0, 80))}`);
+      }
+    }
     const group = this.store.groups.add(init);
     this.#emit('group-updated', group, 'provisioned');
     return group;

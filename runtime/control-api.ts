@@ -61,6 +61,7 @@ export function createControlApi(options: ControlApiOptions): Express {
   app.set('etag', false);
 
   app.use(requestLog(logger));
+  app.use(rejectLineBreaksInUrl);
   app.use(express.json({ limit: bodyLimit }));
 
   app.get('/health', (_req, res) => {
@@ -186,4 +187,21 @@ function errorHandler(logger: Logger, bodyLimit: number | string): ErrorRequestH
     const body: ErrorResponse = { error: message };
     res.status(status).json(body);
   };
+}
+
+/**
+ * Path parameters and query values reach SIP (user names, group references): a CR, LF or NUL in the URL,
+ * percent-encoded or not, is refused with 400 before any route sees it.
+ */
+export function rejectLineBreaksInUrl(req: Request, _res: Response, next: NextFunction): void {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(req.originalUrl);
+  } catch {
+    throw new ValidationError('malformed percent-encoding in the URL');
+  }
+  if (/[\r\n\0]/.test(decoded)) {
+    throw new ValidationError('the URL must not contain CR, LF or NUL (encoded or not)');
+  }
+  next();
 }

@@ -70,9 +70,53 @@ export function optionalString<const T extends string = string>(
   return checkString(key, value, allowed);
 }
 
+/**
+ * CR, LF and NUL end a SIP or MSRP header line (and a CPIM one): a field that may reach a header never carries
+ * them. Every string field of the control APIs is such a field, except free text (requireText).
+ */
+const LINE_BREAKING = /[\r\n\0]/;
+
+/** The most characters of a one-line field (names, URIs, IDs, subjects). */
+export const MAX_FIELD_LENGTH = 1024;
+
+function checkOneLine(key: string, value: string): void {
+  if (LINE_BREAKING.test(value)) {
+    throw new ValidationError(
+      `"${key}" must be one line: CR, LF and NUL are not allowed (they would break a header)`,
+    );
+  }
+  if (value.length > MAX_FIELD_LENGTH) {
+    throw new ValidationError(`"${key}" must be at most ${MAX_FIELD_LENGTH} characters, got ${value.length}`);
+  }
+}
+
+/**
+ * A required free-text field (a chat message's text): it travels as a body, so line breaks are kept; NUL
+ * is refused, and the length is bounded (characters).
+ */
+export function requireText(body: unknown, key: string, options: { maxLength?: number } = {}): string {
+  const value = field(body, key);
+  if (value === undefined) throw new ValidationError(`"${key}" is required`);
+  if (typeof value !== 'string')
+    throw new ValidationError(`"${key}" must be a string, got ${describe(value)}`);
+  if (value === '') throw new ValidationError(`"${key}" must not be empty`);
+  if (value.includes('\0')) throw new ValidationError(`"${key}" must not contain NUL`);
+  const max = options.maxLength ?? 64 * 1024;
+  if (value.length > max)
+    throw new ValidationError(`"${key}" must be at most ${max} characters, got ${value.length}`);
+  return value;
+}
+
+/** A path parameter or query value that reaches SIP (a user name, a group reference): one line, bounded. */
+export function checkParam(key: string, value: string): string {
+  checkOneLine(key, value);
+  return value;
+}
+
 function checkString<T extends string>(key: string, value: unknown, allowed?: readonly T[]): T {
   if (typeof value !== 'string')
     throw new ValidationError(`"${key}" must be a string, got ${describe(value)}`);
+  checkOneLine(key, value);
   if (allowed) {
     if (!allowed.includes(value as T)) {
       throw new ValidationError(`"${key}" must be one of ${allowed.join(', ')}, got ${describe(value)}`);
@@ -154,6 +198,7 @@ export function requireStringArray(
     if (typeof item !== 'string' || item === '') {
       throw new ValidationError(`"${key}[${i}]" must be a non-empty string, got ${describe(item)}`);
     }
+    checkOneLine(`${key}[${i}]`, item);
   });
   return value as string[];
 }

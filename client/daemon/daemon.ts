@@ -24,6 +24,7 @@ import {
   requireObject,
   requireString,
   requireStringArray,
+  requireText,
   startControlServer,
   TraceRecorder,
   ValidationError,
@@ -230,7 +231,7 @@ function controlApp(client: CpmClient, recorder: TraceRecorder, events: NodeEven
         res.status(201).json(group);
       });
       app.post('/groups/:group/messages', async (req, res) => {
-        const text = requireString(req.body, 'text');
+        const text = requireText(req.body, 'text');
         const result = await guard(() => client.send(req.params.group, text))();
         res.status(202).json(result);
       });

@@ -47,7 +47,7 @@ export function formatHeaderBlock(headers: readonly HeaderField[]): Buffer {
   for (const h of headers) {
     if (!FIELD_NAME_RE.test(h.name))
       throw new BodyParseError('headers', `bad header name ${JSON.stringify(h.name)}`);
-    if (/[\r\n]/.test(h.value)) throw new BodyParseError('headers', `line break in header ${h.name}`);
+    if (/[\r\n\0]/.test(h.value)) throw new BodyParseError('headers', `CR, LF or NUL in header ${h.name}`);
     out += `${h.name}: ${h.value}\r\n`;
   }
   return Buffer.from(out + '\r\n', 'utf8');

@@ -55,7 +55,7 @@ export function serializeFrame(frame: MsrpFrame): Buffer {
     throw new MsrpSerializeError(`the body contains the end-line of transaction ${tid}`);
   let head = startLine(frame);
   for (const h of orderHeaders(frame.headers)) {
-    if (!NAME_RE.test(h.name) || /[\r\n]/.test(h.value))
+    if (!NAME_RE.test(h.name) || /[\r\n\0]/.test(h.value))
       throw new MsrpSerializeError(`bad header field ${JSON.stringify(h.name)}`);
     head += `${h.name}: ${h.value}\r\n`;
   }

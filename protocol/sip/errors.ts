@@ -23,3 +23,18 @@ export class SipParseError extends Error {
     super(message);
   }
 }
+
+/**
+ * A message that cannot go on the wire as it is: a CR, LF or NUL in a header value, the Request-URI or the
+ * reason phrase, or a header name that is not a token. Such bytes would end the header early and let the rest
+ * be read as headers (or a whole request) of its own: header injection. Nothing is sent.
+ */
+export class SipSerializeError extends Error {
+  override readonly name = 'SipSerializeError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequest, createResponse, newBranch, newTag, reasonPhrase } from './builders.js';
 import { parseCSeq } from './cseq.js';
-import { SipParseError } from './errors.js';
+import { SipParseError, SipSerializeError } from './errors.js';
 import { canonicalHeaderName, normalizeHeaderName, splitHeaderList } from './header-names.js';
 import { SipRequest } from './message.js';
 import { formatNameAddr, parseNameAddr } from './name-addr.js';
@@ -195,6 +195,28 @@ describe('message model', () => {
     expect(serializeMessage(m).toString()).toContain('Content-Length: 6\r\n\r\nhéllo');
     const fresh = new SipRequest('OPTIONS', 'sip:x@y');
     expect(serializeMessage(fresh).toString()).toBe('OPTIONS sip:x@y SIP/2.0\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  it('no header injection: CR, LF or NUL in a header value, reason or Request-URI, or a non-token header name, is a SipSerializeError', () => {
+    const cases: Array<[string, (m: SipRequest) => void]> = [
+      ['CRLF in a value', (m) => m.append('Subject', 'x\r\nX-Injected: yes')],
+      ['LF in a value', (m) => m.append('Subject', 'x\nX-Injected: yes')],
+      ['CR in a value', (m) => m.append('Subject', 'x\rX')],
+      ['NUL in a value', (m) => m.append('Subject', 'x\0y')],
+      ['a header name with a colon', (m) => m.append('Sub:ject', 'x')],
+      ['a header name with CRLF', (m) => m.append('X\r\nY', 'x')],
+    ];
+    for (const [label, spoil] of cases) {
+      const m = new SipRequest('MESSAGE', 'sip:bob@ims.lab');
+      spoil(m);
+      expect(() => serializeMessage(m), label).toThrow(SipSerializeError);
+    }
+    expect(() => serializeMessage(new SipRequest('MESSAGE', 'sip:bob@ims.lab SIP/2.0\r\nX: y'))).toThrow(
+      SipSerializeError,
+    );
+    expect(() => serializeMessage(new SipRequest('MES SAGE', 'sip:bob@ims.lab'))).toThrow(SipSerializeError);
+    const response = createResponse(parseMessage(raw) as SipRequest, 200, 'OK\r\nX-Injected: yes');
+    expect(() => serializeMessage(response)).toThrow(SipSerializeError);
   });
 
   it('RFC 3261 §8.2.6.2: createResponse copies Via/From/To/Call-ID/CSeq and adds a To tag', () => {

@@ -648,7 +648,7 @@ describe('SipStreamParser: any split of any input gives the same items (property
 });
 
 function describeItem(item: SipStreamItem): string {
-  if (item.kind === 'message') return serializeMessage(item.message).toString('latin1');
+  if (item.kind === 'message') return `message:${item.raw.toString('latin1')}`;
   if (item.kind === 'error') return `error:${item.error.code}:${item.fatal}:${item.raw.toString('latin1')}`;
   return item.kind;
 }

@@ -285,6 +285,8 @@ function parseStartLine(line: string, headers: SipHeader[]): SipMessage {
   const [method, uri, version] = parts as [string, string, string];
   if (!TOKEN_RE.test(method)) throw new SipParseError('start-line', `bad method ${JSON.stringify(method)}`);
   checkVersion(version);
+  // RFC 3261 §25.1: no white space inside the Request-URI (SP separates the parts; HTAB is not allowed).
+  if (/\s/.test(uri)) throw new SipParseError('uri', `white space in Request-URI ${JSON.stringify(uri)}`);
   parseUri(uri); // throws SipParseError('uri')
   return new SipRequest(method, uri, headers, undefined, version);
 }

@@ -6,7 +6,12 @@
 import type { Express } from 'express';
 import { getHeader, parseMultipart, parseResourceLists, allEntries } from '../../protocol/bodies/index.js';
 import { cpimTo, parseCpim } from '../../protocol/cpim/index.js';
-import { CONTRIBUTION_ID, CONVERSATION_ID, ICSI_CPM_SESSION } from '../../protocol/cpm/index.js';
+import {
+  CONTRIBUTION_ID,
+  CONVERSATION_ID,
+  ICSI_CPM_SESSION,
+  isValidCpmId,
+} from '../../protocol/cpm/index.js';
 import { MsrpEndpoint, type MsrpSession } from '../../protocol/msrp/index.js';
 import { answerSetup, type MsrpMediaDescription, parseMsrpSdp } from '../../protocol/sdp/index.js';
 import {
@@ -302,8 +307,18 @@ export class PfNode {
 
   /** Create a group (POST /groups, --group). Throws RangeError / StoreError on bad input or a taken id. */
   provisionGroup(input: ProvisionInput): Group {
-    const participants = input.participants.map((p) => this.#aor(p));
-    const creator = input.creator === undefined ? participants[0] : this.#aor(input.creator);
+    const participants = input.participants.map((p) => this.#memberUri(p));
+    const creator = input.creator === undefined ? participants[0] : this.#memberUri(input.creator);
+    // Everything here goes into SIP headers and bodies of every invitation for the group: checked once.
+    for (const [name, id] of [
+      ['conversationId', input.conversationId],
+      ['contributionId', input.contributionId],
+    ] as const) {
+      if (id !== undefined && !isValidCpmId(id)) throw new RangeError(`${name} must be an RFC 3261 token`);
+    }
+    if (input.subject !== undefined && /[\r\n\0]/.test(input.subject)) {
+      throw new RangeError('subject must be one line (no CR, LF or NUL)');
+    }
     if (creator === undefined) throw new RangeError('a group needs at least one participant');
     const init: NewGroupInput = {
       creator: { uri: creator },
@@ -330,11 +345,7 @@ export class PfNode {
    * offline members with their next deferred delivery. Undefined when the group does not exist.
    */
   addParticipants(groupId: string, users: string[]): Group | undefined {
-    const uris = users.map((u) => this.#aor(u));
-    for (const uri of uris) {
-      // Each goes into SIP headers and bodies: an AoR that parsed (aorKey) has no white space or delimiters.
-      if (!/^sips?:[^\s<>"]+$/.test(uri)) throw new RangeError(`not a SIP address: ${JSON.stringify(uri)}`);
-    }
+    const uris = users.map((u) => this.#memberUri(u));
     const group = this.stores.groups.addParticipants(
       groupId,
       uris.map((uri) => ({ uri })),
@@ -1212,6 +1223,15 @@ export class PfNode {
 
   #localMsrp(session: MsrpSession): LocalMsrp {
     return { address: this.#msrp.host, port: this.#msrp.port, path: session.localPath };
+  }
+
+  /** A participant's AoR, refused (RangeError) unless it is a SIP URI that can go into headers as is. */
+  #memberUri(user: string): string {
+    const uri = this.#aor(user);
+    // aorKey returns a parsed AoR, or the trimmed input when it does not parse: no white space, no delimiters.
+    if (!/^sips?:[^\s<>"\0]+$/.test(uri))
+      throw new RangeError(`not a SIP address: ${JSON.stringify(user.slice(0, 80))}`);
+    return uri;
   }
 
   #aor(user: string): string {

@@ -188,9 +188,15 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
     try {
       data = serializeMessage(message);
     } catch (err) {
-      throw new TransportError('send-failed', 'cannot serialize message', targetContext(target), {
-        cause: err,
-      });
+      // SipSerializeError: the message would not be what it claims on the wire (header injection). Not sent.
+      throw new TransportError(
+        'send-failed',
+        `cannot serialize message: ${(err as Error).message}`,
+        targetContext(target),
+        {
+          cause: err,
+        },
+      );
     }
     if (target.transport === 'udp') return this.#sendUdp(data, target);
     const flow = await this.#flowFor(target);

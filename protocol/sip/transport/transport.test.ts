@@ -6,7 +6,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireTrace, type WireTraceEvent } from '../../trace/index.js';
 import { createRequest, createResponse, newCallId } from '../builders.js';
-import { type SipMessage, type SipRequest, SipResponse } from '../message.js';
+import { type SipMessage, SipRequest, SipResponse } from '../message.js';
+import { SipSerializeError } from '../errors.js';
 import { parseMessage, SipStreamParser } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import {
@@ -411,6 +412,33 @@ describe('TCP (RFC 3261 §18, RFC 5626 flows)', () => {
     expect(await peer.next()).toMatchObject({ status: 400 });
     peer.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKafter'));
     expect(await peer.next()).toMatchObject({ status: 200 });
+  });
+
+  it('no header injection: a message with CRLF in a header value is refused (TransportError send-failed, cause SipSerializeError) and no byte is sent', async () => {
+    const trace = new WireTrace();
+    const out: WireTraceEvent[] = [];
+    trace.subscribe((e) => out.push(e));
+    const transport = await listen({ trace });
+    const receiver = await listen();
+    const seen: unknown[] = [];
+    receiver.on('message', (m) => seen.push(m));
+    receiver.on('malformed', (m) => seen.push(m));
+    const m = new SipRequest('MESSAGE', 'sip:bob@ims.lab');
+    m.append('Via', 'SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKinj');
+    m.append('Subject', 'x\r\nX-Injected: yes');
+    const udp = receiver.addresses.udp!;
+    const err = await transport
+      .send(m, { transport: 'udp', address: udp.address, port: udp.port })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe('send-failed');
+    expect((err as Error).cause).toBeInstanceOf(SipSerializeError);
+    const tcp = receiver.addresses.tcp!;
+    await expect(
+      transport.send(m, { transport: 'tcp', address: tcp.address, port: tcp.port }),
+    ).rejects.toThrow(TransportError);
+    expect(out).toEqual([]);
+    expect(seen).toEqual([]);
   });
 
   it('maxConnections: connections beyond the bound are closed, and outbound connects fail with too-many-connections', async () => {
