@@ -136,6 +136,17 @@ describe('CpmClient invitations (7.3.11)', () => {
     },
   );
 
+  it('RFC 3261 §21.5.14: a group creation INVITE over the size limit is refused by the client (too-large), nothing is sent, the registration stays', async () => {
+    const { lab, alice } = await setup();
+    await alice.online();
+    const participants = Array.from({ length: 100 }, (_, i) => `user-${i}-${'x'.repeat(900)}`);
+    await expect(alice.createGroup({ subject: 'big', participants })).rejects.toMatchObject({
+      code: 'too-large',
+    });
+    expect(lab.pf.arrivals).toEqual([]);
+    expect(alice.registrationStatus.state).toBe('online');
+  });
+
   it('D1.v.1: policy decline → 603 and the group is left locally', async () => {
     const { lab, alice } = await setup('decline');
     await alice.online();

@@ -38,6 +38,7 @@ import {
   type SipResponse,
   SipTransportLayer,
   type TransportKind,
+  UaError,
   UserAgent,
 } from '../protocol/sip/index.js';
 import { WireTrace } from '../protocol/trace/index.js';
@@ -121,6 +122,8 @@ export type CpmClientErrorCode =
   | 'not-registered'
   | 'session-failed'
   | 'bad-request'
+  /** The request would be over the SIP message size limit: not sent (RFC 3261 §21.5.14). */
+  | 'too-large'
   | 'closed';
 
 export class CpmClientError extends Error {
@@ -398,6 +401,12 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     try {
       established = await this.#establish(key, this.#factoryUri, ids, recipients);
     } catch (err) {
+      if (err instanceof UaError && err.code === 'too-large') {
+        throw new CpmClientError(
+          'too-large',
+          `group creation refused: ${err.message}; invite fewer participants`,
+        );
+      }
       throw new CpmClientError('session-failed', `group creation failed: ${errText(err)}`, statusOf(err));
     }
     const conferenceUri = established.focus ?? this.#factoryUri;

@@ -45,6 +45,7 @@ export function httpErrorOf(err: unknown): unknown {
     'registration-failed': 502,
     'session-failed': 502,
     'bad-request': 400,
+    'too-large': 413,
     closed: 503,
   }[err.code];
   return new HttpError(status, err.message);

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SipParseError, type SipParseErrorCode } from './errors.js';
 import { SipRequest, SipResponse, type SipMessage } from './message.js';
-import { parseErrorResponse, parseMessage, SipStreamParser, type SipStreamItem } from './parser.js';
+import {
+  MAX_SKIPPED_BODY,
+  parseErrorResponse,
+  parseMessage,
+  SipStreamParser,
+  type SipStreamItem,
+} from './parser.js';
 import { serializeMessage } from './serializer.js';
 import { CORPUS } from './test-support/corpus.js';
 
@@ -484,10 +490,29 @@ describe('RFC 3261 §18.3 / RFC 5626 §4.4.1: stream framing', () => {
     expect(parser.push(CORPUS['SUBSCRIBE to the conference event package']!)).toEqual([]);
   });
 
-  it('a Content-Length beyond the limit is fatal before the body is buffered', () => {
+  it('RFC 3261 §21.5.14: a message over the limit is refused (too-large, not fatal), its body read past unbuffered, and the next message parses', () => {
+    const parser = new SipStreamParser({ maxMessageSize: 4096 });
+    const head = req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: 100000']);
+    const items = parser.push(head);
+    expect(items).toEqual([
+      expect.objectContaining({
+        kind: 'error',
+        fatal: false,
+        error: expect.objectContaining({ code: 'too-large' }),
+      }),
+    ]);
+    for (let i = 0; i < 100; i++) {
+      expect(parser.push(Buffer.alloc(1000, 0x41))).toEqual([]);
+      expect(parser.buffered).toBe(0);
+    }
+    const good = CORPUS['SUBSCRIBE to the conference event package']!;
+    expect(parser.push(good).map((i) => i.kind)).toEqual(['message']);
+  });
+
+  it('a Content-Length beyond what is worth reading past is fatal before the body is buffered', () => {
     const parser = new SipStreamParser({ maxMessageSize: 4096 });
     const items = parser.push(
-      req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, 'Content-Length: 100000']),
+      req('OPTIONS sip:bob@ims.lab SIP/2.0', [...GOOD_HEADERS, `Content-Length: ${MAX_SKIPPED_BODY + 1}`]),
     );
     expect(items[0]).toMatchObject({ kind: 'error', fatal: true, error: { code: 'too-large' } });
   });

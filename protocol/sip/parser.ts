@@ -15,6 +15,13 @@ export interface SipParseOptions {
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 
+/**
+ * The largest body a stream parser reads past (without keeping it) after refusing its message as too large,
+ * so that the connection survives a request that is merely big (RFC 3261 §21.5.14: 513, the flow stays up).
+ * A larger Content-Length is taken as lost framing.
+ */
+export const MAX_SKIPPED_BODY = 16 * 1024 * 1024;
+
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const TOKEN_RE = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 const REQUIRED_HEADERS = ['via', 'from', 'to', 'call-id', 'cseq'] as const;
@@ -72,6 +79,8 @@ export class SipStreamParser {
   #pending: { message: SipMessage; bodyStart: number; length: number } | undefined;
   /** A malformed head with a readable Content-Length: the error goes out once its whole body is here. */
   #pendingError: { error: SipParseError; length: number } | undefined;
+  /** Body bytes of a refused oversized message still to be discarded (never buffered). */
+  #skip = 0;
   #failed = false;
   /** The last item was a CRLF reported as a pong: one more CRLF completes a ping. */
   #afterPong = false;
@@ -83,6 +92,12 @@ export class SipStreamParser {
   push(chunk: Buffer): SipStreamItem[] {
     const items: SipStreamItem[] = [];
     if (this.#failed || chunk.length === 0) return items;
+    if (this.#skip > 0) {
+      const skipped = Math.min(this.#skip, chunk.length);
+      this.#skip -= skipped;
+      chunk = chunk.subarray(skipped);
+      if (chunk.length === 0) return items;
+    }
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     for (;;) {
       const item = this.#next();
@@ -198,11 +213,17 @@ export class SipStreamParser {
       };
     }
     if (bodyStart + declared > this.#max) {
-      return this.#fatal(
+      const head = buf.subarray(0, bodyStart);
+      const error = new SipParseError(
         'too-large',
         `message of ${bodyStart + declared} bytes exceeds ${this.#max}`,
-        buf.subarray(0, bodyStart),
       );
+      if (declared > MAX_SKIPPED_BODY) return { kind: 'error', error, raw: head, fatal: true };
+      // The head is readable: answer it (513) and read past its body without keeping it; the flow stays up.
+      const inBuffer = Math.min(declared, buf.length - bodyStart);
+      this.#consume(bodyStart + inBuffer);
+      this.#skip = declared - inBuffer;
+      return { kind: 'error', error, raw: head, fatal: false };
     }
     this.#pending = { message, bodyStart, length: declared };
     return this.#next();

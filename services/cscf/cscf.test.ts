@@ -210,6 +210,28 @@ describe('CSCF routing and flows (protocol-notes §2–§3)', () => {
     expect(second.status).toBe(480);
   });
 
+  it('RFC 3261 §21.5.14: an INVITE over the size limit on a registered flow gets 513 and the user keeps its registration (the flow stays up)', async () => {
+    const { pf, cscf, tcp } = await lab();
+    const alice = await ue();
+    await alice.send(
+      registerRequest('alice', `<sip:alice@127.0.0.1:9;transport=tcp>;${allIcsis}`, { callId: 'big1' }),
+      tcp,
+    );
+    const big = alice.request('INVITE', 'sip:group-7@ims.lab', 'sip:alice@ims.lab', [
+      ['Contact', '<sip:alice@127.0.0.1:9;transport=tcp>'],
+    ]);
+    big.body = Buffer.alloc(70 * 1024, 0x61);
+    big.set('Content-Type', 'text/plain');
+    const refused = await alice.send(big, tcp);
+    expect(refused.status).toBe(513);
+    expect(alice.transport.flows()).toHaveLength(1);
+    expect(cscf.state().bindings[0]!.reachable).toBe(true);
+    // The flow still carries requests to alice.
+    const after = await pf.send(pf.request('MESSAGE', 'sip:alice@ims.lab', 'sip:group-7@ims.lab'), tcp);
+    expect(after.status).toBe(200);
+    expect(pf.received.some((r) => r.request.method === 'INVITE')).toBe(false);
+  });
+
   it('requests to the conference factory and group URIs go to the PF; unknown users 404; known offline 480', async () => {
     const { pf, tcp } = await lab();
     const alice = await ue();

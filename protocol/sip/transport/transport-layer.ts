@@ -182,6 +182,11 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
    * listener's socket; TCP reuses the flow named by target.flowId (or fails with 'flow-closed'), else an
    * open connection to address:port, else connects. Rejects with TransportError only.
    */
+  /** The largest message this layer parses, and so the largest the lab's peers are asked to take. */
+  get maxMessageSize(): number {
+    return this.#options.maxMessageSize;
+  }
+
   async send(message: SipMessage, target: SendTarget): Promise<SentInfo> {
     if (this.#closing) throw new TransportError('closed', 'transport layer is closed', targetContext(target));
     let data: Buffer;

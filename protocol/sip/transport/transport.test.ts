@@ -8,7 +8,7 @@ import { WireTrace, type WireTraceEvent } from '../../trace/index.js';
 import { createRequest, createResponse, newCallId } from '../builders.js';
 import { type SipMessage, SipRequest, SipResponse } from '../message.js';
 import { SipSerializeError } from '../errors.js';
-import { parseMessage, SipStreamParser } from '../parser.js';
+import { MAX_SKIPPED_BODY, parseMessage, SipStreamParser } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import {
   type FlowClosed,
@@ -366,24 +366,39 @@ describe('TCP (RFC 3261 §18, RFC 5626 flows)', () => {
     expect(await peer.next()).toMatchObject({ status: 200 });
   });
 
-  it('RFC 3261 §18.2.2: a 513 for a fatal framing error goes back on the open connection before it is closed (not to the Via port)', async () => {
+  const bigHead = (length: number) =>
+    [
+      'MESSAGE sip:pf@ims.lab SIP/2.0',
+      // Via names a port where nothing listens: the answer must use the connection the request came on.
+      'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKbig',
+      'From: <sip:alice@ims.lab>;tag=a1',
+      'To: <sip:pf@ims.lab>',
+      'Call-ID: too-big',
+      'CSeq: 1 MESSAGE',
+      `Content-Length: ${length}`,
+      '',
+      '',
+    ].join('\r\n');
+
+  it('RFC 3261 §21.5.14: an oversized request on TCP gets 513 on its connection, which stays up for the next request', async () => {
+    const transport = await listen({ maxMessageSize: 2048 });
+    answerAll(transport);
+    const closed: FlowClosed[] = [];
+    transport.on('flow-closed', (f) => closed.push(f));
+    const peer = await tcpPeer(transport.addresses.tcp!.port);
+    peer.socket.write(bigHead(100_000));
+    expect(await peer.next()).toMatchObject({ status: 513 });
+    peer.socket.write(Buffer.alloc(100_000, 0x41));
+    peer.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKnext'));
+    expect(await peer.next()).toMatchObject({ status: 200 });
+    expect(closed).toEqual([]);
+  });
+
+  it('RFC 3261 §18.2.2: the 513 for a fatal framing error goes back on the open connection before it is closed (not to the Via port)', async () => {
     const transport = await listen({ maxMessageSize: 2048 });
     answerAll(transport);
     const peer = await tcpPeer(transport.addresses.tcp!.port);
-    // Via names a port where nothing listens: the answer must use the connection the request came on.
-    peer.socket.write(
-      [
-        'MESSAGE sip:pf@ims.lab SIP/2.0',
-        'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKbig',
-        'From: <sip:alice@ims.lab>;tag=a1',
-        'To: <sip:pf@ims.lab>',
-        'Call-ID: too-big',
-        'CSeq: 1 MESSAGE',
-        'Content-Length: 100000',
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    peer.socket.write(bigHead(MAX_SKIPPED_BODY + 1));
     expect(await peer.next()).toMatchObject({ status: 513 });
     await once(peer.socket, 'close');
   });

@@ -56,4 +56,6 @@ export interface SipTransport {
   sendResponse(response: SipResponse, source: MessageSource): Promise<SentInfo>;
   /** The host:port to advertise in a Via sent-by for `transport` (RFC 3261 §18.1.1), if listening. */
   sentBy(transport: TransportKind): Endpoint | undefined;
+  /** The largest message the transport takes (and that peers of the lab accept); undefined: no limit known. */
+  readonly maxMessageSize?: number;
 }

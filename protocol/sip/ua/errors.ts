@@ -39,7 +39,9 @@ export type UaErrorCode =
   /** A message could not be sent (e.g. our 2xx). */
   | 'transport-error'
   /** The UA is closed. */
-  | 'closed';
+  | 'closed'
+  /** The request would exceed the transport's message size limit (RFC 3261 §18.1.1): not sent. */
+  | 'too-large';
 
 export class UaError extends Error {
   override readonly name = 'UaError';

@@ -22,7 +22,8 @@ import {
   hostForVia,
 } from '../transport/index.js';
 import { type DialogPath, type DialogUsage, type OutOfDialogOptions, type UaCore, bodyOf } from './core.js';
-import { SipRequestError } from './errors.js';
+import { SipRequestError, UaError } from './errors.js';
+import { serializeMessage } from '../serializer.js';
 import { type InviteOptions, OutgoingInvite } from './invite-client.js';
 import { InviteServerResponse } from './invite-server.js';
 import { type RegisterOptions, Registration } from './registration.js';
@@ -84,6 +85,9 @@ export interface ListenOptions extends Omit<UserAgentOptions, 'transport' | 'lay
 
 /** Methods the UA always handles itself (within dialogs or by the transaction layer). */
 const BUILT_IN = ['ACK', 'BYE', 'CANCEL', 'NOTIFY', 'OPTIONS'];
+
+/** Room kept for the Via (and Max-Forwards) the transaction layer adds after the UA built the request. */
+const VIA_MARGIN = 512;
 
 export class UserAgent implements UaCore {
   readonly layer: TransactionLayer;
@@ -396,7 +400,24 @@ export class UserAgent implements UaCore {
       // §8.1.1.8: a Contact reachable over the transport the request will use.
       request.append('Contact', this.contact(this.outOfDialogTarget(request, options.target).transport));
     }
+    this.#assertFits(request);
     return request;
+  }
+
+  /**
+   * A request over the size the lab's nodes accept would be refused with 513 (or cost a UDP peer the
+   * datagram): refuse to build it, with the figures (Via is added later: a margin is kept for it).
+   */
+  #assertFits(request: SipRequest): void {
+    const max = this.transport.maxMessageSize;
+    if (max === undefined) return;
+    const size = serializeMessage(request).length + VIA_MARGIN;
+    if (size > max) {
+      throw new UaError(
+        'too-large',
+        `${request.method} would be about ${size} bytes, over the ${max}-byte message limit (RFC 3261 §21.5.14)`,
+      );
+    }
   }
 
   outOfDialogTarget(request: SipRequest, hop?: HopTarget): SendTarget {
