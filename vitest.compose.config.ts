@@ -23,6 +23,8 @@ export default defineConfig({
       // Published ports are bound on 127.0.0.1 (docker-compose.yml); inside a container (/.dockerenv)
       // testcontainers would otherwise guess the bridge gateway.
       TESTCONTAINERS_HOST_OVERRIDE: process.env.TESTCONTAINERS_HOST_OVERRIDE ?? '127.0.0.1',
+      // The Compose lab requires a bearer token (docker-compose.yml); the suite's LabClient sends this one.
+      CPM_LAB_TOKEN: process.env.CPM_LAB_TOKEN ?? 'compose-test-token',
     },
   },
 });

@@ -176,9 +176,10 @@ describe('control API', () => {
     expect(await bad.json()).toEqual({ error: '"mode" must be one of deregister, drop, got "explode"' });
     const missing = await post('{}');
     expect(await missing.json()).toEqual({ error: '"mode" is required (one of deregister, drop)' });
+    // A form body never changes state (api-guard: no cross-site form POSTs).
     const notJson = await post('mode=drop', 'application/x-www-form-urlencoded');
-    expect(notJson.status).toBe(400);
-    expect(((await notJson.json()) as ErrorResponse).error).toMatch(/must be a JSON object/);
+    expect(notJson.status).toBe(415);
+    expect(((await notJson.json()) as ErrorResponse).error).toMatch(/JSON body/);
     const ok = await post(JSON.stringify({ mode: 'drop' }));
     expect(await ok.json()).toEqual({ ok: true, mode: 'drop' });
   });
@@ -277,7 +278,7 @@ describe('control API', () => {
   it('GET /events paces a slow client from the ring buffer: bounded server buffer, nothing lost', async () => {
     const socket = tcpConnect({ host: '127.0.0.1', port: h.server.port });
     const opened = once(sseHubOf(h.app), 'open') as Promise<[SseStream]>;
-    socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     const [stream] = await opened;
     socket.pause();
     const big = Buffer.alloc(4096, 0x41);
@@ -366,7 +367,7 @@ describe('control server lifecycle', () => {
     const server = await startControlServer(app, { port: 0, logger, closeGraceMs: 20 });
     const socket = tcpConnect({ host: '127.0.0.1', port: server.port, allowHalfOpen: true });
     const opened = once(sseHubOf(app), 'open');
-    socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     socket.resume();
     await opened;
     await server.close();

@@ -9,6 +9,7 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
+import { type ApiGuardOptions, apiGuard, guardOptionsFromEnv } from './api-guard.js';
 import { feedEventStream } from './event-stream.js';
 import type { Logger } from './logger.js';
 import type { NodeEvents } from './node-events.js';
@@ -31,6 +32,8 @@ export interface ControlApiOptions {
   routes?: (app: Express) => void;
   /** Clock for uptime (tests). */
   now?: () => number;
+  /** Host, Origin, body-type and token checks (api-guard.ts); default from CPM_LAB_TOKEN / CPM_LAB_ALLOWED_HOSTS. */
+  guard?: ApiGuardOptions;
 }
 
 export interface HealthResponse {
@@ -61,6 +64,7 @@ export function createControlApi(options: ControlApiOptions): Express {
   app.set('etag', false);
 
   app.use(requestLog(logger));
+  app.use(apiGuard(options.guard ?? guardOptionsFromEnv()));
   app.use(rejectLineBreaksInUrl);
   app.use(express.json({ limit: bodyLimit }));
 

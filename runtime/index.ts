@@ -1,6 +1,13 @@
 // runtime: what every lab node (CSCF, PF, client daemon, lab runner) shares.
 
 export {
+  type ApiGuardOptions,
+  apiGuard,
+  authHeaders,
+  guardOptionsFromEnv,
+  TOKEN_COOKIE,
+} from './api-guard.js';
+export {
   ConfigError,
   envBool,
   envHostPort,

@@ -16,10 +16,17 @@ export function registerLabCommands(program: Command): void {
     )
     .option('--topology <file>', 'topology JSON file (CPM_LAB_TOPOLOGY; default lab/topology/default.json)')
     .option('--data-dir <dir>', 'PF database and client stores (CPM_LAB_DATA_DIR, default .lab-data)')
-    .option('--keep-data', 'keep the stores of the last run instead of starting afresh')
+    .option('--fresh', "wipe the data directory first (default: keep the last run's groups and backlog)")
+    .option('--keep-data', 'keep the stores of the last run (the default; kept for old scripts)')
     .option('--ephemeral', 'bind every port to any free port (a second lab next to the first)')
     .action(
-      async (flags: { topology?: string; dataDir?: string; keepData?: boolean; ephemeral?: boolean }) => {
+      async (flags: {
+        topology?: string;
+        dataDir?: string;
+        fresh?: boolean;
+        keepData?: boolean;
+        ephemeral?: boolean;
+      }) => {
         const logger = createLogger('lab');
         const path = flags.topology ?? process.env.CPM_LAB_TOPOLOGY;
         const topology = await loadTopology(path);
@@ -30,7 +37,7 @@ export function registerLabCommands(program: Command): void {
           topology,
           ephemeral: flags.ephemeral ?? false,
           dataDir: flags.dataDir ?? process.env.CPM_LAB_DATA_DIR ?? '.lab-data',
-          keepData: flags.keepData ?? false,
+          fresh: flags.fresh ?? false,
           logger,
         });
         const ms = Math.round(performance.now() - started);
@@ -38,7 +45,8 @@ export function registerLabCommands(program: Command): void {
           '',
           `CPM Lab is up (${ms} ms) — domain ${topology.domain}, topology ${path ?? DEFAULT_TOPOLOGY_PATH}`,
           '',
-          `  lab API   ${lab.url}    (console, CLI: --lab ${lab.url})`,
+          `  lab API   ${lab.url}    (console${process.env.CPM_LAB_TOKEN ? `: ${lab.url}/?token=<CPM_LAB_TOKEN>` : ''}; CLI: --lab ${lab.url})`,
+          `  data      ${lab.dataDir} (kept across restarts; --fresh wipes it)`,
           ...lab.nodes.map((n) => {
             const parts = [`control ${n.controlUrl}`];
             if (n.sip) parts.push(`SIP ${n.sip}`);

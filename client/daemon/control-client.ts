@@ -2,7 +2,7 @@
 // given directly (`--client-url`), or from the lab API's `GET /topology` (`--lab`), whose nodes list carries
 // `{ name, role, controlUrl }`. Errors are typed and say what to do.
 
-import { fetchFailureCause } from '../../runtime/index.js';
+import { authHeaders, fetchFailureCause } from '../../runtime/index.js';
 
 export type ControlErrorKind = 'unreachable' | 'http' | 'lab';
 
@@ -37,7 +37,8 @@ async function fetchJson(
 ): Promise<{ status: number; body: unknown }> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+    const headers = { ...authHeaders(), ...(init.headers as Record<string, string> | undefined) };
+    response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(60_000) });
   } catch (err) {
     const cause = fetchFailureCause(err);
     throw new ControlApiError(

@@ -58,6 +58,7 @@ describe('Compose lab (docker-compose.yml, one image, lab API on a published por
       .withBuild()
       .withEnvironment({
         NODE_IMAGE: setup.nodeImage,
+        CPM_LAB_TOKEN: process.env.CPM_LAB_TOKEN ?? 'compose-test-token',
         ...(setup.dockerBuildkit === undefined ? {} : { DOCKER_BUILDKIT: setup.dockerBuildkit }),
         // Docker picks free host ports: a lab already running here (embedded or Compose) keeps its own.
         ...Object.fromEntries(SERVICES.map((s) => [`CPM_LAB_HOST_PORT_${s.toUpperCase()}`, ''])),
@@ -87,6 +88,14 @@ describe('Compose lab (docker-compose.yml, one image, lab API on a published por
     await environment.down({ removeVolumes: true, timeout: 10_000 });
     // The stores are named volumes: a later `up` must start from empty ones.
     expect(await projectVolumes()).toEqual([]);
+  });
+
+  it('security model: the Compose lab requires its bearer token (401 without it), /health stays open', async () => {
+    const url = lab.url;
+    expect((await fetch(`${url}/state`)).status).toBe(401);
+    expect((await fetch(`${url}/state`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await lab.get<{ nodes: object }>('/state')).nodes).toBeDefined();
   });
 
   it('the lab API lists every node, and the lab service provisioned group "team" with deterministic IDs', async () => {

@@ -58,6 +58,15 @@ describe('lab API', () => {
     expect(((await bad.json()) as { error: string }).error).toMatch(/contact/);
   });
 
+  it('the pass-through takes a percent-encoded node name; /traces?since= must be a record id (400)', async () => {
+    const { url } = await setup();
+    const encoded = await fetch(`${url}/nodes/%63scf/state`); // %63 = "c"
+    expect(encoded.status).toBe(200);
+    expect(((await encoded.json()) as { node: string }).node).toBe('cscf');
+    expect((await fetch(`${url}/traces?since=abc`)).status).toBe(400);
+    expect((await fetch(`${url}/traces?since=-1`)).status).toBe(400);
+  });
+
   it('an unknown node is a 404, an unreachable one a 502 naming it', async () => {
     const { url } = await setup();
     const unknown = await fetch(`${url}/nodes/dave/state`);

@@ -2,6 +2,8 @@
 // scenarios, the tests and the console. It aggregates state and trace, and passes node actions through.
 import type { Express, Request, Response } from 'express';
 import {
+  authHeaders,
+  queryInt,
   createControlApi,
   fetchFailureCause,
   HttpError,
@@ -42,7 +44,8 @@ export async function nodeFetch(
   timeoutMs = 5000,
 ): Promise<globalThis.Response> {
   try {
-    return await fetch(node.controlUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const headers = { ...authHeaders(), ...(init.headers as Record<string, string> | undefined) };
+    return await fetch(node.controlUrl + path, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new NodeUnreachableError(node, fetchFailureCause(err));
   }
@@ -75,8 +78,8 @@ export function createLabApi(options: LabApiOptions): Express {
       });
       // Each node's trace records, for merging (lab/trace) by the caller or the console.
       app.get('/traces', async (req, res) => {
-        const since =
-          typeof req.query.since === 'string' ? `?since=${encodeURIComponent(req.query.since)}` : '';
+        const sinceId = queryInt(req.query, 'since', { min: 0 });
+        const since = sinceId === undefined ? '' : `?since=${sinceId}`;
         const traces: NodeTrace[] = await Promise.all(
           nodes.map(async (n) => {
             const r = await nodeFetch(n, `/trace${since}${since ? '&' : '?'}limit=10000`, {}, timeout);
@@ -89,7 +92,8 @@ export function createLabApi(options: LabApiOptions): Express {
       // Pass-through: /nodes/<name>/<path> → that node's control API, method and JSON body kept.
       app.all('/nodes/:name/*path', async (req: Request, res: Response) => {
         const node = nodeOf(String(req.params.name));
-        const rest = req.originalUrl.slice(`/nodes/${req.params.name}`.length);
+        // The rest of the URL as it came (still encoded): everything after `/nodes/<name, encoded or not>`.
+        const rest = req.originalUrl.replace(/^\/nodes\/[^/?]*/, '');
         const init: RequestInit = { method: req.method, headers: { accept: 'application/json' } };
         if (!['GET', 'HEAD'].includes(req.method) && req.body !== undefined) {
           init.body = JSON.stringify(req.body);

@@ -11,6 +11,7 @@
 // start with the first subscriber and stop with the last one; they resume from the last record id.
 import type { Request, Response } from 'express';
 import {
+  authHeaders,
   type Logger,
   type NodeEvent,
   openSseStream,
@@ -166,7 +167,7 @@ export class LiveFeed {
       try {
         const since = this.#lastId.get(node.name) ?? 0;
         const response = await fetch(`${node.controlUrl}/events?since=${since}`, {
-          headers: { accept: 'text/event-stream' },
+          headers: { accept: 'text/event-stream', ...authHeaders() },
           signal,
         });
         if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);

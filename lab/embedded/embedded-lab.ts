@@ -15,9 +15,12 @@ export interface EmbeddedLabOptions {
   topology: Topology;
   /** Bind every port to 0 (any free port): for tests and for labs next to another lab. */
   ephemeral?: boolean;
-  /** Where the PF database and the clients' stores live; wiped at start unless keepData. */
+  /**
+   * Where the PF database and the clients' stores live. Kept across restarts (a backlog survives `npm run
+   * lab` being stopped and started again); `fresh` wipes it first.
+   */
   dataDir?: string;
-  keepData?: boolean;
+  fresh?: boolean;
   /** SIP T1 for every node (ms); lower it in tests. */
   t1?: number;
   logger?: Logger;
@@ -35,6 +38,8 @@ export class EmbeddedLab {
   readonly cscf: Cscf;
   readonly pf: PfNode;
   readonly clients: Map<string, ClientDaemon>;
+  /** The PF database and the clients' stores (kept across restarts unless started `fresh`). */
+  readonly dataDir: string;
   readonly #api: ControlServer;
   readonly #nodes: EmbeddedNodeInfo[];
   #closed = false;
@@ -46,7 +51,9 @@ export class EmbeddedLab {
     clients: Map<string, ClientDaemon>;
     api: ControlServer;
     nodes: EmbeddedNodeInfo[];
+    dataDir: string;
   }) {
+    this.dataDir = init.dataDir;
     this.topology = init.topology;
     this.cscf = init.cscf;
     this.pf = init.pf;
@@ -69,7 +76,7 @@ export class EmbeddedLab {
     const logger = options.logger ?? createLogger('lab');
     const loggerFor = options.loggerFor ?? ((node: string) => createLogger(node));
     const dataDir = resolve(options.dataDir ?? '.lab-data');
-    if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+    if (options.fresh) await rm(dataDir, { recursive: true, force: true });
     await mkdir(join(dataDir, 'clients'), { recursive: true });
     const t1 = options.t1 ?? 500;
     const host = topology.host;
@@ -170,7 +177,7 @@ export class EmbeddedLab {
         }),
         { host, port: topology.labApiPort, logger },
       );
-      const lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes });
+      const lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes, dataDir });
       // Groups first (so that invitations find them known), then every client registers.
       await provisionLab(lab.url, topology);
       for (const daemon of clients.values()) await daemon.client.online();

@@ -1,6 +1,7 @@
 // A small client of the lab API for scenarios, the CLI and the tests: the same code drives the embedded
 // lab and the Compose lab (only the URL differs).
 import {
+  authHeaders,
   DEFAULT_TRACE_CAPACITY,
   fetchFailureCause,
   type TraceResponse,
@@ -40,8 +41,8 @@ export class LabClient {
         method,
         headers:
           body === undefined
-            ? { accept: 'application/json' }
-            : { 'content-type': 'application/json', accept: 'application/json' },
+            ? { accept: 'application/json', ...authHeaders() }
+            : { 'content-type': 'application/json', accept: 'application/json', ...authHeaders() },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
