@@ -232,6 +232,30 @@ describe('CSCF routing and flows (protocol-notes §2–§3)', () => {
     expect(pf.received.some((r) => r.request.method === 'INVITE')).toBe(false);
   });
 
+  it("RFC 3325 §9.1: a request from a registered flow carries the registration's P-Asserted-Identity (a claimed one is dropped); a From that does not match → 403", async () => {
+    const { pf, tcp } = await lab();
+    const alice = await ue();
+    await alice.send(
+      registerRequest('alice', `<sip:alice@127.0.0.1:9;transport=tcp>;${allIcsis}`, { callId: 'pai1' }),
+      tcp,
+    );
+    const ok = await alice.send(
+      alice.request('MESSAGE', 'sip:group-7@ims.lab', 'sip:alice@ims.lab', [
+        ['P-Asserted-Identity', '<sip:bob@ims.lab>'],
+        ['P-Preferred-Identity', '<sip:carol@ims.lab>'],
+      ]),
+      tcp,
+    );
+    expect(ok.status).toBe(200);
+    const relayed = await pf.waitFor((r) => r.request.method === 'MESSAGE');
+    expect(relayed.request.getAll('p-asserted-identity')).toEqual(['<sip:alice@ims.lab>']);
+    expect(relayed.request.has('p-preferred-identity')).toBe(false);
+
+    const forged = await alice.send(alice.request('MESSAGE', 'sip:group-7@ims.lab', 'sip:bob@ims.lab'), tcp);
+    expect(forged.status).toBe(403);
+    expect(pf.received.filter((r) => r.request.method === 'MESSAGE')).toHaveLength(1);
+  });
+
   it('requests to the conference factory and group URIs go to the PF; unknown users 404; known offline 480', async () => {
     const { pf, tcp } = await lab();
     const alice = await ue();

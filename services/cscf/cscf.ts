@@ -8,6 +8,7 @@ import {
   DigestServer,
   defaultSendTarget,
   type FlowInfo,
+  type MessageSource,
   isSipUri,
   type NextHop,
   parseNameAddr,
@@ -193,6 +194,8 @@ export class Cscf {
       await tx.reply(request.method === 'OPTIONS' ? 200 : 404);
       return;
     }
+    // RFC 3325 §9 / 3GPP TS 24.229 P-CSCF: a request from a registered UE carries that registration's identity.
+    if (!(await this.#assertIdentity(request, tx))) return;
     const inDialog = request.toTag !== undefined;
     // In-dialog requests and pre-routed ones follow their Route / Request-URI (RFC 3261 §16.4, §16.12),
     // unless the Request-URI names a user at our address or domain (then the location service decides).
@@ -228,6 +231,53 @@ export class Cscf {
         return;
       }
     }
+  }
+
+  /**
+   * A request that arrives over a registered UE's flow (TCP connection, or the UDP address it registered
+   * from) is that UE's: its From must be a registered AoR of the flow (403 otherwise), any identity it claims
+   * itself (P-Asserted-Identity, P-Preferred-Identity) is dropped, and the CSCF asserts the registered one
+   * (RFC 3325 §9.1), as a P-CSCF does. Requests from elsewhere (the PF, other network entities) pass as they
+   * are. False when the request was answered here.
+   */
+  async #assertIdentity(request: SipRequest, tx: ServerTransaction): Promise<boolean> {
+    const aors = this.#registeredAorsOf(tx.source);
+    if (aors.length === 0) return true;
+    let from: string;
+    try {
+      from = aorOf(request.from.uri);
+    } catch {
+      await tx.reply(400, { reason: 'Bad From' });
+      return false;
+    }
+    const asserted = aors.find((aor) => aor === from);
+    if (asserted === undefined) {
+      await tx.reply(403, { reason: 'From does not match the registered identity' });
+      this.events.emit('identity-refused', { from, registered: aors, method: request.method });
+      return false;
+    }
+    request.remove('p-asserted-identity');
+    request.remove('p-preferred-identity');
+    request.append('P-Asserted-Identity', `<${asserted}>`);
+    return true;
+  }
+
+  /** The AoRs registered over the flow a request came on (usually one). */
+  #registeredAorsOf(source: MessageSource): string[] {
+    const bindings =
+      source.transport === 'tcp'
+        ? source.flowId === undefined
+          ? []
+          : this.registrar.bindingsOnFlow(source.flowId)
+        : this.registrar
+            .all()
+            .filter(
+              (b) =>
+                b.flow.transport === 'udp' &&
+                b.flow.address === source.remote.address &&
+                b.flow.port === source.remote.port,
+            );
+    return [...new Set(bindings.map((b) => b.aor))];
   }
 
   /** Fault injection: the UE does not answer; the request times out (408) like a lost radio link. */

@@ -3,6 +3,7 @@
 // (spec/README.md) or protocol-notes section.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +25,16 @@ import {
 import { IMDN_NS_DECLARATION, imdnHeaders } from '../../protocol/imdn/index.js';
 import type { MsrpMessage } from '../../protocol/msrp/index.js';
 import { parseMsrpSdp } from '../../protocol/sdp/index.js';
-import { formatUri } from '../../protocol/sip/index.js';
+import {
+  formatUri,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+  SipStreamParser,
+} from '../../protocol/sip/index.js';
 import type { NodeEvent } from '../../runtime/index.js';
 import { aorKey, createGroup, type Group } from './domain/index.js';
-import type { PfNode } from './pf.js';
+import { assertedIdentity, type PfNode } from './pf.js';
 import { openStores } from './store/index.js';
 import { Lab } from './test-support/lab.js';
 import { readChat, type TestClient } from './test-support/test-client.js';
@@ -350,6 +357,80 @@ describe('re-join crossing a deferred delivery (D1.viii)', () => {
     await l.waitEvent('participant-live', forUser(ALICE));
     expect(texts(joined.messages)).toEqual([]);
     expect(pf.sessionState('team')).toBe('active');
+  });
+});
+
+describe('the PF trusts the CSCF only (hardening; protocol profile §3)', () => {
+  /** A REGISTER straight to the PF's TCP port, from the local address `host`; resolves with the status. */
+  async function thirdPartyRegister(l: Lab, host: string, expires: string): Promise<number> {
+    const tcp = l.pf!.sipAddresses.tcp!;
+    const socket = connect({ host: tcp.address, port: tcp.port, localAddress: host });
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    try {
+      socket.write(
+        [
+          'REGISTER sip:pf@ims.lab SIP/2.0',
+          `Via: SIP/2.0/TCP ${host}:${socket.localPort};branch=z9hG4bK3p${Math.random().toString(16).slice(2)}`,
+          'Max-Forwards: 70',
+          'From: <sip:cscf@ims.lab>;tag=c1',
+          `To: <${ALICE}>`,
+          `Call-ID: 3p-${Math.random()}`,
+          'CSeq: 1 REGISTER',
+          `Contact: <sip:pf@${tcp.address}:${tcp.port}>`,
+          `Expires: ${expires}`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+      const parser = new SipStreamParser();
+      for (;;) {
+        const [chunk] = (await once(socket, 'data')) as [Buffer];
+        for (const item of parser.push(chunk)) {
+          if (item.kind === 'message' && !item.message.isRequest) return (item.message as SipResponse).status;
+        }
+      }
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  it("a third-party REGISTER from an address that is not the CSCF's is refused (403); the user stays offline", async () => {
+    const l = await lab();
+    expect(await thirdPartyRegister(l, '127.0.0.2', '600')).toBe(403);
+    expect(l.pf!.registrations.isRegistered(ALICE)).toBe(false);
+  });
+
+  it('RFC 3261 §10.2.1.1: an unreadable Expires gets 400, not a de-registration', async () => {
+    const l = await lab();
+    const alice = await l.client('alice');
+    await alice.register();
+    await l.waitEvent('registration', forUser(ALICE));
+    expect(await thirdPartyRegister(l, '127.0.0.1', 'soon')).toBe(400);
+    expect(l.pf!.registrations.isRegistered(ALICE)).toBe(true);
+  });
+
+  it('RFC 3325 §9.1: the PF takes the inviting user from P-Asserted-Identity, not From', () => {
+    const withPai = parseMessage(
+      Buffer.from(
+        [
+          'INVITE sip:group-team@ims.lab SIP/2.0',
+          'Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKpai',
+          'From: <sip:mallory@ims.lab>;tag=1',
+          'To: <sip:group-team@ims.lab>',
+          'Call-ID: pai-1',
+          'CSeq: 1 INVITE',
+          'P-Asserted-Identity: <tel:+15551234>, "Alice" <sip:Alice@IMS.lab>',
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
+      ),
+    ) as SipRequest;
+    expect(assertedIdentity(withPai)).toBe('sip:Alice@ims.lab');
+    withPai.remove('p-asserted-identity');
+    expect(assertedIdentity(withPai)).toBe('sip:mallory@ims.lab');
   });
 });
 

@@ -3,6 +3,8 @@
 // stores messages for participants not connected, and invites a returning user for deferred delivery
 // (inactive session: cpm.deferred, sendonly) or reconnection (active session: cpm.session, sendrecv).
 // It talks to clients only through the CSCF: every request it sends goes to the CSCF (outbound proxy).
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Express } from 'express';
 import { getHeader, parseMultipart, parseResourceLists, allEntries } from '../../protocol/bodies/index.js';
 import { cpimTo, parseCpim } from '../../protocol/cpim/index.js';
@@ -17,6 +19,7 @@ import { answerSetup, type MsrpMediaDescription, parseMsrpSdp } from '../../prot
 import {
   formatUri,
   type InviteServerResponse,
+  parseNameAddr,
   type InviteSession,
   type SendTarget,
   type ServerResponse,
@@ -104,8 +107,11 @@ export interface PfGroupState extends Group {
 export interface InFlightDelivery {
   user: string;
   groupId: string;
-  /** `deferred` (cpm.deferred, sendonly), `reconnect` (cpm.session into the live session), `session-invite`. */
-  kind: 'deferred' | 'reconnect' | 'session-invite';
+  /**
+   * `deferred` (cpm.deferred, sendonly), `reconnect` (cpm.session into the live session), `session-invite`,
+   * `joining` (the user's own re-join INVITE is being answered).
+   */
+  kind: 'deferred' | 'reconnect' | 'session-invite' | 'joining';
   since: number;
 }
 
@@ -170,6 +176,8 @@ export class PfNode {
   #ua!: UserAgent;
   #msrp!: MsrpEndpoint;
   #control: ControlServer | undefined;
+  /** The CSCF host's addresses when it is a name (see #fromCscf). */
+  #cscfResolved: { at: number; addresses: Set<string> } | undefined;
   #closed = false;
 
   private constructor(config: PfConfig, options: PfOptions) {
@@ -301,6 +309,28 @@ export class PfNode {
   setCscf(cscf: HostPort): void {
     this.#cscf.address = cscf.host;
     this.#cscf.port = cscf.port;
+    this.#cscfResolved = undefined;
+  }
+
+  /**
+   * Whether a request came from the CSCF's address (its host resolved; a host name is looked up again at most
+   * every 5 s, so a CSCF container that came up later, or with a new address, is recognised).
+   */
+  async #fromCscf(address: string): Promise<boolean> {
+    const host = this.#cscf.address;
+    const now = this.#now();
+    if (
+      this.#cscfResolved === undefined ||
+      (!this.#cscfResolved.addresses.has(address) && now - this.#cscfResolved.at > 5000)
+    ) {
+      try {
+        const found = await lookup(host, { all: true });
+        this.#cscfResolved = { at: now, addresses: new Set(found.map((a) => a.address)) };
+      } catch {
+        this.#cscfResolved = { at: now, addresses: new Set() };
+      }
+    }
+    return this.#cscfResolved.addresses.has(address);
   }
 
   // ---- groups (control API and configuration) ----
@@ -457,18 +487,39 @@ export class PfNode {
   // ---- third-party registration (protocol-notes §3; clause PF) ----
 
   #onRegister(req: SipRequest, res: ServerResponse): void {
-    let user: string;
-    try {
-      user = aorKey(formatUri(req.to.uri));
-    } catch {
-      void res.send(400, { reason: 'Bad To' });
+    // Only the CSCF tells the PF who is online (as an S-CSCF does for its application servers). An address is
+    // checked at once, so registrations are taken in the order they arrive; a host name may need a lookup.
+    const source = res.source.remote.address.replace(/^::ffff:/, '');
+    const refuse = () => {
+      void res.send(403, { reason: 'Third-party REGISTER only from the CSCF' });
+      this.events.emit('registration-refused', { source, reason: 'not the CSCF' });
+    };
+    const host = this.#cscf.address;
+    if (isIP(host)) {
+      if (host === source) this.#takeRegister(req, res);
+      else refuse();
       return;
     }
-    const contactExpires = req.contacts[0]?.params.get('expires');
-    const expires = registerExpires(
-      req.get('expires'),
-      typeof contactExpires === 'string' ? contactExpires : undefined,
-    );
+    void this.#fromCscf(source).then((ok) => (ok ? this.#takeRegister(req, res) : refuse()));
+  }
+
+  /** A third-party REGISTER from the CSCF (protocol profile §3): the user's registration state changes. */
+  #takeRegister(req: SipRequest, res: ServerResponse): void {
+    let user: string;
+    let contactExpires: string | undefined;
+    try {
+      user = aorKey(formatUri(req.to.uri));
+      const param = req.contacts[0]?.params.get('expires');
+      contactExpires = typeof param === 'string' ? param : undefined;
+    } catch {
+      void res.send(400, { reason: 'Bad To or Contact' });
+      return;
+    }
+    const expires = registerExpires(req.get('expires'), contactExpires);
+    if (expires === undefined) {
+      void res.send(400, { reason: 'Bad Expires' });
+      return;
+    }
     const change = this.registrations.update(user, expires);
     void res.send(200, { headers: [['Expires', expires]] });
     this.events.emit('registration', { user, state: change.state, expires });
@@ -815,7 +866,7 @@ export class PfNode {
   // ---- incoming INVITE: factory and conference URIs (protocol-notes §7) ----
 
   async #onInvite(req: SipRequest, res: InviteServerResponse): Promise<void> {
-    const from = aorKey(formatUri(req.from.uri));
+    const from = assertedIdentity(req);
     const requestUri = aorKey(req.uri);
     const conversationId = req.get(CONVERSATION_ID)?.trim();
     const contributionId = req.get(CONTRIBUTION_ID)?.trim();
@@ -907,14 +958,27 @@ export class PfNode {
         break;
     }
     const session = this.#startSession(group);
-    // The joining client knows the group now (R3): lift a 481 stop.
-    await this.#batcher.run(() => this.stores.deferred.resumeDelivery(from, group.id)).catch(() => undefined);
-    const leg = await this.#acceptLeg(req, res, group, from, offer);
+    // Until its leg is in the session the user is joining: no reconnect INVITE of ours may cross its INVITE
+    // (its registration may be taken only now, after the re-join was sent).
+    const joining = key(from, group.id);
+    const alreadyInFlight = this.#inFlight.has(joining);
+    if (!alreadyInFlight)
+      this.#inFlight.set(joining, { user: from, groupId: group.id, kind: 'joining', since: this.#now() });
+    let leg: Leg | undefined;
+    try {
+      // The joining client knows the group now (R3): lift a 481 stop.
+      await this.#batcher
+        .run(() => this.stores.deferred.resumeDelivery(from, group.id))
+        .catch(() => undefined);
+      leg = await this.#acceptLeg(req, res, group, from, offer);
+      if (leg) session.addLeg(leg);
+    } finally {
+      if (!alreadyInFlight) this.#inFlight.delete(joining);
+    }
     if (!leg) {
       if (session.connectedUsers().length === 0 && invite.length === 0) session.end('empty');
       return;
     }
-    session.addLeg(leg);
     void this.#flushThenLive(leg).catch(() => undefined);
     for (const user of invite) void this.#inviteToSession(group, user, referredBy);
   }
@@ -1010,7 +1074,7 @@ export class PfNode {
       await res.send(404);
       return;
     }
-    const user = aorKey(formatUri(req.from.uri));
+    const user = assertedIdentity(req);
     if (!isMember(group, user)) {
       await res.send(403, { reason: 'Not a participant' });
       return;
@@ -1283,4 +1347,21 @@ export function readInviteBody(req: SipRequest): {
     }
   }
   return { sdp, recipients };
+}
+
+/**
+ * Who sent a request, as the network vouches for it: the first SIP URI of P-Asserted-Identity (RFC 3325 §9.1:
+ * the CSCF sets it from the registration the request came over), else From (requests from other network
+ * entities, or a CSCF that does not assert).
+ */
+export function assertedIdentity(req: SipRequest): string {
+  for (const value of req.getAll('p-asserted-identity')) {
+    try {
+      const uri = formatUri(parseNameAddr(value).uri);
+      if (/^sips?:/i.test(uri)) return aorKey(uri);
+    } catch {
+      // an unreadable value asserts nothing
+    }
+  }
+  return aorKey(formatUri(req.from.uri));
 }

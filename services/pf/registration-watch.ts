@@ -49,13 +49,20 @@ export class RegistrationWatch {
   }
 }
 
-/** The Expires of a third-party REGISTER: the Expires header, else the Contact's `expires` parameter, else 0. */
+/** RFC 3261 §10.3 step 7: the registrar's own default when a REGISTER names no expiration. */
+export const DEFAULT_REGISTER_EXPIRES = 3600;
+
+/**
+ * The Expires of a third-party REGISTER (RFC 3261 §10.2.1.1): the Expires header, else the Contact's `expires`
+ * parameter, else the default; undefined when the value present is not a delta-seconds (a bad request: never
+ * read as 0, which would de-register the user).
+ */
 export function registerExpires(
   expiresHeader: string | undefined,
   contactExpires: string | undefined,
-): number {
-  for (const value of [expiresHeader, contactExpires]) {
-    if (value !== undefined && /^\s*\d{1,10}\s*$/.test(value)) return Number(value);
-  }
-  return 0;
+): number | undefined {
+  const value = expiresHeader ?? contactExpires;
+  if (value === undefined) return DEFAULT_REGISTER_EXPIRES;
+  if (!/^\s*\d{1,10}\s*$/.test(value)) return undefined;
+  return Number(value);
 }
