@@ -521,14 +521,13 @@ describe('MsrpEndpoint over TCP', () => {
     expect((await got).body.toString()).toBe('good');
   });
 
-  it('lab rule: connections beyond maxConnections are refused', async () => {
-    const b = await endpoint({ maxConnections: 1 });
-    const accepted = once(b, 'connection');
-    const first = await RawPeer.connect(b.port);
-    await accepted;
+  it('lab rule: when every connection is bound to a session, connections beyond maxConnections are refused', async () => {
+    const { b, sb } = await pair({ b: { maxConnections: 1, capReportIntervalMs: 20 } });
+    const report = once(b, 'capacity');
     const second = await RawPeer.connect(b.port);
     await once(second.socket, 'close');
-    expect(first.socket.destroyed).toBe(false);
+    expect((await report)[0]).toMatchObject({ refused: 1, evicted: 0 });
+    expect(sb.state).toBe('bound');
   });
 
   it('trace: every frame sent and received is published with protocol msrp, exact bytes and addresses', async () => {
@@ -565,5 +564,49 @@ describe('MsrpEndpoint over TCP', () => {
     expect(sa.state).toBe('closed');
     expect(sb.state).toBe('closed');
     expect(await tcpHandles()).toBe(before);
+  });
+});
+
+describe('bounded connections (hardening; RFC 4975 §5.4, RFC 6135)', () => {
+  async function rawConnect(ep: MsrpEndpoint): Promise<Socket> {
+    const socket = connect({ host: '127.0.0.1', port: ep.port });
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    cleanups.push(() => {
+      socket.destroy();
+    });
+    return socket;
+  }
+
+  it('an accepted connection that never binds to a session is closed after bindTimeoutMs; a bound one stays', async () => {
+    const { b, sb } = await pair({ b: { bindTimeoutMs: 100, capReportIntervalMs: 20 } });
+    const idle = await rawConnect(b);
+    const report = once(b, 'capacity');
+    await once(idle, 'close');
+    expect((await report)[0]).toMatchObject({ unbound: 1, refused: 0, evicted: 0 });
+    expect(sb.state).toBe('bound');
+  });
+
+  it('at the cap the oldest unbound connection is evicted for a new one; refusals and evictions are one aggregated report', async () => {
+    const b = await endpoint({ maxConnections: 2, bindTimeoutMs: 0, capReportIntervalMs: 30 });
+    const a = await endpoint();
+    const sb = b.createSession({ setup: 'passive' });
+    const sa = a.createSession({ setup: 'active' });
+    await Promise.all([sb.start(sa.localPath), sa.start(sb.localPath)]);
+    const idle = await rawConnect(b); // unbound: the one that makes room
+    while (b.connectionCount < 2) await new Promise((r) => setImmediate(r));
+    const report = once(b, 'capacity');
+    const newcomer = await rawConnect(b);
+    await once(idle, 'close');
+    // Now the cap holds a bound connection and the newcomer (unbound): the next evicts the newcomer.
+    const third = await rawConnect(b);
+    await once(newcomer, 'close');
+    expect((await report)[0]).toMatchObject({ evicted: 2, refused: 0, maxConnections: 2 });
+    expect(third.destroyed).toBe(false);
+    expect(sb.state).toBe('bound');
+    // The bound session still works.
+    const got = nextMessage(sb);
+    await sa.send('still here', { contentType: 'text/plain' });
+    expect((await got).body.toString()).toBe('still here');
   });
 });

@@ -33,6 +33,13 @@ export interface MsrpEndpointOptions {
   maxInFlight?: number;
   /** RFC 4975 §7.1.1 transaction timeout; default 30 000 ms. */
   transactionTimeoutMs?: number;
+  /**
+   * An accepted connection must bind to one of our sessions (its first SEND names it, RFC 4975 §5.4, RFC 6135)
+   * within this long, or it is closed; default 30 000 ms. 0 disables.
+   */
+  bindTimeoutMs?: number;
+  /** Accepted connections refused or evicted at the cap are reported once per this window; default 10 000 ms. */
+  capReportIntervalMs?: number;
 }
 
 export interface MsrpEndpointEvents {
@@ -42,6 +49,8 @@ export interface MsrpEndpointEvents {
   'socket-error': [error: Error, connection: MsrpConnection | undefined];
   /** An accepted connection (passive side). */
   connection: [connection: MsrpConnection];
+  /** One aggregated warning per window: connections refused or evicted at the cap, or closed unbound. */
+  capacity: [report: { refused: number; evicted: number; unbound: number; maxConnections: number }];
 }
 
 export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
@@ -52,6 +61,11 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
   /** Sessions using each connection; a connection nobody uses any more is closed. */
   readonly #users = new Map<MsrpConnection, Set<MsrpSession>>();
   readonly #host: SessionHost;
+  /** Accepted connections not yet bound to a session, oldest first (Map keeps insertion order). */
+  readonly #unbound = new Map<MsrpConnection, NodeJS.Timeout | undefined>();
+  readonly #maxConnections: number;
+  #report = { refused: 0, evicted: 0, unbound: 0 };
+  #reportTimer: NodeJS.Timeout | undefined;
   #port = 0;
   #closing: Promise<void> | undefined;
 
@@ -59,7 +73,8 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
     super();
     this.#options = options;
     this.#server = createServer((socket) => this.#accept(socket));
-    this.#server.maxConnections = options.maxConnections ?? 256;
+    // The cap is ours (#accept), so that it can evict an unbound connection instead of refusing a session's.
+    this.#maxConnections = options.maxConnections ?? 256;
     this.#server.on('error', (err) => this.#emitSafe('socket-error', err, undefined));
     this.#host = {
       transactionTimeoutMs: options.transactionTimeoutMs ?? 30_000,
@@ -72,6 +87,8 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
         const users = this.#users.get(conn) ?? new Set<MsrpSession>();
         this.#users.set(conn, users);
         users.add(session);
+        clearTimeout(this.#unbound.get(conn));
+        this.#unbound.delete(conn);
       },
       detach: (session, conn) => {
         const users = this.#users.get(conn);
@@ -127,6 +144,7 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
   /** Close every session and connection and stop listening; resolves when all sockets are closed. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      clearTimeout(this.#reportTimer);
       const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       for (const s of [...this.#sessions.values()]) s.close();
       const pending = [...this.#connections].map(
@@ -143,8 +161,43 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
       socket.destroy();
       return;
     }
+    if (this.#connections.size >= this.#maxConnections) {
+      // Fairness at the cap: the oldest accepted connection that never bound to a session makes room.
+      const oldest = this.#unbound.keys().next();
+      if (oldest.done) {
+        socket.on('error', () => {});
+        socket.destroy();
+        this.#note('refused');
+        return;
+      }
+      this.#dropUnbound(oldest.value, 'evicted');
+    }
     const conn = this.#adopt(socket);
+    const ms = this.#options.bindTimeoutMs ?? 30_000;
+    const timer = ms > 0 ? setTimeout(() => this.#dropUnbound(conn, 'unbound'), ms) : undefined;
+    timer?.unref();
+    this.#unbound.set(conn, timer);
     this.#emitSafe('connection', conn);
+  }
+
+  #dropUnbound(conn: MsrpConnection, why: 'evicted' | 'unbound'): void {
+    clearTimeout(this.#unbound.get(conn));
+    this.#unbound.delete(conn);
+    this.#connections.delete(conn); // counted out at once; its 'close' follows
+    conn.destroy();
+    this.#note(why);
+  }
+
+  #note(what: 'refused' | 'evicted' | 'unbound'): void {
+    this.#report[what] += 1;
+    if (this.#reportTimer) return;
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = undefined;
+      const report = { ...this.#report, maxConnections: this.#maxConnections };
+      this.#report = { refused: 0, evicted: 0, unbound: 0 };
+      this.#emitSafe('capacity', report);
+    }, this.#options.capReportIntervalMs ?? 10_000);
+    this.#reportTimer.unref();
   }
 
   #adopt(socket: Socket): MsrpConnection {
@@ -162,6 +215,8 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
     conn.once('close', () => {
       this.#connections.delete(conn);
       this.#users.delete(conn);
+      clearTimeout(this.#unbound.get(conn));
+      this.#unbound.delete(conn);
     });
     return conn;
   }

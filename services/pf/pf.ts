@@ -276,6 +276,9 @@ export class PfNode {
       }),
     );
     this.#msrp.on('socket-error', (err) => this.logger.debug('MSRP socket error', { error: err.message }));
+    this.#msrp.on('capacity', (report) =>
+      this.logger.warn('MSRP connections refused or closed at the cap', report),
+    );
     if (withControl) {
       this.#control = await startControlServer(pfControlApp(this), {
         host: config.controlHost,

@@ -8,13 +8,31 @@ import { normalizeAddress } from './via-processing.js';
 /** How long a connection closed after a fatal framing error may linger half-closed. */
 const CLOSE_GRACE_MS = 1000;
 
-/** Why a flow closed: peer FIN/RST, idle timeout, socket error, lost framing, closeFlow(), close(). */
-export type FlowCloseReason = 'peer' | 'idle' | 'error' | 'framing' | 'local' | 'shutdown';
+/**
+ * Why a flow closed: peer FIN/RST, idle timeout, socket error, lost framing, closeFlow(), close(); `stalled`: a
+ * message started but did not complete in time (or none came after connecting); `evicted`: closed to make room,
+ * at the connection cap, for a newer connection (it had not sent a complete message yet).
+ */
+export type FlowCloseReason =
+  | 'peer'
+  | 'idle'
+  | 'error'
+  | 'framing'
+  | 'local'
+  | 'shutdown'
+  | 'stalled'
+  | 'evicted';
 
 export class TcpFlow {
   readonly info: FlowInfo;
   closeReason: FlowCloseReason | undefined;
   readonly parser: SipStreamParser;
+  /** When the flow was adopted (ms, performance.now): the oldest unproven flow is evicted first. */
+  readonly openedAt = performance.now();
+  /** A complete SIP message (or a keep-alive) arrived: the peer speaks SIP, the flow is no longer evictable. */
+  proven = false;
+  /** Armed while the parser holds part of a message, or until the first message of an inbound flow. */
+  stallTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(

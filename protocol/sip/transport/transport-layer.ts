@@ -53,6 +53,13 @@ export interface TransportLayerOptions {
   connectTimeoutMs?: number;
   /** Bound on bytes queued for one TCP connection; default 1 MiB. */
   maxWriteBuffer?: number;
+  /**
+   * An inbound connection must deliver its first complete message, and any message once started must
+   * complete, within this long; otherwise it is closed (`stalled`). Default 10 000 ms; 0 disables.
+   */
+  messageTimeoutMs?: number;
+  /** Connections refused or evicted at the cap are reported as one warning per this window; default 10 000 ms. */
+  capReportIntervalMs?: number;
 }
 
 export interface MalformedInput {
@@ -85,6 +92,8 @@ const DEFAULTS = {
   idleTimeoutMs: 900_000,
   connectTimeoutMs: 10_000,
   maxWriteBuffer: 1024 * 1024,
+  messageTimeoutMs: 10_000,
+  capReportIntervalMs: 10_000,
 };
 
 /** RFC 768 / IPv4: the largest UDP payload. */
@@ -106,6 +115,11 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
   readonly #connectingSockets = new Set<Socket>();
   readonly #flowPrefix = randomBytes(3).toString('hex');
   #flowCounter = 0;
+  /** Connections refused and evicted at the cap since the last aggregated warning (#noteRefused). */
+  #refused = 0;
+  #evicted = 0;
+  #lastRefusedFrom = '';
+  #refusalTimer: NodeJS.Timeout | undefined;
   #udp: UdpSocket | undefined;
   #udpLocal: Endpoint | undefined;
   #tcp: Server | undefined;
@@ -365,20 +379,18 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
 
   #onConnection(socket: Socket): void {
     try {
+      // Fairness at the cap: the oldest connection that never sent a complete message makes room, so that a
+      // flood of idle connections cannot keep registered users (and the PF) out.
+      if (!this.#closing && this.#connectionCount() >= this.#options.maxConnections)
+        this.#evictOldestUnproven();
       if (this.#closing || this.#connectionCount() >= this.#options.maxConnections) {
-        const context = {
-          transport: 'tcp' as const,
-          address: normalizeAddress(socket.remoteAddress ?? ''),
-          port: socket.remotePort ?? 0,
-        };
         socket.on('error', () => {});
         socket.destroy();
-        if (!this.#closing) {
-          this.#emitError(new TransportError('too-many-connections', 'inbound connection rejected', context));
-        }
+        if (!this.#closing) this.#noteRefused(normalizeAddress(socket.remoteAddress ?? ''));
         return;
       }
-      this.#adopt(socket, 'inbound');
+      const flow = this.#adopt(socket, 'inbound');
+      this.#armStallTimer(flow);
     } catch (err) {
       socket.destroy();
       this.#emitError(
@@ -420,9 +432,77 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
     return flow;
   }
 
+  /** Close the oldest inbound flow that has not proven itself (no complete message yet); false if none. */
+  #evictOldestUnproven(): boolean {
+    let oldest: TcpFlow | undefined;
+    for (const f of this.#flows.values()) {
+      if (f.proven || f.closed || f.info.direction !== 'inbound') continue;
+      if (!oldest || f.openedAt < oldest.openedAt) oldest = f;
+    }
+    if (!oldest) return false;
+    oldest.closeReason = 'evicted';
+    oldest.destroy();
+    this.#flows.delete(oldest.id); // counted out at once; its 'close' event follows
+    this.#evicted += 1;
+    this.#lastRefusedFrom = oldest.info.remote.address;
+    this.#scheduleCapReport();
+    return true;
+  }
+
+  /** One aggregated warning per window for connections refused or evicted at the cap, not one per socket. */
+  #noteRefused(address: string): void {
+    this.#refused += 1;
+    this.#lastRefusedFrom = address;
+    this.#scheduleCapReport();
+  }
+
+  #scheduleCapReport(): void {
+    if (this.#refusalTimer) return;
+    this.#refusalTimer = setTimeout(() => {
+      this.#refusalTimer = undefined;
+      const refused = this.#refused;
+      const evicted = this.#evicted;
+      this.#refused = 0;
+      this.#evicted = 0;
+      if (refused === 0 && evicted === 0) return;
+      this.#emitError(
+        new TransportError(
+          'too-many-connections',
+          `connection cap ${this.#options.maxConnections}: ${refused} inbound connection(s) refused, ${evicted} idle one(s) evicted in the last ${this.#options.capReportIntervalMs / 1000} s (last from ${this.#lastRefusedFrom})`,
+          { transport: 'tcp' },
+        ),
+      );
+    }, this.#options.capReportIntervalMs);
+    this.#refusalTimer.unref();
+  }
+
+  /**
+   * Slow-loris bound: while an inbound flow has not sent its first complete message, or while any flow holds
+   * part of a message, it has messageTimeoutMs to complete it; then it is closed (`stalled`).
+   */
+  #armStallTimer(flow: TcpFlow): void {
+    const ms = this.#options.messageTimeoutMs;
+    if (ms <= 0 || flow.stallTimer || flow.closed) return;
+    flow.stallTimer = setTimeout(() => {
+      flow.stallTimer = undefined;
+      if (flow.closed) return;
+      if (flow.proven && flow.parser.buffered === 0) return;
+      flow.closeReason = 'stalled';
+      flow.destroy();
+    }, ms);
+    flow.stallTimer.unref();
+  }
+
   #onTcpData(flow: TcpFlow, chunk: Buffer): void {
     try {
       if (flow.closed) return;
+      // A proven flow's window runs per message; an unproven one keeps its first-message deadline however it
+      // drips bytes in.
+      const wasProven = flow.proven;
+      if (wasProven) {
+        clearTimeout(flow.stallTimer);
+        flow.stallTimer = undefined;
+      }
       const source: MessageSource = {
         transport: 'tcp',
         local: flow.info.local,
@@ -440,6 +520,7 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
             this.#emitSafe('pong', { ...flow.info });
             break;
           case 'message':
+            flow.proven = true;
             this.#publish('in', source, item.raw);
             this.#deliver(item.message, item.raw, source);
             break;
@@ -449,6 +530,11 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
             break;
         }
       }
+      if (flow.proven && !wasProven) {
+        clearTimeout(flow.stallTimer);
+        flow.stallTimer = undefined;
+      }
+      if (flow.proven && flow.parser.buffered > 0) this.#armStallTimer(flow);
     } catch (err) {
       flow.closeReason ??= 'framing';
       flow.destroy();
@@ -510,6 +596,7 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
 
   #onFlowClosed(flow: TcpFlow): void {
     flow.markClosed();
+    clearTimeout(flow.stallTimer);
     this.#flows.delete(flow.id);
     for (const [key, f] of this.#byRemote) if (f === flow) this.#byRemote.delete(key);
     this.#emitSafe('flow-closed', { ...flow.info, reason: flow.closeReason ?? 'peer' });
@@ -655,6 +742,7 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
 
   async #shutdown(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#refusalTimer);
     const waits: Promise<void>[] = [];
     for (const socket of this.#connectingSockets) socket.destroy();
     for (const flow of this.#flows.values()) {

@@ -403,6 +403,35 @@ describe('TCP (RFC 3261 §18, RFC 5626 flows)', () => {
     await once(peer.socket, 'close');
   });
 
+  it('slow-loris bound: a connection that sends no complete message, or dribbles one, is closed (stalled) after messageTimeoutMs', async () => {
+    const transport = await listen({ messageTimeoutMs: 150 });
+    answerAll(transport);
+    const closed: FlowClosed[] = [];
+    transport.on('flow-closed', (f) => closed.push(f));
+    const silent = await tcpPeer(transport.addresses.tcp!.port);
+    const dribbler = await tcpPeer(transport.addresses.tcp!.port);
+    const request = rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKdrip');
+    let sent = 0;
+    // One byte at a time, never completing within the window; the deadline is not reset by each byte.
+    const drip = setInterval(() => {
+      if (sent < request.length - 1 && !dribbler.socket.destroyed)
+        dribbler.socket.write(request.subarray(sent, ++sent));
+    }, 20);
+    try {
+      await Promise.all([once(silent.socket, 'close'), once(dribbler.socket, 'close')]);
+    } finally {
+      clearInterval(drip);
+    }
+    while (closed.filter((f) => f.reason === 'stalled').length < 2) await once(transport, 'flow-closed');
+    // A well-behaved connection stays: its message came in time, and it may then stay quiet.
+    const good = await tcpPeer(transport.addresses.tcp!.port);
+    good.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKgood1'));
+    expect(await good.next()).toMatchObject({ status: 200 });
+    good.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKgood2'));
+    expect(await good.next()).toMatchObject({ status: 200 });
+    expect(good.socket.destroyed).toBe(false);
+  });
+
   it('no stall: a malformed head whose body arrives in a later read gets its 400, and the next request on the connection is answered', async () => {
     const transport = await listen();
     answerAll(transport);
@@ -456,16 +485,33 @@ describe('TCP (RFC 3261 §18, RFC 5626 flows)', () => {
     expect(seen).toEqual([]);
   });
 
-  it('maxConnections: connections beyond the bound are closed, and outbound connects fail with too-many-connections', async () => {
-    const transport = await listen({ maxConnections: 2 });
+  it('maxConnections: at the cap the oldest connection that never sent a message is evicted for a new one; proven flows stay; refusals are one aggregated warning; outbound connects fail with too-many-connections', async () => {
+    const transport = await listen({ maxConnections: 2, capReportIntervalMs: 50 });
+    answerAll(transport);
     const errors: TransportError[] = [];
     transport.on('error', (e) => errors.push(e));
-    await tcpPeer(transport.addresses.tcp!.port);
-    await tcpPeer(transport.addresses.tcp!.port);
+    const closed: FlowClosed[] = [];
+    transport.on('flow-closed', (f) => closed.push(f));
+    const port = transport.addresses.tcp!.port;
+    const proven = await tcpPeer(port);
+    proven.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKproven'));
+    expect(await proven.next()).toMatchObject({ status: 200 });
+    const idle = await tcpPeer(port);
     while (transport.flows().length < 2) await once(transport, 'flow-opened');
-    const third = await tcpPeer(transport.addresses.tcp!.port);
-    await once(third.socket, 'close');
-    expect(errors.map((e) => e.code)).toContain('too-many-connections');
+    // A third connection: the idle one (no complete message yet) makes room; the proven one stays.
+    const third = await tcpPeer(port);
+    await once(idle.socket, 'close');
+    while (!closed.some((f) => f.reason === 'evicted')) await once(transport, 'flow-closed');
+    third.socket.write(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKthird'));
+    expect(await third.next()).toMatchObject({ status: 200 });
+    // Both flows proven: the next ones are refused, and reported once, aggregated.
+    const refused = await Promise.all([tcpPeer(port), tcpPeer(port), tcpPeer(port)]);
+    await Promise.all(refused.map((r) => once(r.socket, 'close')));
+    while (!errors.some((e) => e.code === 'too-many-connections')) await once(transport, 'error');
+    const reports = errors.filter((e) => e.code === 'too-many-connections');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.message).toMatch(/3 inbound connection\(s\) refused, 1 idle one\(s\) evicted/);
+    expect(proven.socket.destroyed).toBe(false);
     const request = parseMessage(rawRequest('OPTIONS', 'SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKmax'));
     await expect(
       transport.send(request, { transport: 'tcp', address: '127.0.0.1', port: 9 }),
