@@ -4,7 +4,7 @@ import { isAcceptedType } from './content-type.js';
 import { MsrpSerializeError } from './errors.js';
 import { formatStatus, parseStatus } from './frame.js';
 import { outgoingTransition } from './outgoing.js';
-import { Reassembler } from './reassembly.js';
+import { ByteBudget, Reassembler } from './reassembly.js';
 import { buildRequest, buildResponse, pickTransactionId, serializeFrame } from './serializer.js';
 import { sessionTransition } from './session.js';
 
@@ -122,6 +122,64 @@ describe('Reassembler', () => {
     re.add('p1', r(1, 1, 5), '+', Buffer.alloc(1), undefined);
     re.add('p2', r(1, 1, 5), '+', Buffer.alloc(1), undefined);
     expect(re.add('p3', r(1, 1, 5), '+', Buffer.alloc(1), undefined).state).toBe('invalid');
+  });
+
+  it('bounded memory: duplicated and overlapping chunks store each byte once; the held bytes are what counts', () => {
+    const re = new Reassembler({ maxMessageBytes: 10_000, maxPendingMessages: 4 });
+    const chunk = Buffer.alloc(1000, 0x61);
+    for (let i = 0; i < 10_000; i++) {
+      expect(re.add('dup', r(1, 1000, 5000), '+', chunk, 'text/plain').state).toBe('partial');
+    }
+    expect(re.heldBytes).toBe(1000);
+    // Overlaps add only the octets not held yet.
+    expect(re.add('dup', r(501, 2000, 5000), '+', Buffer.alloc(1500, 0x62), undefined).state).toBe('partial');
+    expect(re.heldBytes).toBe(2000);
+    const done = re.add('dup', r(1, 5000, 5000), '$', Buffer.alloc(5000, 0x63), undefined);
+    expect(done.state).toBe('complete');
+    if (done.state === 'complete') {
+      // The first copy of each octet wins: a's, then b's past 1000, then c's.
+      expect(done.body.subarray(0, 1000).every((b) => b === 0x61)).toBe(true);
+      expect(done.body.subarray(1000, 2000).every((b) => b === 0x62)).toBe(true);
+      expect(done.body.subarray(2000).every((b) => b === 0x63)).toBe(true);
+    }
+    expect(re.heldBytes).toBe(0);
+  });
+
+  it('bounded memory: per-session and per-node budgets refuse (413) what would exceed them; incomplete messages expire', () => {
+    let now = 0;
+    const node = new ByteBudget(3000);
+    const a = new Reassembler({
+      maxMessageBytes: 10_000,
+      maxPendingMessages: 8,
+      maxSessionBytes: 2500,
+      nodeBudget: node,
+      incompleteTimeoutMs: 1000,
+      now: () => now,
+    });
+    const b = new Reassembler({
+      maxMessageBytes: 10_000,
+      maxPendingMessages: 8,
+      nodeBudget: node,
+      now: () => now,
+    });
+    expect(a.add('m1', r(1, 2000, 9000), '+', Buffer.alloc(2000), 'text/plain').state).toBe('partial');
+    expect(a.add('m2', r(1, 1000, 9000), '+', Buffer.alloc(1000), 'text/plain')).toMatchObject({
+      state: 'too-large',
+    });
+    expect(a.heldBytes).toBe(2000);
+    expect(b.add('n1', r(1, 1000, 9000), '+', Buffer.alloc(1000), 'text/plain').state).toBe('partial');
+    expect(node.held).toBe(3000);
+    expect(b.add('n2', r(1, 10, 9000), '+', Buffer.alloc(10), 'text/plain')).toMatchObject({
+      state: 'too-large',
+    });
+    // m1 sees nothing for longer than the timeout: dropped at the next chunk, its bytes given back.
+    now = 2000;
+    expect(a.add('m3', r(1, 10, 20), '+', Buffer.alloc(10), 'text/plain').state).toBe('partial');
+    expect(a.pendingCount).toBe(1);
+    expect(node.held).toBe(1010);
+    a.clear();
+    b.clear();
+    expect(node.held).toBe(0);
   });
 
   it('RFC 4975 §7.1.2: an empty message (1-0/0) is complete at once', () => {

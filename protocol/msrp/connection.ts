@@ -32,6 +32,12 @@ export interface MsrpConnectionEvents {
 export interface MsrpConnectionOptions {
   limits?: Partial<MsrpParserLimits>;
   trace?: WireTrace;
+  /**
+   * Bytes queued for the peer beyond which we stop reading from it until it drains (a peer that sends but
+   * does not read our answers must not grow our memory); default 1 MiB. Past 4 times this plus 1 MiB (room for
+   * the answers to what one read already held), the connection is closed.
+   */
+  maxWriteBuffer?: number;
 }
 
 let nextConnectionId = 1;
@@ -44,12 +50,15 @@ export class MsrpConnection extends EventEmitter<MsrpConnectionEvents> {
   readonly #parser: MsrpParser;
   readonly #trace: WireTrace | undefined;
   readonly #transactions = new TransactionTable();
+  readonly #maxWriteBuffer: number;
+  #paused = false;
   #closed = false;
 
   constructor(socket: Socket, options: MsrpConnectionOptions = {}) {
     super();
     this.#socket = socket;
     this.#trace = options.trace;
+    this.#maxWriteBuffer = options.maxWriteBuffer ?? 1024 * 1024;
     this.#parser = new MsrpParser({ limits: options.limits ?? {}, keepRaw: options.trace !== undefined });
     this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
     this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
@@ -57,6 +66,16 @@ export class MsrpConnection extends EventEmitter<MsrpConnectionEvents> {
     socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('error', (err) => this.#safeEmit('socket-error', err));
     socket.on('close', () => this.#onClose());
+    socket.on('drain', () => {
+      if (!this.#paused) return;
+      this.#paused = false;
+      socket.resume();
+    });
+  }
+
+  /** True while reading is paused because the peer does not read what we write (backpressure). */
+  get readPaused(): boolean {
+    return this.#paused;
   }
 
   get closed(): boolean {
@@ -74,6 +93,17 @@ export class MsrpConnection extends EventEmitter<MsrpConnectionEvents> {
     const bytes = serializeFrame(frame);
     this.#publish('out', bytes);
     this.#socket.write(bytes);
+    const queued = this.#socket.writableLength;
+    if (queued > 4 * this.#maxWriteBuffer + 1024 * 1024) {
+      // The peer has stopped reading altogether: nothing more is queued for it.
+      this.destroy();
+      return false;
+    }
+    if (queued > this.#maxWriteBuffer && !this.#paused) {
+      // Backpressure: stop reading from a peer that does not read our answers, until it drains.
+      this.#paused = true;
+      this.#socket.pause();
+    }
     return true;
   }
 

@@ -610,3 +610,35 @@ describe('bounded connections (hardening; RFC 4975 §5.4, RFC 6135)', () => {
     expect((await got).body.toString()).toBe('still here');
   });
 });
+
+describe('backpressure (hardening)', () => {
+  it('a peer that sends but does not read our answers: we stop reading from it, and resume once it drains; nothing is lost', async () => {
+    const b = await endpoint({ maxWriteBuffer: 16 * 1024 });
+    const accepted = once(b, 'connection') as Promise<[import('./connection.js').MsrpConnection]>;
+    const { session, peer } = await rawBound(b);
+    const [conn] = await accepted;
+    let received = 0;
+    session.on('message', () => {
+      received += 1;
+    });
+    peer.socket.pause(); // the peer stops reading our 200s
+    let sent = 0;
+    const batch = Buffer.concat(
+      Array.from({ length: 1000 }, (_, i) =>
+        serializeFrame(rawSend(session, { body: 'x', messageId: `bp${i}` })),
+      ),
+    );
+    // Until our side notices (bounded: at most 200 batches).
+    for (let i = 0; i < 200 && !conn.readPaused; i++) {
+      peer.socket.write(batch);
+      sent += 1000;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(conn.readPaused).toBe(true);
+    // The peer reads again: we drain, resume, and every SEND is answered.
+    peer.socket.resume();
+    while (received < sent) await once(session, 'message');
+    expect(conn.readPaused).toBe(false);
+    expect(conn.closed).toBe(false);
+  }, 60_000);
+});

@@ -7,6 +7,7 @@ import { MsrpConnection, type MsrpProtocolError } from './connection.js';
 import type { MsrpRequest } from './frame.js';
 import { H, failureReportOf, getHeader } from './frame.js';
 import type { MsrpParserLimits } from './parser.js';
+import { ByteBudget } from './reassembly.js';
 import { buildResponse } from './serializer.js';
 import { MsrpSession, type MsrpSessionOptions, type SessionHost } from './session.js';
 import { type MsrpUri, localSessionUri, msrpUriEquals, parseMsrpPath } from './uri.js';
@@ -27,6 +28,10 @@ export interface MsrpEndpointOptions {
   maxMessageBytes?: number;
   /** Incomplete incoming messages per session; default 64. */
   maxPendingMessages?: number;
+  /** Bytes held in incomplete incoming messages across all sessions; default 64 MiB. */
+  maxPendingBytes?: number;
+  /** An incomplete incoming message with no chunk for this long is dropped; default 120 000 ms. */
+  incompleteTimeoutMs?: number;
   /** Outgoing chunk size; default 2048 (protocol-notes §5). */
   chunkSize?: number;
   /** Chunks of one message awaiting responses at once; default 16. */
@@ -40,6 +45,8 @@ export interface MsrpEndpointOptions {
   bindTimeoutMs?: number;
   /** Accepted connections refused or evicted at the cap are reported once per this window; default 10 000 ms. */
   capReportIntervalMs?: number;
+  /** Bytes queued for a peer before we stop reading from it (backpressure); default 1 MiB. */
+  maxWriteBuffer?: number;
 }
 
 export interface MsrpEndpointEvents {
@@ -82,6 +89,8 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
       chunkSize: options.chunkSize ?? 2048,
       maxMessageBytes: options.maxMessageBytes ?? 16 * 1024 * 1024,
       maxPendingMessages: options.maxPendingMessages ?? 64,
+      reassemblyBudget: new ByteBudget(options.maxPendingBytes ?? 64 * 1024 * 1024),
+      incompleteTimeoutMs: options.incompleteTimeoutMs ?? 120_000,
       connect: (host, port) => this.#connect(host, port),
       attach: (session, conn) => {
         const users = this.#users.get(conn) ?? new Set<MsrpSession>();
@@ -204,6 +213,7 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
     const conn = new MsrpConnection(socket, {
       limits: this.#options.limits ?? {},
       trace: this.#options.trace,
+      ...(this.#options.maxWriteBuffer === undefined ? {} : { maxWriteBuffer: this.#options.maxWriteBuffer }),
     });
     this.#connections.add(conn);
     conn.on('request', (req) => this.#route(conn, req));

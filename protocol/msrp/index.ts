@@ -34,7 +34,7 @@ export type {
   SendResult,
 } from './outgoing.js';
 export { DEFAULT_PARSER_LIMITS, MsrpParser, type MsrpParserLimits, type ParseEvent } from './parser.js';
-export { type ChunkOutcome, Reassembler, type ReassemblyLimits } from './reassembly.js';
+export { ByteBudget, type ChunkOutcome, Reassembler, type ReassemblyLimits } from './reassembly.js';
 export {
   bodyContainsEndLine,
   buildRequest,

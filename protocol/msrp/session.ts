@@ -16,7 +16,7 @@ import {
   successReportOf,
 } from './frame.js';
 import { OutgoingMessage, type OutgoingPort, type SendOptions, type SendResult } from './outgoing.js';
-import { Reassembler } from './reassembly.js';
+import { type ByteBudget, Reassembler } from './reassembly.js';
 import { buildRequest, buildResponse } from './serializer.js';
 import { type MsrpUri, formatMsrpPath, formatMsrpUri, msrpPathEquals, parseMsrpPath } from './uri.js';
 
@@ -110,6 +110,10 @@ export interface SessionHost {
   readonly chunkSize: number;
   readonly maxMessageBytes: number;
   readonly maxPendingMessages: number;
+  /** The node's budget for bytes held in incomplete messages (every session of the endpoint). */
+  readonly reassemblyBudget: ByteBudget;
+  /** An incomplete message with no chunk for this long is dropped. */
+  readonly incompleteTimeoutMs: number;
   connect(host: string, port: number): Promise<MsrpConnection>;
   attach(session: MsrpSession, connection: MsrpConnection): void;
   detach(session: MsrpSession, connection: MsrpConnection): void;
@@ -147,6 +151,8 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     this.#reassembler = new Reassembler({
       maxMessageBytes: options.maxSize ?? host.maxMessageBytes,
       maxPendingMessages: host.maxPendingMessages,
+      nodeBudget: host.reassemblyBudget,
+      incompleteTimeoutMs: host.incompleteTimeoutMs,
     });
   }
 
@@ -277,6 +283,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
       this.#waiter = undefined;
       for (const m of [...this.#outgoing.values()]) m.onConnectionLost();
       this.#outgoing.clear();
+      this.#reassembler.clear(); // incomplete messages die with the session; their bytes go back to the node
       const conn = this.#connection;
       this.#connection = undefined;
       if (conn) {
@@ -419,7 +426,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
         this.#respond(conn, req, 200);
         return;
       case 'too-large':
-        this.#respond(conn, req, 413);
+        this.#respond(conn, req, 413, outcome.reason);
         return;
       case 'invalid':
         this.#respond(conn, req, 400, outcome.reason);
