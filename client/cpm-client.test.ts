@@ -395,6 +395,38 @@ describe('CpmClient invitations (7.3.11)', () => {
     expect(attempts).toBe(2);
   });
 
+  it('nothing waits for a REGISTER refresh: after a failed re-join (503 at the PF) the client retries on its own and the message goes out', async () => {
+    const { lab, alice } = await setup('accept', { invitationGraceMs: 0, rejoinRetryBaseMs: 50 });
+    let attempts = 0;
+    lab.pf.joinStatus = () => (++attempts === 1 ? 503 : 200);
+    await alice.online();
+    await lab.pf.waitFor('REGISTER', (r) => r.get('expires') !== '0');
+    const registers = lab.pf.requests.filter((r) => r.method === 'REGISTER').length;
+    const sent = nextEvent(alice, 'sent');
+    const failed = nextEvent(alice, 'rejoin', (info) => info.outcome === 'failed');
+    alice.send('team', 'after a retry');
+    // RFC 3261 §16.7: the CSCF (a proxy) turns the PF's 503 into 500.
+    expect((await failed)[0]).toMatchObject({ status: 500 });
+    const { leg } = await lab.pf.waitForJoin();
+    await leg.bound;
+    expect((await sent)[0]).toMatchObject({ text: 'after a retry' });
+    expect(attempts).toBe(2);
+    expect(lab.pf.requests.filter((r) => r.method === 'REGISTER')).toHaveLength(registers);
+  });
+
+  it('POST /online while online re-registers at once (a user-visible nudge: the PF hears a REGISTER)', async () => {
+    const { lab, alice } = await setup();
+    await alice.online();
+    await lab.pf.waitFor('REGISTER', (r) => r.get('expires') !== '0');
+    const before = lab.pf.requests.filter((r) => r.method === 'REGISTER').length;
+    expect((await alice.online()).state).toBe('online');
+    await lab.pf.waitFor(
+      'REGISTER',
+      () => lab.pf.requests.filter((r) => r.method === 'REGISTER').length > before,
+    );
+    expect(lab.pf.requests.filter((r) => r.method === 'REGISTER').length).toBe(before + 1);
+  });
+
   it('R3: registering with an empty outbox starts no re-join; a message written offline re-joins after registration', async () => {
     const { lab, alice } = await setup();
     await alice.online();

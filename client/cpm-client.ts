@@ -112,6 +112,8 @@ export interface CpmClientOptions {
    * (D1.viii: a deferred session first, the re-join after its BYE); default 1000 ms, 0 re-joins at once.
    */
   invitationGraceMs?: number;
+  /** The first retry of a failed re-join (doubling, up to 60 s); default 1000 ms. */
+  rejoinRetryBaseMs?: number;
   logger?: Logger;
 }
 
@@ -235,6 +237,9 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   readonly #notifying = new Set<string>();
   readonly #outbox: OutboxRunner;
   readonly #invitationGraceMs: number;
+  /** Re-join retries after failures, per group (#scheduleRejoinRetry). */
+  readonly #rejoinAttempts = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  readonly #rejoinRetryBaseMs: number;
   #registeredTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -272,6 +277,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     });
     this.#outbox = new OutboxRunner(this.store, { execute: (c) => this.#execute(c) });
     this.#invitationGraceMs = init.options.invitationGraceMs ?? 1000;
+    this.#rejoinRetryBaseMs = init.options.rejoinRetryBaseMs ?? 1000;
     this.registration.on('status', (s) => this.#onRegistration(s));
     this.ua.onError((err) => this.#warn('SIP stack error', err));
     this.msrp.on('socket-error', (err) => this.#warn('MSRP socket error', err));
@@ -347,11 +353,14 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
 
   // ---------------------------------------------------------------- user actions
 
-  /** Register (protocol-notes §2). Rejects with CpmClientError('registration-failed', status). */
+  /**
+   * Register (protocol profile §2); when already online, refresh the registration at once (a user-visible
+   * nudge: the PF hears of us again and delivers what it holds). Rejects with CpmClientError('registration-failed').
+   */
   async online(): Promise<RegistrationStatus> {
     this.#assertOpen();
     try {
-      return await this.registration.register();
+      return await (this.registration.online ? this.registration.refresh() : this.registration.register());
     } catch (err) {
       const status = err instanceof RegistrationFailed ? err.status : undefined;
       throw new CpmClientError('registration-failed', (err as Error).message, status);
@@ -581,6 +590,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       clearTimeout(timer);
     }
     this.#closed = true;
+    for (const r of this.#rejoinAttempts.values()) clearTimeout(r.timer);
     this.registration.stop();
     for (const s of [...this.#sessions]) await s.end('offline', { local: true });
     await this.ua.close();
@@ -942,8 +952,11 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       const status = statusOf(err) ?? 408;
       this.#emit('rejoin', { groupKey: key, kind: 'rejoin', outcome: 'failed', status, clause });
       this.#outbox.dispatch({ type: 'rejoinFailed', group: key, status });
+      // 404 goes on with a restart through the factory; any other failure is tried again on our own.
+      if (status !== 404) this.#scheduleRejoinRetry(key);
       return;
     }
+    this.#rejoinAttempts.delete(key);
     this.#emit('rejoin', { groupKey: key, kind: 'rejoin', outcome: 'ok', clause });
     this.#activeSessionUp(established.session);
   }
@@ -963,8 +976,10 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       const status = statusOf(err) ?? 408;
       this.#emit('rejoin', { groupKey: key, kind: 'restart', outcome: 'failed', status, clause: 'R3' });
       this.#outbox.dispatch({ type: 'restartFailed', group: key, status });
+      this.#scheduleRejoinRetry(key);
       return;
     }
+    this.#rejoinAttempts.delete(key);
     if (established.focus && !sameAor(established.focus, group.conferenceUri)) {
       const updated = this.store.groups.update(key, { conferenceUri: established.focus });
       if (updated) this.#emit('group-updated', updated, 'restarted');
@@ -1021,6 +1036,25 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * R3: messages still queued after a failed re-join (no answer, 5xx, 486 while a deferred session runs...)
+   * are not left waiting for the next registration: the re-join is tried again after 1 s, 2 s, 4 s … up to
+   * 60 s, while registered (the outbox decides whether it is still allowed).
+   */
+  #scheduleRejoinRetry(key: string): void {
+    if (this.#closed) return;
+    const previous = this.#rejoinAttempts.get(key);
+    clearTimeout(previous?.timer);
+    const attempt = (previous?.attempt ?? 0) + 1;
+    const delay = Math.min(this.#rejoinRetryBaseMs * 2 ** (attempt - 1), 60_000);
+    const timer = setTimeout(() => {
+      if (this.#closed) return;
+      this.#outbox.dispatch({ type: 'retry', group: key });
+    }, delay);
+    timer.unref();
+    this.#rejoinAttempts.set(key, { attempt, timer });
+  }
 
   #onRegistration(status: RegistrationStatus): void {
     this.#emit('registration', status);

@@ -41,6 +41,14 @@ export function registerPfCommand(program: Command): void {
     .option('--control-port <port>', 'control API port (CPM_LAB_PF_CONTROL_PORT, default 8082)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
     .option(
+      '--retry-delay <ms>',
+      'first retry of a failed delivery, doubling (CPM_LAB_PF_RETRY_DELAY, default 1000)',
+    )
+    .option(
+      '--retry-max-delay <ms>',
+      'longest wait between retries (CPM_LAB_PF_RETRY_MAX_DELAY, default 60000)',
+    )
+    .option(
       '--msrp-timeout <ms>',
       'MSRP transaction timeout and wait for a client connection (CPM_LAB_PF_MSRP_TIMEOUT, default 30000)',
     )

@@ -43,7 +43,9 @@ export type OutboxEvent =
   /** The re-join INVITE failed with a final response (or timed out: 408). */
   | { type: 'rejoinFailed'; group: string; status: number }
   /** The restart INVITE through the factory failed. */
-  | { type: 'restartFailed'; group: string; status: number };
+  | { type: 'restartFailed'; group: string; status: number }
+  /** The client's own retry timer after a failed re-join or restart: try again if still allowed (R3). */
+  | { type: 'retry'; group: string };
 
 export type OutboxCommand =
   /** INVITE to the group's conference URI with its IDs, cpm.session, a=sendrecv (R3, D1.viii). */
@@ -162,6 +164,9 @@ function groupTransition(
     case 'restartFailed':
       if (g.phase !== 'restarting') return { group: g, commands: [] };
       return { group: { ...g, phase: 'idle' }, commands: [] };
+    case 'retry':
+      // Still something to send, registered, no session and no deferred session running: re-join again.
+      return rejoinIfAllowed(registered, key, g, 'R3');
   }
 }
 

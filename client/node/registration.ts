@@ -141,6 +141,22 @@ export class ClientRegistration extends EventEmitter<ClientRegistrationEvents> {
     return this.#status;
   }
 
+  /**
+   * §10.2.1: refresh the registration now (a user's "go online" while online is a nudge: the network, and the
+   * PF through the CSCF, hear from us again). Rejects with RegistrationFailed.
+   */
+  async refresh(): Promise<RegistrationStatus> {
+    const reg = this.#current;
+    if (!reg || this.#status.state !== 'online') return this.register();
+    try {
+      await reg.register();
+    } catch (err) {
+      const status = err instanceof SipRequestError ? err.status : undefined;
+      throw new RegistrationFailed(`registration refresh failed: ${(err as Error).message}`, status);
+    }
+    return this.#status;
+  }
+
   /** §10.2.2: remove the binding (Expires: 0). */
   async deregister(): Promise<void> {
     const reg = this.#current;

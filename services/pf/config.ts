@@ -46,6 +46,10 @@ export interface PfConfig {
   t1: number;
   /** RFC 4975 §7.1.1 transaction timeout for MSRP SENDs, and the wait for a client's MSRP connection. */
   msrpTimeoutMs: number;
+  /** A failed delivery is retried after this long, doubling per attempt (protocol profile §4). */
+  retryBaseDelayMs: number;
+  /** … up to this long between attempts. */
+  retryMaxDelayMs: number;
 }
 
 export interface PfFlags {
@@ -64,6 +68,8 @@ export interface PfFlags {
   controlPort?: string;
   t1?: string;
   msrpTimeout?: string;
+  retryDelay?: string;
+  retryMaxDelay?: string;
 }
 
 /** The lab's default topology (lab/topology/default.json): group "team" with alice, bob and carol. */
@@ -148,6 +154,18 @@ export function pfConfig(flags: PfFlags = {}, env: Env = process.env): PfConfig 
       env,
       flag: flag('--msrp-timeout', flags.msrpTimeout),
       default: 30_000,
+      min: 1,
+    }),
+    retryBaseDelayMs: envInt('CPM_LAB_PF_RETRY_DELAY', {
+      env,
+      flag: flag('--retry-delay', flags.retryDelay),
+      default: 1000,
+      min: 1,
+    }),
+    retryMaxDelayMs: envInt('CPM_LAB_PF_RETRY_MAX_DELAY', {
+      env,
+      flag: flag('--retry-max-delay', flags.retryMaxDelay),
+      default: 60_000,
       min: 1,
     }),
   };

@@ -99,6 +99,42 @@ function seed(pf: PfNode, user: string, texts: string[]): string[] {
   });
 }
 
+/** The PF as a child process on the lab's store (so that it can be SIGKILLed), routed to by the CSCF. */
+async function spawnPf(l: Lab): Promise<{ child: ChildProcess; exited: Promise<NodeJS.Signals | null> }> {
+  const hooks = fileURLToPath(new URL('./store/test-support/register-ts.mjs', import.meta.url));
+  const script = fileURLToPath(new URL('./test-support/run-pf.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', hooks, script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      CPM_LAB_PF_STORE: l.storePath,
+      CPM_LAB_PF_SIP_PORT: '0',
+      CPM_LAB_PF_MSRP_PORT: '0',
+      CPM_LAB_PF_CSCF: `127.0.0.1:${l.cscfPort}`,
+      CPM_LAB_PF_GROUPS: 'none',
+      CPM_LAB_PF_MSRP_TIMEOUT: '2000',
+      CPM_LAB_SIP_T1: '50',
+    },
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('ready ')) resolve(line.slice(6));
+      else if (line.startsWith('event ')) l.record(JSON.parse(line.slice(6)) as NodeEvent);
+    });
+    void exited.then(() => reject(new Error(`PF child exited: ${stderr}`)));
+  });
+  l.routeToPf(await ready);
+  return { child, exited };
+}
+
 const texts = (messages: MsrpMessage[]) =>
   messages.filter((m) => m.contentType === 'message/cpim').map((m) => readChat(m).text);
 
@@ -601,37 +637,7 @@ describe('robustness (architecture.md "Rules")', () => {
       }),
     );
     setup.db.close();
-    const hooks = fileURLToPath(new URL('./store/test-support/register-ts.mjs', import.meta.url));
-    const script = fileURLToPath(new URL('./test-support/run-pf.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', hooks, script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        CPM_LAB_PF_STORE: l.storePath,
-        CPM_LAB_PF_SIP_PORT: '0',
-        CPM_LAB_PF_MSRP_PORT: '0',
-        CPM_LAB_PF_CSCF: `127.0.0.1:${l.cscfPort}`,
-        CPM_LAB_PF_GROUPS: 'none',
-        CPM_LAB_PF_MSRP_TIMEOUT: '2000',
-        CPM_LAB_SIP_T1: '50',
-      },
-    });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
-    const ready = new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith('ready ')) resolve(line.slice(6));
-        else if (line.startsWith('event ')) l.record(JSON.parse(line.slice(6)) as NodeEvent);
-      });
-      void exited.then(() => reject(new Error(`PF child exited: ${stderr}`)));
-    });
-    l.routeToPf(await ready);
+    const { child, exited } = await spawnPf(l);
 
     const bob = await l.client('bob');
     await bob.register();
@@ -652,6 +658,51 @@ describe('robustness (architecture.md "Rules")', () => {
     await l.waitEvent('delivery-finished', forUser(ALICE));
     expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
   }, 60_000); // the child transpiles the PF from TypeScript at start: slow on a loaded machine
+
+  it("nothing waits for a REGISTER refresh: a PF SIGKILLed and restarted knows who is online and delivers a registered user's backlog with no REGISTER", async () => {
+    const l = await Lab.cscfOnly();
+    labs.push(l);
+    const setup = openStores({ path: l.storePath });
+    const g = setup.groups.create(
+      createGroup({
+        id: 'team',
+        creator: { uri: ALICE },
+        participants: [{ uri: BOB }, { uri: CAROL }],
+        subject: 'Team chat',
+        now: Date.now(),
+      }),
+    );
+    setup.db.close();
+    const { child, exited } = await spawnPf(l);
+    const alice = await l.client('alice');
+    alice.policy = () => 480; // registered, but "not now": the items stay stored
+    await alice.register();
+    const bob = await l.client('bob');
+    await bob.register();
+    const session = await bob.invite(g.conferenceUri, { headers: ids(g) });
+    for (const t of ['k1', 'k2']) await bob.say(session, t, g.conferenceUri);
+    await l.waitEvent('message-stored', forUser(ALICE), 2);
+    await l.waitEvent('invitation-outcome', (d) => d.user === ALICE && d.outcome === '480');
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    alice.policy = () => 200;
+    const registersBefore = alice.sessions.length;
+    const eventsBefore = l.events.length;
+    const pf = await l.startPf({ storePath: l.storePath, groups: 'none' });
+    expect(pf.registrations.isRegistered(ALICE)).toBe(true);
+    const invite = await alice.waitSession(registersBefore + 1);
+    expect(texts(await alice.waitMessages(invite, 3))).toEqual(['k1', 'k2']);
+    await l.waitEvent('delivery-finished', forUser(ALICE));
+    expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
+    // The restarted PF heard no REGISTER for alice: it knew from its store.
+    const sinceRestart = l.events.slice(eventsBefore);
+    expect(
+      sinceRestart.some(
+        (e) => e.type === 'registration' && forUser(ALICE)(e.data as Record<string, unknown>),
+      ),
+    ).toBe(false);
+  }, 60_000);
 
   it('architecture.md "Rules": the MSRP connection cut mid-backlog; undelivered messages stay and arrive at the next registration; none arrives twice with different Message-IDs', async () => {
     const l = await lab();
@@ -688,6 +739,49 @@ describe('robustness (architecture.md "Rules")', () => {
     expect(order.slice(cut)).toEqual([...order.slice(cut)].sort((a, b) => a - b));
     await l.waitEvent('delivery-finished', forUser(ALICE));
     expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
+  });
+
+  it('nothing waits for a REGISTER refresh: after an MSRP reset mid-backlog the PF retries on its own (visible in /state) and delivers the rest, with no REGISTER', async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    const all = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    seed(pf, ALICE, all);
+    const alice = await l.client('alice');
+    await alice.register();
+    const first = await alice.waitSession(1);
+    await alice.waitMessages(first, 6);
+    const registrations = l.events.filter((e) => e.type === 'registration').length;
+    first.msrp!.connection!.destroy();
+    await l.waitEvent('delivery-interrupted', forUser(ALICE));
+    const scheduled = pf.state().retries.find((r) => r.user === ALICE && r.groupId === 'team');
+    expect(scheduled).toMatchObject({ attempt: 1, at: expect.any(String) });
+    expect(scheduled!.reason).toMatch(/interrupted/);
+    await l.waitEvent('delivery-retry', forUser(ALICE));
+    const second = await alice.waitSession(2);
+    await alice.waitBye(second);
+    await l.waitEvent('delivery-finished', forUser(ALICE));
+    expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
+    const got = [...first.messages, ...second.messages].filter((m) => m.contentType === 'message/cpim');
+    expect(new Set(got.map((m) => readChat(m).text))).toEqual(new Set(all));
+    expect(pf.state().retries).toEqual([]);
+    expect(l.events.filter((e) => e.type === 'registration')).toHaveLength(registrations);
+  });
+
+  it('a participant whose MSRP connection resets is removed from the live session (BYE), not left connected', async () => {
+    const l = await lab();
+    const pf = l.pf!;
+    const [bob, carol] = [await l.client('bob'), await l.client('carol')];
+    await bob.register();
+    await carol.register();
+    const bobSession = await rejoin(l, bob);
+    const carolSession = await carol.waitSession(1);
+    await l.waitEvent('participant-live', forUser(CAROL));
+    if (carolSession.msrp!.state !== 'bound') await once(carolSession.msrp!, 'bound');
+    carolSession.msrp!.connection!.destroy();
+    await carol.waitBye(carolSession);
+    await l.waitEvent('participant-left', forUser(CAROL));
+    expect(pf.state().groups[0]!.connected).toEqual([BOB]);
+    expect(bobSession.ended).toBe(false);
   });
 
   it('architecture.md "Rules": malformed MSRP and SIP from a participant do not disturb the other participants', async () => {

@@ -130,6 +130,8 @@ export interface PfState {
   /** Per (recipient, group): pending / delivering / stopped-481 (D1.iv, A2.ii). */
   deliveries: DeliveryRecord[];
   inFlight: InFlightDelivery[];
+  /** Deliveries the PF will try again on its own (after a failure), with the time of the next attempt. */
+  retries: Array<{ user: string; groupId: string; attempt: number; reason: string; at?: string }>;
 }
 
 /** Input of POST /groups and provisioning from configuration. */
@@ -168,6 +170,18 @@ export class PfNode {
   readonly #cscf: SendTarget;
   readonly #sessions = new Map<string, GroupSession>();
   readonly #inFlight = new Map<string, InFlightDelivery>();
+  /** Deliveries the PF retries on its own (#scheduleRetry), by user and group. */
+  readonly #retries = new Map<
+    string,
+    {
+      user: string;
+      groupId: string;
+      attempt: number;
+      at: number;
+      reason: string;
+      timer: NodeJS.Timeout | undefined;
+    }
+  >();
   readonly #deferredLegs = new Set<Leg>();
   readonly #pendingWrites = new Map<string, Set<Promise<unknown>>>();
   readonly #conference: ConferenceEvents;
@@ -186,12 +200,13 @@ export class PfNode {
     this.logger = options.logger ?? createLogger('pf');
     this.recorder = new TraceRecorder({ node: 'pf' });
     this.recorder.attach(this.trace);
-    this.registrations = new RegistrationWatch(this.#now);
     this.factoryUri = `sip:conference-factory@${config.domain}`;
     this.#cscf = { transport: 'tcp', address: config.cscf.host, port: config.cscf.port };
     const stores = openStores({ path: config.storePath, now: this.#now });
     if (stores.recovered > 0) this.logger.info('deliveries reset after restart', { count: stores.recovered });
     this.stores = stores;
+    // Who is online survives a restart (the CSCF refreshes it; no refresh needed to deliver).
+    this.registrations = new RegistrationWatch(this.#now, stores.db);
     this.#batcher = new WriteBatcher(stores.db);
     this.#writer = new DeferredWriter(stores.deferred, this.#batcher);
     this.#conference = new ConferenceEvents((err) =>
@@ -279,6 +294,11 @@ export class PfNode {
     this.#msrp.on('capacity', (report) =>
       this.logger.warn('MSRP connections refused or closed at the cap', report),
     );
+    // A restarted PF delivers to the users it knows to be online without waiting for their next REGISTER.
+    const recovered = this.registrations.online();
+    if (recovered.length > 0)
+      this.logger.info('registrations recovered from the store', { users: recovered.length });
+    for (const { user } of recovered) this.#planDeliveries(user);
     if (withControl) {
       this.#control = await startControlServer(pfControlApp(this), {
         host: config.controlHost,
@@ -484,6 +504,13 @@ export class PfNode {
       backlog: this.stores.deferred.counts(),
       deliveries: this.stores.deferred.deliveryRecords(),
       inFlight: [...this.#inFlight.values()],
+      retries: [...this.#retries.values()].map(({ user, groupId, attempt, at, reason, timer }) => ({
+        user,
+        groupId,
+        attempt,
+        reason,
+        ...(timer === undefined ? {} : { at: new Date(at).toISOString() }),
+      })),
     };
   }
 
@@ -534,7 +561,7 @@ export class PfNode {
    * being offline) into every active session of its groups even with nothing stored (protocol profile §4).
    * `only` plans one group (a message just stored for a registered member who is not connected).
    */
-  #planDeliveries(user: string, options: { returning?: boolean; only?: string } = {}): void {
+  #planDeliveries(user: string, options: { returning?: boolean; only?: string; retry?: boolean } = {}): void {
     let plan: ReturnType<typeof planDeliveries>;
     try {
       const returning = options.returning === true;
@@ -578,6 +605,12 @@ export class PfNode {
     const k = key(user, groupId);
     const deferred = invitation.direction === 'sendonly';
     this.#inFlight.set(k, { user, groupId, kind: deferred ? 'deferred' : 'reconnect', since: this.#now() });
+    const retry = this.#retries.get(k);
+    if (retry) {
+      // This delivery supersedes a scheduled retry (its attempt count goes on until one succeeds).
+      clearTimeout(retry.timer);
+      retry.timer = undefined;
+    }
     this.events.emit('delivery-started', {
       user,
       groupId,
@@ -641,6 +674,15 @@ export class PfNode {
     if (!group) return undefined; // deleted meanwhile
     const now = this.#now();
     const decision = decideInvitationOutcome({ invitation, group, result, now });
+    // A series of retries ends with a delivery, a removal (603) or a stop (481).
+    if (
+      decision.disposition === 'done' ||
+      decision.disposition === 'removed' ||
+      decision.disposition === 'stopped'
+    ) {
+      clearTimeout(this.#retries.get(key(invitation.recipient, invitation.groupId))?.timer);
+      this.#retries.delete(key(invitation.recipient, invitation.groupId));
+    }
     try {
       await this.#batcher.run(() => applyStoreEffects(this.stores, decision.storeEffects, now));
     } catch (err) {
@@ -670,6 +712,10 @@ export class PfNode {
             groupId: effect.groupId,
             reason: effect.reason,
           });
+          // 480 means "not now" from the user: its next registration asks again. Anything else (no answer,
+          // 408, 5xx, a lost MSRP connection) is retried by the PF itself, with backoff.
+          if (!/^480\b/.test(effect.reason))
+            this.#scheduleRetry(effect.recipient, effect.groupId, effect.reason);
           break;
         case 'start-delivery':
           break;
@@ -1215,6 +1261,33 @@ export class PfNode {
   }
 
   /**
+   * A failed delivery is tried again by the PF on its own, after 1 s, 2 s, 4 s … up to retryMaxDelayMs, as
+   * long as the user is registered and not connected (visible in GET /state as `retries`). A delivery that
+   * starts for any other reason (a REGISTER, a new item) supersedes it; a success ends the series.
+   */
+  #scheduleRetry(user: string, groupId: string, reason: string): void {
+    if (this.#closed) return;
+    const k = key(user, groupId);
+    const previous = this.#retries.get(k);
+    clearTimeout(previous?.timer);
+    const attempt = (previous?.attempt ?? 0) + 1;
+    const delay = Math.min(this.config.retryBaseDelayMs * 2 ** (attempt - 1), this.config.retryMaxDelayMs);
+    const timer = setTimeout(() => {
+      const entry = this.#retries.get(k);
+      if (entry?.timer !== timer) return;
+      entry.timer = undefined;
+      if (!this.registrations.isRegistered(user)) {
+        this.#retries.delete(k); // offline: its next registration starts a delivery
+        return;
+      }
+      this.events.emit('delivery-retry', { user, groupId, attempt });
+      this.#planDeliveries(user, { only: groupId, retry: true });
+    }, delay);
+    timer.unref();
+    this.#retries.set(k, { user, groupId, attempt, at: this.#now() + delay, reason, timer });
+  }
+
+  /**
    * Protocol profile §4: something was stored for `user` in `groupId` while it is registered: start a delivery
    * at once instead of waiting for its next REGISTER. Not when a delivery or a leg of the user for the group is
    * running already (it drains the store itself), and not after a 480 (the user said "later": the next
@@ -1315,6 +1388,7 @@ export class PfNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const r of this.#retries.values()) clearTimeout(r.timer);
     for (const session of [...this.#sessions.values()]) session.end('shutdown');
     for (const leg of [...this.#deferredLegs]) void leg.end();
     await this.#batcher.close().catch(() => undefined);

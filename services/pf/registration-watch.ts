@@ -1,7 +1,9 @@
-// The PF's view of who is online (protocol-notes §3): the CSCF's third-party REGISTER says, per user, for how
+// The PF's view of who is online (protocol profile §3): the CSCF's third-party REGISTER says, per user, for how
 // long the registration lasts (Expires > 0: online) or that it ended (Expires: 0: offline). Lapsed entries
-// count as offline even if the CSCF's de-registration notice got lost.
+// count as offline even if the CSCF's de-registration notice got lost. With a store, the view survives a
+// restart: a restarted PF knows at once who is online and delivers without waiting for REGISTER refreshes.
 import { aorKey, type RegistrationChange } from './domain/index.js';
+import type { PfDatabase } from './store/index.js';
 
 export interface RegistrationEntry {
   user: string;
@@ -11,9 +13,19 @@ export interface RegistrationEntry {
 export class RegistrationWatch {
   readonly #online = new Map<string, number>();
   readonly #now: () => number;
+  readonly #db: PfDatabase | undefined;
 
-  constructor(now: () => number = Date.now) {
+  /** With `db`, entries are kept in its `registrations` table and the live ones loaded now. */
+  constructor(now: () => number = Date.now, db?: PfDatabase) {
     this.#now = now;
+    this.#db = db;
+    if (db) {
+      const rows = db
+        .prepare('SELECT user, expires_at FROM registrations WHERE expires_at > :now')
+        .all({ now: now() }) as Array<{ user: string; expires_at: number }>;
+      for (const r of rows) this.#online.set(r.user, r.expires_at);
+      db.prepare('DELETE FROM registrations WHERE expires_at <= :now').run({ now: now() });
+    }
   }
 
   /**
@@ -24,10 +36,17 @@ export class RegistrationWatch {
     const key = aorKey(user);
     if (expires > 0) {
       const returning = !this.isRegistered(key);
-      this.#online.set(key, this.#now() + expires * 1000);
+      const until = this.#now() + expires * 1000;
+      this.#online.set(key, until);
+      this.#db
+        ?.prepare(
+          'INSERT INTO registrations (user, expires_at) VALUES (:user, :until) ON CONFLICT (user) DO UPDATE SET expires_at = :until',
+        )
+        .run({ user: key, until });
       return { user: key, state: 'online', returning };
     }
     this.#online.delete(key);
+    this.#db?.prepare('DELETE FROM registrations WHERE user = :user').run({ user: key });
     return { user: key, state: 'offline' };
   }
 

@@ -75,6 +75,16 @@ CREATE TABLE delivery_status (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    description: 'registrations: who the CSCF said is online, until when (a restarted PF knows it at once)',
+    sql: `
+CREATE TABLE registrations (
+  user TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) STRICT;
+`,
+  },
 ];
 
 /** The schema version this code writes and understands. */
