@@ -211,6 +211,8 @@ export interface CpmClientState {
   sessions: SessionInfo[];
   outbox: OutboxState;
   counts: { received: number; notifications: number; sent: number };
+  /** The message log's per-group cap and how many old entries it has removed (never silent). */
+  messageLog: { maxEntriesPerGroup: number; trimmed: number };
 }
 
 /** How often a message is tried on a session before it is given up (send failures only). */
@@ -570,6 +572,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
         notifications: this.store.messages.notifications().length,
         sent: this.store.messages.sent().length,
       },
+      messageLog: this.store.messages.limits,
     };
   }
 

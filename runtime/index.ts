@@ -1,6 +1,18 @@
 // runtime: what every lab node (CSCF, PF, client daemon, lab runner) shares.
 
 export {
+  blob,
+  type DatabaseOptions,
+  type Migration,
+  migrate,
+  openSqlite,
+  readPragma,
+  runTransaction,
+  type SqliteDatabase,
+  type SynchronousMode,
+} from './sqlite.js';
+export { StoreError, type StoreErrorCode } from './store-error.js';
+export {
   type ApiGuardOptions,
   apiGuard,
   authHeaders,

@@ -91,7 +91,7 @@ export class ClientDaemon {
       cscf: { host: config.cscf.host, port: config.cscf.port, transport: config.cscfTransport },
       sip,
       msrp,
-      store: join(config.storeDir, `${config.user}.json`),
+      store: join(config.storeDir, `${config.user}.db`),
       defaultPolicy: config.policy,
       expires: config.expires,
       conferenceFactoryUri: config.conferenceFactoryUri,

@@ -296,42 +296,62 @@ describe('store file', () => {
     expect(s2.policy).toEqual({ default: 'accept', perGroup: { [CONV_ID]: 'decline' } });
   });
 
-  it('architecture.md client store: writes are atomic (no temp file left); a closed store refuses changes', async () => {
+  it('client store on the embedded database: every change is committed as made (a reopen sees it); a closed store refuses changes', async () => {
     const s = await open({ path });
     for (let i = 0; i < 50; i++) s.messages.recordReceived(message(`m${i}`));
-    await s.flush();
-    expect(await readdir(join(dir, 'users'))).toEqual(['alice.json']);
-    const doc = JSON.parse(await readFile(path, 'utf8')) as { version: number; received: unknown[] };
-    expect(doc.version).toBe(1);
-    expect(doc.received).toHaveLength(50);
+    // Opened a second time while the first is still open: it reads what is committed, without a flush.
+    const peek = await open({ path });
+    expect(peek.messages.received(CONV_ID)).toHaveLength(50);
+    await peek.close();
+    expect(await readdir(join(dir, 'users'))).toContain('alice.db');
     await s.close();
     expect(() => s.groups.add(NEW_GROUP)).toThrow(/closed/);
     expect(() => s.messages.recordReceived(message('late'))).toThrow(/closed/);
     expect(s.groups.list()).toEqual([]);
-    expect(s.messages.hasReceived(CONV_ID, 'late')).toBe(false);
   });
 
-  it('architecture.md client store: a corrupt or foreign file is refused with a typed error', async () => {
+  it('client store: a legacy JSON store is imported once; a corrupt or foreign one is refused with a typed error', async () => {
     await mkdir(join(dir, 'users'), { recursive: true });
     await writeFile(path, '{not json');
     await expect(ClientStore.open({ path })).rejects.toMatchObject({ name: 'StoreError', code: 'corrupt' });
     await writeFile(path, JSON.stringify({ version: 99 }));
     await expect(ClientStore.open({ path })).rejects.toMatchObject({ code: 'corrupt' });
+    const legacy = {
+      version: 1,
+      groups: [
+        {
+          key: CONV_ID,
+          conferenceUri: 'sip:group-7@ims.lab',
+          participants: [],
+          sessionState: 'inactive',
+          left: false,
+          conversationId: CONV_ID,
+          contributionId: CONTRIB_ID,
+        },
+      ],
+      received: [message('old-1')],
+      notifications: [],
+      sent: [],
+      outbox: { registered: false, groups: {} },
+      policy: { default: 'later' },
+    };
+    await writeFile(path, JSON.stringify(legacy));
+    const s = await ClientStore.open({ path });
+    expect(s.groups.list().map((g) => g.key)).toEqual([CONV_ID]);
+    expect(s.messages.received(CONV_ID).map((m) => m.messageId)).toEqual(['old-1']);
+    expect(s.policy).toEqual({ default: 'later' });
+    await s.close();
+    const files = (await readdir(join(dir, 'users'))).filter((f) => !/-(wal|shm)$/.test(f));
+    expect(files.sort()).toEqual(['alice.db', 'alice.json.imported']);
   });
 
-  it('architecture.md client store: a failed write surfaces through flush() and onError, and is retried', async () => {
-    const errors: StoreError[] = [];
-    const p = join(dir, 'alice.json');
-    const s = await open({ path: p, onError: (e) => errors.push(e) });
-    // The target becomes a non-empty directory: the rename over it fails.
-    await mkdir(join(p, 'child'), { recursive: true });
-    s.groups.add(NEW_GROUP);
-    await expect(s.flush()).rejects.toMatchObject({ name: 'StoreError', code: 'io' });
-    expect(errors.map((e) => e.code)).toEqual(['io']);
-    await rm(p, { recursive: true });
-    await s.flush();
-    expect(await readdir(dir)).toContain('alice.json');
-    const s2 = await open({ path: p });
-    expect(s2.groups.list().map((g) => g.key)).toEqual([CONV_ID]);
+  it('client store: the per-group cap is explicit and counted (never silent); the oldest go first', async () => {
+    const s = await open({ path, maxEntriesPerGroup: 5_000 });
+    for (let i = 0; i < 5_200; i++) s.messages.recordReceived(message(`x${i}`));
+    expect(s.messages.received(CONV_ID)).toHaveLength(5_000);
+    expect(s.messages.limits).toEqual({ maxEntriesPerGroup: 5_000, trimmed: 200 });
+    expect(s.messages.hasReceived(CONV_ID, 'x199')).toBe(false);
+    expect(s.messages.hasReceived(CONV_ID, 'x5199')).toBe(true);
+    await s.close();
   });
 });

@@ -1,6 +1,11 @@
-// The per-user client store: groups, message log, outbox and invitation policy in one JSON document on disk
-// (atomic replace, batched writes; see json-file.ts). A per-user store is small and written by one process,
-// so a JSON file beats an embedded database here: no native module, human-readable, trivially inspectable.
+// The per-user client store: groups, message log, outbox and invitation policy on the lab's embedded database
+// (runtime/sqlite.ts, schema in database.ts). Every change is committed as it is made, one small statement
+// (an append, or an update found by index), so the cost of a message does not grow with the history; WAL
+// with synchronous=NORMAL: a change survives the process being killed.
+//
+// A JSON store of an earlier version (`<user>.json`) is imported once into `<user>.db` and renamed
+// `<user>.json.imported`.
+import { access, readFile, rename } from 'node:fs/promises';
 import {
   type GroupRecord,
   INITIAL_OUTBOX,
@@ -11,13 +16,15 @@ import {
   restoreOutbox,
   type SentMessage,
 } from '../domain/index.js';
+import { openSqlite, type SqliteDatabase, StoreError } from '../../runtime/index.js';
+import { CLIENT_MIGRATIONS } from './database.js';
 import { GroupStore } from './group-store.js';
-import { BatchedJsonWriter, readJsonFile, StoreError } from './json-file.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 
+/** The version of the JSON documents earlier versions wrote (imported once). */
 export const CLIENT_STORE_VERSION = 1;
 
-interface ClientStoreDoc {
+interface LegacyDoc {
   version: typeof CLIENT_STORE_VERSION;
   groups: GroupRecord[];
   received: ReceivedMessage[];
@@ -28,24 +35,13 @@ interface ClientStoreDoc {
 }
 
 export interface ClientStoreOptions extends MessageLogOptions {
-  /** The JSON file, e.g. `<data-dir>/alice.json`; its directory is created on first write. */
+  /**
+   * The database file, e.g. `<data-dir>/alice.db` (its directory is created). A path ending in `.json` names
+   * the same store as `.db` (older callers), and such a JSON file, if present, is imported.
+   */
   path: string;
   /** The policy of a new store (default: accept). */
   defaultPolicy?: PolicySettings;
-  /** Called when a background write fails (flush() rejects with the same error). */
-  onError?: (err: StoreError) => void;
-}
-
-function emptyDoc(policy: PolicySettings): ClientStoreDoc {
-  return {
-    version: CLIENT_STORE_VERSION,
-    groups: [],
-    received: [],
-    notifications: [],
-    sent: [],
-    outbox: INITIAL_OUTBOX,
-    policy,
-  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -54,8 +50,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 const POLICIES = ['accept', 'decline', 'later'];
 
-/** Structural check of a loaded document; throws StoreError('corrupt'). */
-function checkDoc(raw: unknown, path: string): ClientStoreDoc {
+/** Structural check of a legacy JSON document; throws StoreError('corrupt'). */
+function checkDoc(raw: unknown, path: string): LegacyDoc {
   const bad = (what: string): never => {
     throw new StoreError('corrupt', `${path}: ${what}`);
   };
@@ -80,70 +76,135 @@ function checkDoc(raw: unknown, path: string): ClientStoreDoc {
   const policy = raw['policy'];
   if (!isRecord(policy) || !POLICIES.includes(String(policy['default']))) return bad('bad policy');
   // Checked above field by field; the rest of each entry is as this module wrote it.
-  return raw as unknown as ClientStoreDoc;
+  return raw as unknown as LegacyDoc;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class ClientStore {
+  /** The database file. */
   readonly path: string;
   readonly groups: GroupStore;
   readonly messages: MessageLog;
-  readonly #doc: ClientStoreDoc;
-  readonly #writer: BatchedJsonWriter;
+  readonly #db: SqliteDatabase;
+  #outbox: OutboxState;
+  #policy: PolicySettings;
   #closed = false;
 
-  private constructor(path: string, doc: ClientStoreDoc, options: ClientStoreOptions) {
+  private constructor(path: string, db: SqliteDatabase, options: ClientStoreOptions) {
     this.path = path;
-    this.#doc = doc;
-    this.#writer = new BatchedJsonWriter(path, () => this.#doc, options.onError);
-    const changed = () => this.#changed();
-    this.groups = new GroupStore(doc.groups, changed);
-    this.messages = new MessageLog(doc, changed, options);
+    this.#db = db;
+    this.#policy = this.#setting('policy') ?? options.defaultPolicy ?? { default: 'accept' };
+    // Sessions and registration do not survive a restart; queued messages do.
+    this.#outbox = restoreOutbox(this.#setting('outbox') ?? INITIAL_OUTBOX);
+    const rows = db.prepare('SELECT record FROM groups ORDER BY position').all() as Array<{ record: string }>;
+    this.groups = new GroupStore(
+      rows.map((r) => JSON.parse(r.record) as GroupRecord),
+      (record, position) => {
+        this.#assertOpen();
+        db.prepare(
+          'INSERT INTO groups (key, position, record) VALUES (:k, :p, :r) ON CONFLICT (key) DO UPDATE SET position = :p, record = :r',
+        ).run({ k: record.key, p: position, r: JSON.stringify(record) });
+      },
+    );
+    this.messages = new MessageLog(db, () => this.#assertOpen(), options);
   }
 
-  /** Open (or create) the store at `options.path`. Throws StoreError('corrupt' | 'io'). */
+  /** Open (or create) the store. Throws StoreError('corrupt' | 'io' | 'open-failed' | ...). */
   static async open(options: ClientStoreOptions): Promise<ClientStore> {
-    const raw = await readJsonFile(options.path);
-    const doc =
-      raw === undefined
-        ? emptyDoc(options.defaultPolicy ?? { default: 'accept' })
-        : checkDoc(raw, options.path);
-    // Sessions and registration do not survive a restart; queued messages do.
-    doc.outbox = restoreOutbox(doc.outbox);
-    return new ClientStore(options.path, doc, options);
+    const legacy = options.path.endsWith('.json') ? options.path : undefined;
+    const path = legacy ? `${legacy.slice(0, -'.json'.length)}.db` : options.path;
+    let doc: LegacyDoc | undefined;
+    if (legacy && !(await exists(path)) && (await exists(legacy))) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(legacy, 'utf8')) as unknown;
+      } catch (err) {
+        throw new StoreError('corrupt', `${legacy} is not a client store: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      doc = checkDoc(raw, legacy);
+    }
+    const db = openSqlite({ path, migrations: CLIENT_MIGRATIONS, what: 'client store' });
+    const store = new ClientStore(path, db, options);
+    if (doc && legacy) {
+      store.#import(doc);
+      await rename(legacy, `${legacy}.imported`).catch(() => undefined);
+    }
+    return store;
   }
 
   get outbox(): OutboxState {
-    return structuredClone(this.#doc.outbox);
+    return structuredClone(this.#outbox);
   }
 
   /** Save the outbox state machine's state (the queued messages must survive a restart). */
   setOutbox(state: OutboxState): void {
-    this.#changed();
-    this.#doc.outbox = structuredClone(state);
+    this.#assertOpen();
+    this.#saveSetting('outbox', state);
+    this.#outbox = structuredClone(state);
   }
 
   get policy(): PolicySettings {
-    return structuredClone(this.#doc.policy);
+    return structuredClone(this.#policy);
   }
 
   setPolicy(policy: PolicySettings): void {
-    this.#changed();
-    this.#doc.policy = structuredClone(policy);
+    this.#assertOpen();
+    this.#saveSetting('policy', policy);
+    this.#policy = structuredClone(policy);
   }
 
-  /** Resolves when every change so far is on disk. */
-  flush(): Promise<void> {
-    return this.#writer.flush();
-  }
+  /** Every change is committed as it is made; kept for callers that wait for durability. */
+  async flush(): Promise<void> {}
 
-  /** Flush and refuse further changes (they throw StoreError('closed') and change nothing). */
+  /** Close the database; further changes throw StoreError('closed') and change nothing. */
   async close(): Promise<void> {
-    await this.flush();
+    if (this.#closed) return;
     this.#closed = true;
+    this.#db.close();
   }
 
-  #changed(): void {
+  #assertOpen(): void {
     if (this.#closed) throw new StoreError('closed', `store ${this.path} is closed`);
-    this.#writer.markDirty();
+  }
+
+  #setting<T>(name: string): T | undefined {
+    const row = this.#db.prepare('SELECT value FROM settings WHERE name = :n').get({ n: name }) as
+      | { value: string }
+      | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  #saveSetting(name: string, value: unknown): void {
+    this.#db
+      .prepare(
+        'INSERT INTO settings (name, value) VALUES (:n, :v) ON CONFLICT (name) DO UPDATE SET value = :v',
+      )
+      .run({ n: name, v: JSON.stringify(value) });
+  }
+
+  /** One transaction: a legacy JSON document's groups, log, outbox and policy. */
+  #import(doc: LegacyDoc): void {
+    this.#db.transaction(() => {
+      for (const g of doc.groups) this.groups.upsert(g);
+      for (const m of doc.received) this.messages.recordReceived(m);
+      for (const n of doc.notifications) this.messages.recordNotification(n);
+      for (const s of doc.sent) {
+        this.#db
+          .prepare('INSERT INTO sent (group_key, message_id, record) VALUES (:g, :m, :r)')
+          .run({ g: s.groupKey, m: s.messageId, r: JSON.stringify(s) });
+      }
+      this.setPolicy(doc.policy);
+      this.setOutbox(restoreOutbox(doc.outbox));
+    });
   }
 }

@@ -12,7 +12,7 @@ import {
   sameAor,
 } from '../domain/index.js';
 import { aorOf, parseUri } from '../../protocol/sip/index.js';
-import { StoreError } from './json-file.js';
+import { StoreError } from '../../runtime/index.js';
 
 export interface NewGroup {
   conversationId?: string;
@@ -46,16 +46,17 @@ function normalizeIds<T extends { conversationId?: string; contributionId?: stri
 }
 
 /**
- * Groups by key (GroupRecord.key). Reads return copies; every change is announced to `onChange` before it is
- * made (the store schedules a write, or throws when closed so nothing changes). Works on the array it is given, which is the store document's.
+ * Groups by key (GroupRecord.key), held in memory (a user has few) and written through: `persist` is called
+ * with each new or changed record and its position before the change is made (it throws when the store is
+ * closed, and then nothing changes). Reads return copies.
  */
 export class GroupStore {
   readonly #groups: GroupRecord[];
-  readonly #onChange: () => void;
+  readonly #persist: (record: GroupRecord, position: number) => void;
 
-  constructor(groups: GroupRecord[], onChange: () => void) {
+  constructor(groups: GroupRecord[], persist: (record: GroupRecord, position: number) => void) {
     this.#groups = groups;
-    this.#onChange = onChange;
+    this.#persist = persist;
   }
 
   list(): GroupRecord[] {
@@ -95,7 +96,7 @@ export class GroupStore {
     if (this.#groups.some((g) => g.key === record.key)) {
       throw new StoreError('exists', `group ${record.key} already exists`);
     }
-    this.#onChange();
+    this.#persist(record, this.#groups.length);
     this.#groups.push(record);
     return copy(record);
   }
@@ -104,7 +105,7 @@ export class GroupStore {
   upsert(record: GroupRecord): GroupRecord {
     const rec = normalizeIds(structuredClone(record));
     const i = this.#groups.findIndex((g) => g.key === rec.key);
-    this.#onChange();
+    this.#persist(rec, i >= 0 ? i : this.#groups.length);
     if (i >= 0) this.#groups[i] = rec;
     else this.#groups.push(rec);
     return copy(rec);
@@ -114,7 +115,7 @@ export class GroupStore {
     const i = this.#groups.findIndex((g) => g.key === key);
     if (i < 0) return undefined;
     const rec = normalizeIds({ ...this.#groups[i]!, ...structuredClone(patch), key });
-    this.#onChange();
+    this.#persist(rec, i);
     this.#groups[i] = rec;
     return copy(rec);
   }

@@ -1,7 +1,8 @@
-// Received messages and notifications per group, de-duplicated by imdn.Message-ID (architecture.md: the PF
-// may re-deliver a stored message; the client keeps one copy), and the delivery/display status of the
-// messages the user sent, updated by incoming IMDNs (RFC 5438).
+// Received messages and notifications per group, de-duplicated by imdn.Message-ID (the PF may re-deliver a
+// stored message; the client keeps one copy), and the delivery/display status of the messages the user sent,
+// updated by incoming IMDNs (RFC 5438). Kept in the client's database (client/store/database.ts).
 import type { DispositionRequest } from '../../protocol/imdn/index.js';
+import type { SqliteDatabase } from '../../runtime/index.js';
 import {
   type DispositionEvent,
   normalizeAor,
@@ -9,12 +10,6 @@ import {
   type ReceivedNotification,
   type SentMessage,
 } from '../domain/index.js';
-
-export interface MessageLogData {
-  received: ReceivedMessage[];
-  notifications: ReceivedNotification[];
-  sent: SentMessage[];
-}
 
 export interface RecordResult<T> {
   /** True when an entry with the same group and imdn.Message-ID was already logged (nothing changed). */
@@ -35,71 +30,81 @@ export interface MessageLogOptions {
 
 const DEFAULT_MAX_ENTRIES = 10_000;
 
-function dedupKey(groupKey: string, messageId: string): string {
-  return `${groupKey}\u0000${messageId}`;
-}
+type Table = 'received' | 'notifications' | 'sent';
 
 /**
- * The message log over the store document's arrays. De-duplication is per group by imdn.Message-ID, compared
- * exactly (RFC 5438 §6.3 Message-IDs are opaque tokens). Reads return copies; `onChange` is called before
- * each change (it throws for a closed store, and then nothing changes).
+ * The message log on the client's database. De-duplication is per group by imdn.Message-ID, compared exactly
+ * (RFC 5438 §6.3 Message-IDs are opaque tokens), through the tables' unique index. Every call is one or two
+ * indexed statements: the cost of a message does not grow with the log. `beforeChange` is called before each
+ * change (it throws for a closed store, and then nothing changes). The log keeps at most
+ * `maxEntriesPerGroup` entries of each kind per group; `trimmed` counts what the cap removed (reported in the
+ * client's state, never silent).
  */
 export class MessageLog {
-  readonly #data: MessageLogData;
-  readonly #onChange: () => void;
+  readonly #db: SqliteDatabase;
+  readonly #beforeChange: () => void;
   readonly #max: number;
-  readonly #receivedIds = new Set<string>();
-  readonly #notificationIds = new Set<string>();
+  /** Entries per (table, group), for the cap without a COUNT per insert. */
+  readonly #counts = new Map<string, number>();
+  #trimmed = 0;
 
-  constructor(data: MessageLogData, onChange: () => void, options: MessageLogOptions = {}) {
-    this.#data = data;
-    this.#onChange = onChange;
+  constructor(db: SqliteDatabase, beforeChange: () => void, options: MessageLogOptions = {}) {
+    this.#db = db;
+    this.#beforeChange = beforeChange;
     this.#max = options.maxEntriesPerGroup ?? DEFAULT_MAX_ENTRIES;
-    for (const m of data.received) this.#receivedIds.add(dedupKey(m.groupKey, m.messageId));
-    for (const n of data.notifications) this.#notificationIds.add(dedupKey(n.groupKey, n.messageId));
+    for (const table of ['received', 'notifications', 'sent'] as const) {
+      const rows = db
+        .prepare(`SELECT group_key, count(*) AS n FROM ${table} GROUP BY group_key`)
+        .all() as Array<{
+        group_key: string;
+        n: number;
+      }>;
+      for (const r of rows) this.#counts.set(`${table}\u0000${r.group_key}`, Number(r.n));
+    }
+  }
+
+  /** The cap on entries per group and kind, and how many entries it has removed since the store opened. */
+  get limits(): { maxEntriesPerGroup: number; trimmed: number } {
+    return { maxEntriesPerGroup: this.#max, trimmed: this.#trimmed };
   }
 
   /** Log a received chat message unless its imdn.Message-ID was already logged for the group. */
   recordReceived(message: ReceivedMessage): RecordResult<ReceivedMessage> {
-    const key = dedupKey(message.groupKey, message.messageId);
-    if (this.#receivedIds.has(key)) {
-      const entry = this.#data.received.find(
-        (m) => m.groupKey === message.groupKey && m.messageId === message.messageId,
-      )!;
-      return { duplicate: true, entry: structuredClone(entry) };
-    }
-    this.#onChange();
-    const entry = structuredClone(message);
-    this.#data.received.push(entry);
-    this.#receivedIds.add(key);
-    this.#trim(this.#data.received, message.groupKey, this.#receivedIds);
-    return { duplicate: false, entry: structuredClone(entry) };
+    const earlier = this.getReceived(message.groupKey, message.messageId);
+    if (earlier) return { duplicate: true, entry: earlier };
+    this.#beforeChange();
+    this.#insert('received', message.groupKey, message.messageId, message);
+    return { duplicate: false, entry: structuredClone(message) };
   }
 
   hasReceived(groupKey: string, messageId: string): boolean {
-    return this.#receivedIds.has(dedupKey(groupKey, messageId));
+    return (
+      this.#db
+        .prepare('SELECT 1 AS hit FROM received WHERE group_key = :g AND message_id = :m')
+        .get({ g: groupKey, m: messageId }) !== undefined
+    );
   }
 
   getReceived(groupKey: string, messageId: string): ReceivedMessage | undefined {
-    const m = this.#data.received.find((x) => x.groupKey === groupKey && x.messageId === messageId);
-    return m ? structuredClone(m) : undefined;
+    return this.#one<ReceivedMessage>('received', groupKey, messageId);
   }
 
   /** Received messages, oldest first, of one group or all. */
   received(groupKey?: string): ReceivedMessage[] {
-    return this.#data.received
-      .filter((m) => groupKey === undefined || m.groupKey === groupKey)
-      .map((m) => structuredClone(m));
+    return this.#all<ReceivedMessage>('received', groupKey);
   }
 
   /** Record that the notification for `event` was sent (routeDisposition then answers `already-sent`). */
   markNotified(groupKey: string, messageId: string, event: DispositionEvent): ReceivedMessage | undefined {
-    const m = this.#data.received.find((x) => x.groupKey === groupKey && x.messageId === messageId);
+    const m = this.getReceived(groupKey, messageId);
     if (!m) return undefined;
-    this.#onChange();
+    this.#beforeChange();
     if (event === 'delivered') m.notified.delivery = true;
     else m.notified.display = true;
-    return structuredClone(m);
+    this.#db
+      .prepare('UPDATE received SET record = :r WHERE group_key = :g AND message_id = :m')
+      .run({ r: JSON.stringify(m), g: groupKey, m: messageId });
+    return m;
   }
 
   /** Log a message the user sent, with the dispositions it requested. */
@@ -118,21 +123,20 @@ export class MessageLog {
       requested: [...init.requested],
       recipients: {},
     };
-    this.#onChange();
-    this.#data.sent.push(entry);
-    this.#trim(this.#data.sent, init.groupKey);
+    this.#beforeChange();
+    this.#insert('sent', init.groupKey, init.messageId, entry);
     return structuredClone(entry);
   }
 
   sent(groupKey?: string): SentMessage[] {
-    return this.#data.sent
-      .filter((m) => groupKey === undefined || m.groupKey === groupKey)
-      .map((m) => structuredClone(m));
+    return this.#all<SentMessage>('sent', groupKey);
   }
 
   getSent(messageId: string): SentMessage | undefined {
-    const m = this.#data.sent.find((x) => x.messageId === messageId);
-    return m ? structuredClone(m) : undefined;
+    const row = this.#db
+      .prepare('SELECT record FROM sent WHERE message_id = :m ORDER BY seq LIMIT 1')
+      .get({ m: messageId }) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as SentMessage) : undefined;
   }
 
   /**
@@ -141,52 +145,68 @@ export class MessageLog {
    * nothing.
    */
   recordNotification(n: ReceivedNotification): NotificationResult {
-    const key = dedupKey(n.groupKey, n.messageId);
-    if (this.#notificationIds.has(key)) {
-      const entry = this.#data.notifications.find(
-        (x) => x.groupKey === n.groupKey && x.messageId === n.messageId,
-      )!;
-      return { duplicate: true, entry: structuredClone(entry) };
-    }
-    this.#onChange();
-    const entry = structuredClone(n);
-    this.#data.notifications.push(entry);
-    this.#notificationIds.add(key);
-    this.#trim(this.#data.notifications, n.groupKey, this.#notificationIds);
-    const sent = this.#data.sent.find((m) => m.messageId === n.aboutMessageId);
-    if (sent) {
-      const recipient = normalizeAor(n.from);
-      const status = sent.recipients[recipient] ?? { updatedAt: n.receivedAt };
-      if (n.notification.kind === 'delivery') status.delivery = n.notification.status;
-      else if (n.notification.kind === 'display') status.display = n.notification.status;
-      status.updatedAt = n.receivedAt;
-      sent.recipients[recipient] = status;
-    }
-    const result: NotificationResult = { duplicate: false, entry: structuredClone(entry) };
-    if (sent) result.sent = structuredClone(sent);
-    return result;
+    const earlier = this.#one<ReceivedNotification>('notifications', n.groupKey, n.messageId);
+    if (earlier) return { duplicate: true, entry: earlier };
+    this.#beforeChange();
+    return this.#db.transaction(() => {
+      this.#insert('notifications', n.groupKey, n.messageId, n);
+      const sent = this.getSent(n.aboutMessageId);
+      if (sent) {
+        const recipient = normalizeAor(n.from);
+        const status = sent.recipients[recipient] ?? { updatedAt: n.receivedAt };
+        if (n.notification.kind === 'delivery') status.delivery = n.notification.status;
+        else if (n.notification.kind === 'display') status.display = n.notification.status;
+        status.updatedAt = n.receivedAt;
+        sent.recipients[recipient] = status;
+        this.#db
+          .prepare(
+            'UPDATE sent SET record = :r WHERE seq = (SELECT seq FROM sent WHERE message_id = :m ORDER BY seq LIMIT 1)',
+          )
+          .run({ r: JSON.stringify(sent), m: n.aboutMessageId });
+      }
+      const result: NotificationResult = { duplicate: false, entry: structuredClone(n) };
+      if (sent) result.sent = sent;
+      return result;
+    });
   }
 
   notifications(groupKey?: string): ReceivedNotification[] {
-    return this.#data.notifications
-      .filter((n) => groupKey === undefined || n.groupKey === groupKey)
-      .map((n) => structuredClone(n));
+    return this.#all<ReceivedNotification>('notifications', groupKey);
   }
 
-  // Bound the log per group: drop the oldest entries of that group beyond the limit.
-  #trim<T extends { groupKey: string; messageId: string }>(
-    list: T[],
-    groupKey: string,
-    ids?: Set<string>,
-  ): void {
-    let count = 0;
-    for (const e of list) if (e.groupKey === groupKey) count++;
-    for (let i = 0; count > this.#max && i < list.length; ) {
-      if (list[i]!.groupKey === groupKey) {
-        ids?.delete(dedupKey(groupKey, list[i]!.messageId));
-        list.splice(i, 1);
-        count--;
-      } else i++;
+  #one<T>(table: Table, groupKey: string, messageId: string): T | undefined {
+    const row = this.#db
+      .prepare(`SELECT record FROM ${table} WHERE group_key = :g AND message_id = :m`)
+      .get({ g: groupKey, m: messageId }) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as T) : undefined;
+  }
+
+  #all<T>(table: Table, groupKey: string | undefined): T[] {
+    const rows = (
+      groupKey === undefined
+        ? this.#db.prepare(`SELECT record FROM ${table} ORDER BY seq`).all()
+        : this.#db
+            .prepare(`SELECT record FROM ${table} WHERE group_key = :g ORDER BY seq`)
+            .all({ g: groupKey })
+    ) as Array<{ record: string }>;
+    return rows.map((r) => JSON.parse(r.record) as T);
+  }
+
+  /** Append one entry; beyond the cap, the group's oldest entry of that kind goes (counted in `trimmed`). */
+  #insert(table: Table, groupKey: string, messageId: string, entry: object): void {
+    this.#db
+      .prepare(`INSERT INTO ${table} (group_key, message_id, record) VALUES (:g, :m, :r)`)
+      .run({ g: groupKey, m: messageId, r: JSON.stringify(entry) });
+    const key = `${table}\u0000${groupKey}`;
+    const count = (this.#counts.get(key) ?? 0) + 1;
+    if (count > this.#max) {
+      this.#db
+        .prepare(`DELETE FROM ${table} WHERE seq = (SELECT min(seq) FROM ${table} WHERE group_key = :g)`)
+        .run({ g: groupKey });
+      this.#trimmed += 1;
+      this.#counts.set(key, count - 1);
+    } else {
+      this.#counts.set(key, count);
     }
   }
 }

@@ -1,198 +1,24 @@
-// The PF's embedded database (architecture.md "PF": a real database on disk, so a PF restart loses nothing).
-//
-// Durability: WAL journal + `synchronous=NORMAL` by default. In WAL mode a COMMIT appends the transaction to
-// the -wal file with write(2) before it returns; with NORMAL the WAL is fsynced only at checkpoints. A
-// committed transaction therefore survives the process being killed (SIGKILL, OOM, crash: the OS still holds
-// the written pages) but may roll back on power loss or kernel crash. The lab's failure model is "PF process
-// killed / restarted", which NORMAL covers (see the crash test in deferred-store.crash.test.ts); `'FULL'`
-// fsyncs the WAL on every commit and also survives power loss, at the cost of one fsync per commit (the
-// write batcher keeps that to one per batch).
-//
-// libsql driver notes (0.5.x, better-sqlite3 API): bind Buffers through NAMED parameters only — a Buffer as
-// the sole positional argument aborts the process inside the driver; `all()` returns BLOBs as ArrayBuffer while
-// `get()` returns Buffer (use `blob()` below); `get()` adds a `_metadata` field to rows.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'libsql';
-import { StoreError } from './errors.js';
-import { MIGRATIONS, type Migration, SCHEMA_VERSION } from './migrations.js';
+// The PF's embedded database (architecture.md "PF": a real database on disk, so a PF restart loses nothing):
+// the lab's SQLite engine (runtime/sqlite.ts, where the durability and driver notes are) with the PF's schema.
+import {
+  type DatabaseOptions as SqliteOptions,
+  openSqlite,
+  type SqliteDatabase,
+} from '../../../runtime/index.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
-export type SynchronousMode = 'NORMAL' | 'FULL';
+export { blob, readPragma, runTransaction, type SynchronousMode } from '../../../runtime/index.js';
 
-export interface DatabaseOptions {
-  /** File path (its directory is created) or `':memory:'` for tests. */
-  path: string;
-  /** See the durability note at the top of this file. Default `'NORMAL'`. */
-  synchronous?: SynchronousMode;
-  /** Busy timeout in ms when another connection holds the write lock (default 5000). */
-  busyTimeoutMs?: number;
-  /** Migrations to apply (tests only; default the real schema). */
-  migrations?: readonly Migration[];
+export type PfDatabase = SqliteDatabase;
+
+export interface DatabaseOptions extends Omit<SqliteOptions, 'migrations' | 'what'> {
+  /** Migrations to apply (tests only; default the PF's schema). */
+  migrations?: SqliteOptions['migrations'];
 }
 
-/** An open store database. Statements are synchronous (libsql); see write-batcher.ts for the async path. */
-export interface PfDatabase {
-  readonly path: string;
-  /** The driver handle, for the stores in this folder. */
-  readonly db: Database.Database;
-  readonly schemaVersion: number;
-  readonly synchronous: SynchronousMode;
-  /** A prepared statement, cached per SQL text (bind Buffers by name, see the driver notes above). */
-  prepare(sql: string): Database.Statement;
-  /** Run `fn` in one IMMEDIATE transaction (nested calls become savepoints); rolls back if it throws. */
-  transaction<T>(fn: () => T): T;
-  readonly isOpen: boolean;
-  /** Checkpoint the WAL and close. Idempotent. */
-  close(): void;
-}
-
-/** Open (creating if needed) the database at `options.path` and bring its schema up to date. */
+/** Open (creating if needed) the PF's database at `options.path` and bring its schema up to date. */
 export function openDatabase(options: DatabaseOptions): PfDatabase {
-  const memory = options.path === ':memory:';
-  const path = memory ? options.path : resolve(options.path);
-  const synchronous = options.synchronous ?? 'NORMAL';
-  let db: Database.Database;
-  try {
-    if (!memory) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
-  } catch (err) {
-    throw new StoreError('open-failed', `cannot open store database ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  try {
-    if (!memory) {
-      const mode = readPragma(db, 'journal_mode = WAL', 'journal_mode');
-      if (String(mode).toLowerCase() !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
-    }
-    db.exec(`PRAGMA synchronous = ${synchronous}`);
-    db.exec('PRAGMA foreign_keys = ON');
-    const version = migrate(db, options.migrations ?? MIGRATIONS);
-    return wrap(db, path, version, synchronous);
-  } catch (err) {
-    db.close();
-    if (err instanceof StoreError) throw err;
-    throw new StoreError('open-failed', `cannot prepare store database ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-/** The value of a pragma (libsql returns `{ <name>: value }` rows). */
-export function readPragma(db: Database.Database, pragma: string, column: string): unknown {
-  const row = db.prepare(`PRAGMA ${pragma}`).get() as Record<string, unknown> | undefined;
-  return row?.[column];
-}
-
-/** Apply the migrations after the database's user_version, each in its own transaction. Returns the version. */
-export function migrate(db: Database.Database, migrations: readonly Migration[]): number {
-  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
-  let current = Number(readPragma(db, 'user_version', 'user_version') ?? 0);
-  if (current > latest) {
-    throw new StoreError(
-      'schema-too-new',
-      `store schema version ${current} is newer than this PF understands (${latest})`,
-    );
-  }
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    try {
-      runTransaction(db, () => {
-        db.exec(m.sql);
-        // PRAGMA takes no bound parameters; the version is a number from our own table.
-        db.exec(`PRAGMA user_version = ${Math.trunc(m.version)}`);
-      });
-    } catch (err) {
-      throw new StoreError(
-        'migration-failed',
-        `migration ${m.version} (${m.description}) failed: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    current = m.version;
-  }
-  return current;
-}
-
-function wrap(
-  db: Database.Database,
-  path: string,
-  version: number,
-  synchronous: SynchronousMode,
-): PfDatabase {
-  let open = true;
-  const statements = new Map<string, Database.Statement>();
-  return {
-    path,
-    db,
-    schemaVersion: version,
-    synchronous,
-    get isOpen() {
-      return open;
-    },
-    prepare(sql: string): Database.Statement {
-      if (!open) throw new StoreError('closed', 'store database is closed');
-      let stmt = statements.get(sql);
-      if (!stmt) {
-        stmt = db.prepare(sql);
-        statements.set(sql, stmt);
-      }
-      return stmt;
-    },
-    transaction<T>(fn: () => T): T {
-      if (!open) throw new StoreError('closed', 'store database is closed');
-      return runTransaction(db, fn);
-    },
-    close() {
-      if (!open) return;
-      open = false;
-      statements.clear();
-      try {
-        if (!db.memory) db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-      } finally {
-        db.close();
-      }
-    },
-  };
-}
-
-let savepointSeq = 0;
-
-/**
- * BEGIN IMMEDIATE ... COMMIT around `fn` (ROLLBACK if it throws); inside an open transaction, a SAVEPOINT
- * instead (libsql's own `transaction()` does not nest).
- */
-export function runTransaction<T>(db: Database.Database, fn: () => T): T {
-  if (db.inTransaction) {
-    const name = `sp_${++savepointSeq}`;
-    db.exec(`SAVEPOINT ${name}`);
-    try {
-      const result = fn();
-      db.exec(`RELEASE ${name}`);
-      return result;
-    } catch (err) {
-      db.exec(`ROLLBACK TO ${name}`);
-      db.exec(`RELEASE ${name}`);
-      throw err;
-    }
-  }
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = fn();
-    db.exec('COMMIT');
-    return result;
-  } catch (err) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw err;
-  }
-}
-
-/** A BLOB column value as a Buffer, whichever form the driver returned it in. */
-export function blob(value: unknown): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof ArrayBuffer) return Buffer.from(value);
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw new StoreError('invalid-item', `expected a BLOB, got ${typeof value}`);
+  return openSqlite({ ...options, migrations: options.migrations ?? MIGRATIONS, what: 'PF store' });
 }
 
 export { SCHEMA_VERSION };

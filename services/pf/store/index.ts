@@ -3,7 +3,6 @@ export { type AppliedEffects, applyStoreEffects, type PfStores } from './apply-e
 export {
   blob,
   type DatabaseOptions,
-  migrate,
   openDatabase,
   type PfDatabase,
   readPragma,

@@ -2,13 +2,9 @@
 // A migration is appended, never edited, once released: databases in the field are at some version N and
 // get exactly the migrations after N, each in its own transaction together with the user_version bump.
 
-export interface Migration {
-  /** The user_version the database has once this migration ran (1, 2, 3...). */
-  readonly version: number;
-  readonly description: string;
-  /** One or more SQL statements (run with exec). */
-  readonly sql: string;
-}
+export type { Migration } from '../../../runtime/index.js';
+
+import type { Migration } from '../../../runtime/index.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
