@@ -99,6 +99,24 @@ function seed(pf: PfNode, user: string, texts: string[]): string[] {
   });
 }
 
+/** A CSCF, group "team" (alice, bob, carol) in a fresh store, and the PF on it as a child process. */
+async function teamWithChildPf() {
+  const l = await Lab.cscfOnly();
+  labs.push(l);
+  const setup = openStores({ path: l.storePath });
+  const g = setup.groups.create(
+    createGroup({
+      id: 'team',
+      creator: { uri: ALICE },
+      participants: [{ uri: BOB }, { uri: CAROL }],
+      subject: 'Team chat',
+      now: Date.now(),
+    }),
+  );
+  setup.db.close();
+  return { l, g, ...(await spawnPf(l)) };
+}
+
 /** The PF as a child process on the lab's store (so that it can be SIGKILLed), routed to by the CSCF. */
 async function spawnPf(l: Lab): Promise<{ child: ChildProcess; exited: Promise<NodeJS.Signals | null> }> {
   const hooks = fileURLToPath(new URL('./store/test-support/register-ts.mjs', import.meta.url));
@@ -624,20 +642,7 @@ describe('notifications (protocol-notes §6; A2.i, D1.ii)', () => {
 
 describe('robustness (architecture.md "Rules")', () => {
   it('architecture.md "PF": SIGKILL with a backlog; after a restart the backlog is intact and delivered', async () => {
-    const l = await Lab.cscfOnly();
-    labs.push(l);
-    const setup = openStores({ path: l.storePath });
-    const g = setup.groups.create(
-      createGroup({
-        id: 'team',
-        creator: { uri: ALICE },
-        participants: [{ uri: BOB }, { uri: CAROL }],
-        subject: 'Team chat',
-        now: Date.now(),
-      }),
-    );
-    setup.db.close();
-    const { child, exited } = await spawnPf(l);
+    const { l, g, child, exited } = await teamWithChildPf();
 
     const bob = await l.client('bob');
     await bob.register();
@@ -660,20 +665,7 @@ describe('robustness (architecture.md "Rules")', () => {
   }, 60_000); // the child transpiles the PF from TypeScript at start: slow on a loaded machine
 
   it("nothing waits for a REGISTER refresh: a PF SIGKILLed and restarted knows who is online and delivers a registered user's backlog with no REGISTER", async () => {
-    const l = await Lab.cscfOnly();
-    labs.push(l);
-    const setup = openStores({ path: l.storePath });
-    const g = setup.groups.create(
-      createGroup({
-        id: 'team',
-        creator: { uri: ALICE },
-        participants: [{ uri: BOB }, { uri: CAROL }],
-        subject: 'Team chat',
-        now: Date.now(),
-      }),
-    );
-    setup.db.close();
-    const { child, exited } = await spawnPf(l);
+    const { l, g, child, exited } = await teamWithChildPf();
     const alice = await l.client('alice');
     alice.policy = () => 480; // registered, but "not now": the items stay stored
     await alice.register();
