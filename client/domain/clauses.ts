@@ -1,4 +1,4 @@
-// Clause identifiers of ../shared/spec/README.md, used verbatim in decisions, commands and test names.
+// Clause identifiers of docs/clauses.md, used verbatim in decisions, commands and test names.
 
 export type ClauseId =
   | 'D1.a'

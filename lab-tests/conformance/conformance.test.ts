@@ -51,7 +51,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** One end-to-end test per clause of ../shared/spec/README.md; the wire checks live in lab/scenarios. */
+/** One end-to-end test per clause of docs/clauses.md; the wire checks live in lab/scenarios. */
 const CLAUSE_TESTS: Record<ClauseId, string> = {
   'D1.a':
     'D1.a: the PF INVITE with cpm.deferred in Accept-Contact (require;explicit) is handled as a CPM session invitation',

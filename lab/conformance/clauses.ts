@@ -1,4 +1,4 @@
-// One-line titles of the CR's clauses (../shared/spec/README.md, shortened further) for reports and test
+// One-line titles of the CR's clauses (docs/clauses.md, shortened further) for reports and test
 // names: `D1.i: a=sendonly offer, recvonly answer, deferred messages received on the session`.
 import type { ClauseId } from '../scenarios/types.js';
 

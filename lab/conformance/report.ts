@@ -1,4 +1,4 @@
-// The conformance report (issue 8): a verdict per clause of the CR (every ID of ../shared/spec/README.md)
+// The conformance report (issue 8): a verdict per clause of the CR (every ID of docs/clauses.md)
 // drawn from the scenarios' checks, and each scenario's own result with its wire evidence.
 import type { Hop } from '../trace/index.js';
 import { describeMessage } from '../trace/index.js';

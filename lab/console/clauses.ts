@@ -1,4 +1,4 @@
-// The console's clause checklist: the clause IDs of ../shared/spec/README.md, each lit when the merged
+// The console's clause checklist: the clause IDs of docs/clauses.md, each lit when the merged
 // trace shows a flow that exercises it. These are heuristics for a live demo (what the wire shows), not
 // the conformance verdicts of the scenarios; each one says in `heuristic` what it looks for.
 import type { NodeRole } from '../api/index.js';
@@ -13,7 +13,7 @@ import {
 
 export interface ClauseInfo {
   id: ClauseId;
-  /** The clause, shortened as in ../shared/spec/README.md. */
+  /** The clause, shortened as in docs/clauses.md. */
   text: string;
   /** What lights it, for the page. */
   heuristic: string;
@@ -26,7 +26,7 @@ export interface ClauseLight {
   evidence: number[];
 }
 
-/** The clause table of ../shared/spec/README.md (shortened texts), with the console's heuristics. */
+/** The clause table of docs/clauses.md (shortened texts), with the console's heuristics. */
 export const CLAUSES: readonly ClauseInfo[] = [
   {
     id: 'D1.a',

@@ -1,9 +1,9 @@
 // What a scenario is and what it yields: named checks, each tied to a clause of the CR where it proves
-// one (../shared/spec/README.md IDs), with the wire evidence (hops of the merged trace) behind it.
+// one (docs/clauses.md IDs), with the wire evidence (hops of the merged trace) behind it.
 import type { Hop } from '../trace/index.js';
 import type { LabClient } from './lab-client.js';
 
-/** Clause IDs of ../shared/spec/README.md. */
+/** Clause IDs of docs/clauses.md. */
 export const CLAUSE_IDS = [
   'D1.a',
   'D1.i',
