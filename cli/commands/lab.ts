@@ -1,5 +1,8 @@
 // `cpm-lab lab`: the embedded lab (every node in one process) — what `npm run lab` runs.
 // `cpm-lab lab-api`: the lab API alone, over nodes running elsewhere (the Compose lab's `lab` service).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLabApi, parseNodeList } from '../../lab/api/index.js';
 import { mountConsole } from '../../lab/console/index.js';
@@ -18,7 +21,10 @@ export function registerLabCommands(program: Command): void {
     .option('--data-dir <dir>', 'PF database and client stores (CPM_LAB_DATA_DIR, default .lab-data)')
     .option('--fresh', "wipe the data directory first (default: keep the last run's groups and backlog)")
     .option('--keep-data', 'keep the stores of the last run (the default; kept for old scripts)')
-    .option('--ephemeral', 'bind every port to any free port (a second lab next to the first)')
+    .option(
+      '--ephemeral',
+      'bind every port to any free port, data in a private temporary directory (a second lab next to the first)',
+    )
     .action(
       async (flags: {
         topology?: string;
@@ -31,12 +37,25 @@ export function registerLabCommands(program: Command): void {
         const path = flags.topology ?? process.env.CPM_LAB_TOPOLOGY;
         const topology = await loadTopology(path);
         let lab: EmbeddedLab | undefined;
-        onShutdown(['SIGTERM', 'SIGINT'], () => lab?.close(), { logger });
+        // An ephemeral lab never shares a data directory with another lab: a private one, removed at the end.
+        const configuredDir = flags.dataDir ?? process.env.CPM_LAB_DATA_DIR;
+        const privateDir =
+          flags.ephemeral && configuredDir === undefined
+            ? await mkdtemp(join(tmpdir(), 'cpm-lab-ephemeral-'))
+            : undefined;
+        onShutdown(
+          ['SIGTERM', 'SIGINT'],
+          async () => {
+            await lab?.close();
+            if (privateDir) await rm(privateDir, { recursive: true, force: true });
+          },
+          { logger },
+        );
         const started = performance.now();
         lab = await EmbeddedLab.start({
           topology,
           ephemeral: flags.ephemeral ?? false,
-          dataDir: flags.dataDir ?? process.env.CPM_LAB_DATA_DIR ?? '.lab-data',
+          dataDir: privateDir ?? configuredDir ?? '.lab-data',
           fresh: flags.fresh ?? false,
           logger,
         });
@@ -46,7 +65,9 @@ export function registerLabCommands(program: Command): void {
           `CPM Lab is up (${ms} ms) — domain ${topology.domain}, topology ${path ?? DEFAULT_TOPOLOGY_PATH}`,
           '',
           `  lab API   ${lab.url}    (console${process.env.CPM_LAB_TOKEN ? `: ${lab.url}/?token=<CPM_LAB_TOKEN>` : ''}; CLI: --lab ${lab.url})`,
-          `  data      ${lab.dataDir} (kept across restarts; --fresh wipes it)`,
+          privateDir
+            ? `  data      ${lab.dataDir} (private to this ephemeral lab, removed when it stops)`
+            : `  data      ${lab.dataDir} (kept across restarts; --fresh wipes it)`,
           ...lab.nodes.map((n) => {
             const parts = [`control ${n.controlUrl}`];
             if (n.sip) parts.push(`SIP ${n.sip}`);
@@ -56,7 +77,7 @@ export function registerLabCommands(program: Command): void {
           '',
           `  groups    ${topology.groups.map((g) => `${g.name} (${g.participants.join(', ')})`).join('; ')}`,
           '',
-          '  try:      npx cpm-lab run deferred-inactive      npx cpm-lab say bob team "hello"',
+          `  try:      ${tryHints(lab.url, topology.groups[0])}`,
           '  stop:     Ctrl-C',
           '',
         ];
@@ -118,4 +139,12 @@ export function registerLabCommands(program: Command): void {
       await provisionLab(server.url, topology);
       logger.info('ready', { url: server.url, nodes: nodes.map((n) => n.name).join(',') });
     });
+}
+
+/** The banner's "try:" commands, with the topology's own names and `--lab` when the lab API is not the default. */
+function tryHints(url: string, group: { name: string; participants: string[] } | undefined): string {
+  const lab = url === 'http://127.0.0.1:8080' ? '' : ` --lab ${url}`;
+  const run = `npx cpm-lab run deferred-inactive${lab}`;
+  const sender = group?.participants[1] ?? group?.participants[0];
+  return group && sender ? `${run}      npx cpm-lab say ${sender} ${group.name} "hello"${lab}` : run;
 }

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 
 /** Fixed, so that a run can clean up what a crashed run left behind (containers, network, volumes). */
-export const COMPOSE_PROJECT = 'cpm-lab-compose-test';
+/** The Compose project of the suite; CPM_LAB_COMPOSE_PROJECT lets two checkouts share one Docker engine. */
+export const COMPOSE_PROJECT = process.env.CPM_LAB_COMPOSE_PROJECT ?? 'cpm-lab-compose-test';
 
 export interface ComposeSetup {
   /** `docker compose` (v2 plugin) or `docker-compose` (standalone v1, e.g. Debian's 1.29). */

@@ -64,7 +64,31 @@ describe('lab API', () => {
     expect(encoded.status).toBe(200);
     expect(((await encoded.json()) as { node: string }).node).toBe('cscf');
     expect((await fetch(`${url}/traces?since=abc`)).status).toBe(400);
-    expect((await fetch(`${url}/traces?since=-1`)).status).toBe(400);
+    expect((await fetch(`${url}/traces?limit=0`)).status).toBe(400);
+  });
+
+  it('GET /traces?limit= is passed on to every node: each returns at most that many records', async () => {
+    const { cscf } = await setup();
+    const only = parseNodeList([`cscf=${cscf.controlUrl}`]);
+    const server = await startControlServer(createLabApi({ nodes: only, logger: quiet }), { port: 0 });
+    cleanups.push(() => server.close());
+    // Some SIP traffic at the CSCF: three OPTIONS to its own address, each answered.
+    const { UserAgent } = await import('../../protocol/sip/index.js');
+    const ua = await UserAgent.listen({ transport: { tcp: { port: 0 }, idleTimeoutMs: 0 } });
+    cleanups.push(() => ua.close());
+    const tcp = cscf.sipAddresses.tcp!;
+    for (let i = 0; i < 3; i++) {
+      await ua.request('OPTIONS', `sip:${tcp.address}:${tcp.port};transport=tcp`).catch(() => undefined);
+    }
+    const all = (await (await fetch(`${server.url}/traces`)).json()) as {
+      traces: Array<{ records: unknown[] }>;
+    };
+    expect(all.traces[0]!.records.length).toBeGreaterThanOrEqual(6);
+    const limited = (await (await fetch(`${server.url}/traces?limit=2`)).json()) as {
+      traces: Array<{ records: unknown[] }>;
+    };
+    expect(limited.traces[0]!.records).toHaveLength(2);
+    expect((await fetch(`${server.url}/traces?since=-1`)).status).toBe(400);
   });
 
   it('an unknown node is a 404, an unreachable one a 502 naming it', async () => {

@@ -79,10 +79,11 @@ export function createLabApi(options: LabApiOptions): Express {
       // Each node's trace records, for merging (lab/trace) by the caller or the console.
       app.get('/traces', async (req, res) => {
         const sinceId = queryInt(req.query, 'since', { min: 0 });
-        const since = sinceId === undefined ? '' : `?since=${sinceId}`;
+        const limit = queryInt(req.query, 'limit', { min: 1, max: 10_000 }) ?? 10_000;
         const traces: NodeTrace[] = await Promise.all(
           nodes.map(async (n) => {
-            const r = await nodeFetch(n, `/trace${since}${since ? '&' : '?'}limit=10000`, {}, timeout);
+            const query = `?limit=${limit}${sinceId === undefined ? '' : `&since=${sinceId}`}`;
+            const r = await nodeFetch(n, `/trace${query}`, {}, timeout);
             const body = (await r.json()) as { records: TraceRecordJson[] };
             return { node: n.name, records: body.records };
           }),
