@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../protocol/sip/test-support/sipp.js';
-import { createLogger, startControlServer } from '../../runtime/index.js';
+import { createLogger, readSse, startControlServer } from '../../runtime/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { createLabApi } from './lab-api.js';
 import { parseNodeList } from './node-directory.js';
@@ -89,6 +89,29 @@ describe('lab API', () => {
     };
     expect(limited.traces[0]!.records).toHaveLength(2);
     expect((await fetch(`${server.url}/traces?since=-1`)).status).toBe(400);
+  });
+
+  it("GET /nodes/<name>/events streams the node's server-sent events through (not buffered, no timeout)", async () => {
+    const { cscf, url } = await setup();
+    const abort = new AbortController();
+    cleanups.push(async () => abort.abort());
+    const response = await fetch(`${url}/nodes/cscf/events`, {
+      headers: { accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
+    // A node event happens after the stream is open; it arrives through the lab API.
+    await fetch(`${url}/nodes/cscf/users/bob/unreachable`, { method: 'POST' });
+    let seen = false;
+    for await (const item of readSse(response.body!)) {
+      if (item.kind === 'event' && item.event === 'node' && item.data.includes('bob')) {
+        seen = true;
+        break;
+      }
+    }
+    expect(seen).toBe(true);
+    expect(cscf.state().unreachable).toEqual(['sip:bob@ims.lab']);
   });
 
   it('an unknown node is a 404, an unreachable one a 502 naming it', async () => {

@@ -95,6 +95,13 @@ export function createLabApi(options: LabApiOptions): Express {
         const node = nodeOf(String(req.params.name));
         // The rest of the URL as it came (still encoded): everything after `/nodes/<name, encoded or not>`.
         const rest = req.originalUrl.replace(/^\/nodes\/[^/?]*/, '');
+        if (
+          req.method === 'GET' &&
+          (/^\/events(\?|$)/.test(rest) || /text\/event-stream/.test(req.headers.accept ?? ''))
+        ) {
+          await streamEvents(node, rest, req, res);
+          return;
+        }
         const init: RequestInit = { method: req.method, headers: { accept: 'application/json' } };
         if (!['GET', 'HEAD'].includes(req.method) && req.body !== undefined) {
           init.body = JSON.stringify(req.body);
@@ -118,4 +125,37 @@ export function createLabApi(options: LabApiOptions): Express {
       return { error: (err as Error).message };
     }
   }
+}
+
+/**
+ * A node's server-sent event stream passed through as it comes (never buffered, no timeout): it ends when
+ * either side goes. Last-Event-ID is passed on, so a reconnecting EventSource resumes where it left off.
+ */
+async function streamEvents(node: LabNode, path: string, req: Request, res: Response): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  const lastId = req.headers['last-event-id'];
+  let upstream: globalThis.Response;
+  try {
+    upstream = await fetch(node.controlUrl + path, {
+      headers: {
+        accept: 'text/event-stream',
+        ...authHeaders(),
+        ...(typeof lastId === 'string' ? { 'last-event-id': lastId } : {}),
+      },
+      signal: abort.signal,
+    });
+  } catch (err) {
+    throw new NodeUnreachableError(node, fetchFailureCause(err));
+  }
+  res.status(upstream.status);
+  res.setHeader('content-type', upstream.headers.get('content-type') ?? 'text/event-stream');
+  res.setHeader('cache-control', 'no-cache');
+  res.flushHeaders();
+  try {
+    for await (const chunk of upstream.body ?? []) res.write(chunk);
+  } catch {
+    // The client or the node went away: the stream is over.
+  }
+  res.end();
 }

@@ -42,11 +42,13 @@ function scenario(
       const checks = new Checks();
       let hops: Hop[] = [];
       let error: string | undefined;
+      let bookmark: Record<string, number> | undefined;
       try {
         await steps.baseline(USERS);
-        const bookmark = await ctx.lab.traceBookmark();
+        bookmark = await ctx.lab.traceBookmark();
+        const since = bookmark;
         const readHops = async () => {
-          hops = await ctx.lab.hops(bookmark);
+          hops = await ctx.lab.hops(since);
           return hops;
         };
         await body(steps, checks, readHops);
@@ -54,7 +56,8 @@ function scenario(
       } catch (err) {
         error = (err as Error).message;
         try {
-          hops = hops.length ? hops : await ctx.lab.hops();
+          // Only this run's messages (from its bookmark), never the lab's whole history.
+          hops = hops.length || bookmark === undefined ? hops : await ctx.lab.hops(bookmark);
         } catch {
           // the lab is gone: report what we have
         }
