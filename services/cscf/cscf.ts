@@ -262,21 +262,15 @@ export class Cscf {
     return true;
   }
 
-  /** The AoRs registered over the flow a request came on (usually one). */
+  /** The AoRs registered over the flow a request came on (usually one), from the registrar's flow index. */
   #registeredAorsOf(source: MessageSource): string[] {
-    const bindings =
-      source.transport === 'tcp'
-        ? source.flowId === undefined
-          ? []
-          : this.registrar.bindingsOnFlow(source.flowId)
-        : this.registrar
-            .all()
-            .filter(
-              (b) =>
-                b.flow.transport === 'udp' &&
-                b.flow.address === source.remote.address &&
-                b.flow.port === source.remote.port,
-            );
+    if (source.transport === 'tcp' && source.flowId === undefined) return [];
+    const bindings = this.registrar.bindingsFrom({
+      transport: source.transport,
+      address: source.remote.address,
+      port: source.remote.port,
+      ...(source.flowId === undefined ? {} : { flowId: source.flowId }),
+    });
     return [...new Set(bindings.map((b) => b.aor))];
   }
 

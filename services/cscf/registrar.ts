@@ -68,6 +68,8 @@ export class Registrar {
   readonly #users: ReadonlySet<string> | undefined;
   readonly #now: () => number;
   readonly #bindings = new Map<string, Binding[]>();
+  /** Bindings by the flow they were registered over (TCP flow id, or UDP address and port). */
+  readonly #byFlow = new Map<string, Set<Binding>>();
 
   constructor(options: RegistrarOptions) {
     this.domain = options.domain.toLowerCase();
@@ -107,7 +109,7 @@ export class Registrar {
       for (const b of current) {
         if (b.callId === callId && cseq <= b.cseq) return { status: 500, reason: 'Out of order CSeq' };
       }
-      this.#bindings.delete(aor);
+      this.#put(aor, []);
       return { status: 200, aor, bindings: [], added: [], refreshed: [], removed: current };
     }
 
@@ -172,8 +174,7 @@ export class Registrar {
         added.push(binding);
       }
     }
-    if (next.length) this.#bindings.set(aor, next);
-    else this.#bindings.delete(aor);
+    this.#put(aor, next);
     return { status: 200, aor, bindings: next, added, refreshed, removed };
   }
 
@@ -204,7 +205,7 @@ export class Registrar {
       registeredAt: now,
     };
     const list = this.#live(aor, now).filter((b) => !uriEquals(b.contact.uri, contact.uri));
-    this.#bindings.set(aor, [...list, binding]);
+    this.#put(aor, [...list, binding]);
     return binding;
   }
 
@@ -237,8 +238,7 @@ export class Registrar {
     for (const [aor, list] of this.#bindings) {
       const keep = list.filter((b) => b.expiresAt > now);
       gone.push(...list.filter((b) => b.expiresAt <= now));
-      if (keep.length) this.#bindings.set(aor, keep);
-      else this.#bindings.delete(aor);
+      this.#put(aor, keep);
     }
     return gone;
   }
@@ -246,13 +246,19 @@ export class Registrar {
   /** Remove all bindings of `aor` (network-initiated de-registration); returns them. */
   removeAll(aor: string): Binding[] {
     const list = this.#bindings.get(aor) ?? [];
-    this.#bindings.delete(aor);
+    this.#put(aor, []);
     return list;
   }
 
-  /** Bindings registered over a TCP flow that just closed (RFC 5626 §5.2: the flow is gone). */
+  /** Live bindings registered over a TCP flow (RFC 5626 §5.2), from the flow index: no scan of all bindings. */
   bindingsOnFlow(flowId: string): Binding[] {
-    return this.all().filter((b) => b.flow.flowId === flowId);
+    return this.bindingsFrom({ transport: 'tcp', address: '', port: 0, flowId });
+  }
+
+  /** Live bindings registered from where a request came (its TCP flow, or its UDP address and port). */
+  bindingsFrom(source: BindingFlow): Binding[] {
+    const now = this.#now();
+    return [...(this.#byFlow.get(flowKey(source)) ?? [])].filter((b) => b.expiresAt > now);
   }
 
   /** The earliest expiry among live bindings, for scheduling the next expire() call. */
@@ -261,6 +267,27 @@ export class Registrar {
     for (const list of this.#bindings.values())
       for (const b of list) if (min === undefined || b.expiresAt < min) min = b.expiresAt;
     return min;
+  }
+
+  /** Every change of an AoR's bindings goes through here, so that the flow index follows it. */
+  #put(aor: string, list: Binding[]): void {
+    for (const b of this.#bindings.get(aor) ?? []) {
+      const key = flowKey(b.flow);
+      const set = this.#byFlow.get(key);
+      set?.delete(b);
+      if (set?.size === 0) this.#byFlow.delete(key);
+    }
+    if (list.length === 0) {
+      this.#bindings.delete(aor);
+      return;
+    }
+    this.#bindings.set(aor, list);
+    for (const b of list) {
+      const key = flowKey(b.flow);
+      const set = this.#byFlow.get(key) ?? new Set<Binding>();
+      set.add(b);
+      this.#byFlow.set(key, set);
+    }
   }
 
   #live(aor: string, now: number): Binding[] {
@@ -283,4 +310,11 @@ function unquote(value: string | null | undefined): string | undefined {
 
 export function bindingUri(binding: Binding): string {
   return formatUri(binding.contact.uri);
+}
+
+/** The flow index key: a TCP flow by its id, anything else by transport, address and port. */
+function flowKey(flow: BindingFlow): string {
+  return flow.transport === 'tcp' && flow.flowId !== undefined
+    ? `tcp:${flow.flowId}`
+    : `${flow.transport}:${flow.address}:${flow.port}`;
 }
