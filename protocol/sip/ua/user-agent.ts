@@ -23,7 +23,6 @@ import {
 } from '../transport/index.js';
 import { type DialogPath, type DialogUsage, type OutOfDialogOptions, type UaCore, bodyOf } from './core.js';
 import { SipRequestError, UaError } from './errors.js';
-import { serializeMessage } from '../serializer.js';
 import { type InviteOptions, OutgoingInvite } from './invite-client.js';
 import { InviteServerResponse } from './invite-server.js';
 import { type RegisterOptions, Registration } from './registration.js';
@@ -411,7 +410,10 @@ export class UserAgent implements UaCore {
   #assertFits(request: SipRequest): void {
     const max = this.transport.maxMessageSize;
     if (max === undefined) return;
-    const size = serializeMessage(request).length + VIA_MARGIN;
+    // The size as the serializer will write it, counted without building the bytes (the transport does that).
+    let size = request.method.length + request.uri.length + request.version.length + 4 + request.body.length;
+    for (const h of request.headers) size += h.name.length + Buffer.byteLength(h.value) + 4;
+    size += VIA_MARGIN + 2;
     if (size > max) {
       throw new UaError(
         'too-large',
