@@ -569,7 +569,10 @@ export class PfNode {
       plan = planDeliveries(
         { user, state: 'online', returning },
         backlogGroupsFor(this.stores, user, (id) => this.sessionState(id), {
-          activeGroups: returning,
+          // A returning user is reconnected to the active sessions (only the node knows which are active).
+          ...(returning
+            ? { activeGroups: [...this.#sessions.keys()].filter((id) => this.#sessions.get(id)?.active) }
+            : {}),
           ...scope,
         }),
       );

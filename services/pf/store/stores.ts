@@ -30,14 +30,15 @@ export function openStores(options: OpenStoresOptions): PfStores & { recovered: 
 
 /**
  * The planner's input for a user who came online: every group holding items for the user, oldest first; with
- * `activeGroups`, also each group with an active session the user is a member of (pending 0 when nothing is
+ * `activeGroups` (the ids of the groups whose session is active: the node knows them, the store does not), also
+ * each of those the user is a member of (pending 0 when nothing is
  * stored: clause PF, reconnect without a backlog).
  */
 export function backlogGroupsFor(
   stores: PfStores,
   user: string,
   sessionStateOf: (groupId: string) => SessionState,
-  options: { activeGroups?: boolean; only?: string } = {},
+  options: { activeGroups?: readonly string[]; only?: string } = {},
 ): BacklogGroup[] {
   const out: BacklogGroup[] = [];
   for (const count of stores.deferred.backlogOf(user)) {
@@ -48,16 +49,15 @@ export function backlogGroupsFor(
     if (count.delivery) entry.delivery = count.delivery;
     out.push(entry);
   }
-  if (options.activeGroups) {
-    for (const group of stores.groups.list()) {
-      if (options.only !== undefined && group.id !== options.only) continue;
-      if (out.some((e) => e.group.id === group.id)) continue;
-      if (sessionStateOf(group.id) !== 'active' || !isMember(group, user)) continue;
-      const entry: BacklogGroup = { group, pending: 0, session: 'active' };
-      const delivery = stores.deferred.deliveryRecord(user, group.id);
-      if (delivery) entry.delivery = delivery;
-      out.push(entry);
-    }
+  for (const id of options.activeGroups ?? []) {
+    if (options.only !== undefined && id !== options.only) continue;
+    if (out.some((e) => e.group.id === id)) continue;
+    const group = stores.groups.get(id);
+    if (!group || sessionStateOf(id) !== 'active' || !isMember(group, user)) continue;
+    const entry: BacklogGroup = { group, pending: 0, session: 'active' };
+    const delivery = stores.deferred.deliveryRecord(user, group.id);
+    if (delivery) entry.delivery = delivery;
+    out.push(entry);
   }
   return out;
 }
