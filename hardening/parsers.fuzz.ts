@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { CpimParseError, parseCpim } from '../protocol/cpim/index.js';
 import { MsrpParser } from '../protocol/msrp/index.js';
 import { parseMsrpSdp, SdpParseError } from '../protocol/sdp/index.js';
-import { parseMessage, SipParseError, SipStreamParser, type SipStreamItem } from '../protocol/sip/index.js';
+import { parseMessage, SipParseError, SipStreamParser } from '../protocol/sip/index.js';
+import { describeStreamItem } from '../protocol/sip/test-support/stream-items.js';
 import { CORPUS } from '../protocol/sip/test-support/corpus.js';
 
 const RUNS = Number(process.env.CPM_LAB_FUZZ_RUNS ?? 200_000);
@@ -28,12 +29,6 @@ const input = fc.oneof(
   mutated,
   fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
 );
-
-function describeItem(item: SipStreamItem): string {
-  if (item.kind === 'message') return `m:${item.raw.toString('latin1')}`;
-  if (item.kind === 'error') return `e:${item.error.code}:${item.fatal}:${item.raw.toString('latin1')}`;
-  return item.kind;
-}
 
 describe(`parsers under fuzz (${RUNS} runs per property)`, () => {
   it('SIP datagram parser: only SipParseError', () => {
@@ -57,7 +52,7 @@ describe(`parsers under fuzz (${RUNS} runs per property)`, () => {
         (parts, cuts) => {
           const whole = Buffer.concat(parts);
           if (whole.length === 0) return;
-          const expected = new SipStreamParser({ maxMessageSize: 2048 }).push(whole).map(describeItem);
+          const expected = new SipStreamParser({ maxMessageSize: 2048 }).push(whole).map(describeStreamItem);
           const points = [...new Set(cuts.map((c) => (c % whole.length) + 1))]
             .filter((c) => c < whole.length)
             .sort((a, b) => a - b);
@@ -65,7 +60,7 @@ describe(`parsers under fuzz (${RUNS} runs per property)`, () => {
           const got: string[] = [];
           let from = 0;
           for (const to of [...points, whole.length]) {
-            got.push(...parser.push(whole.subarray(from, to)).map(describeItem));
+            got.push(...parser.push(whole.subarray(from, to)).map(describeStreamItem));
             expect(parser.buffered).toBeLessThanOrEqual(2048 + 4);
             from = to;
           }

@@ -10,6 +10,7 @@ import {
   type SipStreamItem,
 } from './parser.js';
 import { serializeMessage } from './serializer.js';
+import { describeStreamItem } from './test-support/stream-items.js';
 import { CORPUS } from './test-support/corpus.js';
 
 const msg = (lines: string[], body = ''): Buffer =>
@@ -605,7 +606,7 @@ describe('properties (fast-check)', () => {
 
   it('a TCP stream split at arbitrary points parses the same as whole', () => {
     const whole = Buffer.concat([Buffer.from('\r\n\r\n'), ...Object.values(CORPUS)]);
-    const expected = new SipStreamParser().push(whole).map(describeItem);
+    const expected = new SipStreamParser().push(whole).map(describeStreamItem);
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 40 }),
@@ -615,7 +616,7 @@ describe('properties (fast-check)', () => {
           const items: SipStreamItem[] = [];
           for (let k = 0; k + 1 < points.length; k++)
             items.push(...parser.push(whole.subarray(points[k], points[k + 1])));
-          expect(items.map(describeItem)).toEqual(expected);
+          expect(items.map(describeStreamItem)).toEqual(expected);
         },
       ),
       { numRuns: 300 },
@@ -657,23 +658,17 @@ describe('SipStreamParser: any split of any input gives the same items (property
         fc.array(fc.nat(), { maxLength: 30 }),
         (parts, rawCuts) => {
           const whole = Buffer.concat(parts);
-          const expected = new SipStreamParser({ maxMessageSize: 4096 }).push(whole).map(describeItem);
+          const expected = new SipStreamParser({ maxMessageSize: 4096 }).push(whole).map(describeStreamItem);
           const cuts = [...new Set(rawCuts.map((c) => (c % whole.length) + 1))].sort((a, b) => a - b);
           const points = [0, ...cuts.filter((c) => c < whole.length), whole.length];
           const parser = new SipStreamParser({ maxMessageSize: 4096 });
           const items: SipStreamItem[] = [];
           for (let k = 0; k + 1 < points.length; k++)
             items.push(...parser.push(whole.subarray(points[k], points[k + 1])));
-          expect(items.map(describeItem)).toEqual(expected);
+          expect(items.map(describeStreamItem)).toEqual(expected);
         },
       ),
       { numRuns: 1000 },
     );
   });
 });
-
-function describeItem(item: SipStreamItem): string {
-  if (item.kind === 'message') return `message:${item.raw.toString('latin1')}`;
-  if (item.kind === 'error') return `error:${item.error.code}:${item.fatal}:${item.raw.toString('latin1')}`;
-  return item.kind;
-}
