@@ -3,12 +3,8 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MsrpEndpoint } from '../protocol/msrp/index.js';
-import {
-  assertSippInstalled,
-  freePort,
-  type SippResult,
-  startSipp,
-} from '../protocol/sip/test-support/sipp.js';
+import { assertSippInstalled, type SippResult, startSipp } from '../protocol/sip/test-support/sipp.js';
+import { freePort } from '../runtime/index.js';
 import { CpmClient } from './cpm-client.js';
 import {
   CONFERENCE_URI,

@@ -11,6 +11,8 @@ export {
   type SqliteDatabase,
   type SynchronousMode,
 } from './sqlite.js';
+export { freePort } from './free-port.js';
+export { packageRoot } from './package-root.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {
   type ApiGuardOptions,

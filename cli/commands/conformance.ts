@@ -22,6 +22,8 @@ export interface ConformanceFlags {
   lab?: string;
   out?: string;
   embedded?: boolean;
+  /** The embedded lab's CSCF: `mock` (default), `kamailio`, or the host:port of an external one. */
+  cscf?: string;
   /** Run only these scenarios (the clauses the others cover are then not covered: the run fails). */
   scenario?: string[];
   /** SIP T1 of the embedded lab's nodes (ms). */
@@ -60,6 +62,8 @@ export async function conformanceCommand(
   try {
     const scenarios = flags.scenario?.map(findScenario);
     let url = flags.lab ?? env['CPM_LAB_URL'] ?? DEFAULT_LAB_URL;
+    if (flags.cscf !== undefined && !flags.embedded)
+      throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
       // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
@@ -69,6 +73,7 @@ export async function conformanceCommand(
       embedded = await startPrivateLab({
         label: 'conformance',
         env,
+        ...(flags.cscf === undefined ? {} : { cscf: flags.cscf }),
         ...(flags.t1 === undefined ? {} : { t1: flags.t1 }),
       });
       url = embedded.url;
@@ -107,8 +112,12 @@ export function registerConformanceCommand(program: Command): void {
       '--embedded',
       'start a private embedded lab for the run (ephemeral ports, temporary data directory)',
     )
+    .option(
+      '--cscf <mock|kamailio|host:port>',
+      "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
+    )
     .option('--scenario <name...>', 'run only these scenarios (the other clauses are then not covered)')
-    .action(async (flags: { lab?: string; out?: string; embedded?: boolean; scenario?: string[] }) => {
+    .action(async (flags: ConformanceFlags) => {
       const outcome = await conformanceCommand(flags, {
         out: (text) => process.stdout.write(`${text}\n`),
         err: (text) => process.stderr.write(`${text}\n`),

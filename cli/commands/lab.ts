@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { createLabApi, parseNodeList } from '../../lab/api/index.js';
 import { mountConsole } from '../../lab/console/index.js';
 import { EmbeddedLab, provisionLab } from '../../lab/embedded/index.js';
-import { DEFAULT_TOPOLOGY_PATH, loadTopology } from '../../lab/topology/index.js';
+import { DEFAULT_TOPOLOGY_PATH, loadTopology, withCscf } from '../../lab/topology/index.js';
 import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
 import { createLogger, envString, onShutdown, startControlServer } from '../../runtime/index.js';
 
@@ -22,6 +22,10 @@ export function registerLabCommands(program: Command): void {
     .option('--fresh', "wipe the data directory first (default: keep the last run's groups and backlog)")
     .option('--keep-data', 'keep the stores of the last run (the default; kept for old scripts)')
     .option(
+      '--cscf <mock|kamailio|host:port>',
+      "the CSCF: the lab's own (default), Kamailio started from interop/kamailio/kamailio.cfg, or an external one at host:port (CPM_LAB_CSCF)",
+    )
+    .option(
       '--ephemeral',
       'bind every port to any free port, data in a private temporary directory (a second lab next to the first)',
     )
@@ -32,10 +36,13 @@ export function registerLabCommands(program: Command): void {
         fresh?: boolean;
         keepData?: boolean;
         ephemeral?: boolean;
+        cscf?: string;
       }) => {
         const logger = createLogger('lab');
         const path = flags.topology ?? process.env.CPM_LAB_TOPOLOGY;
-        const topology = await loadTopology(path);
+        const cscfChoice = flags.cscf ?? process.env.CPM_LAB_CSCF;
+        const loaded = await loadTopology(path);
+        const topology = cscfChoice === undefined ? loaded : withCscf(loaded, cscfChoice);
         let lab: EmbeddedLab | undefined;
         // An ephemeral lab never shares a data directory with another lab: a private one, removed at the end.
         const configuredDir = flags.dataDir ?? process.env.CPM_LAB_DATA_DIR;
@@ -68,6 +75,9 @@ export function registerLabCommands(program: Command): void {
           privateDir
             ? `  data      ${lab.dataDir} (private to this ephemeral lab, removed when it stops)`
             : `  data      ${lab.dataDir} (kept across restarts; --fresh wipes it)`,
+          ...lab.peers.map(
+            (p) => `  ${p.name.padEnd(8)}  ${p.product}   SIP ${p.sip}   (${p.note ?? 'external'})`,
+          ),
           ...lab.nodes.map((n) => {
             const parts = [`control ${n.controlUrl}`];
             if (n.sip) parts.push(`SIP ${n.sip}`);

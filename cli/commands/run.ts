@@ -10,6 +10,7 @@ export const DEFAULT_LAB_URL = 'http://127.0.0.1:8080';
 interface RunFlags {
   lab?: string;
   embedded?: boolean;
+  cscf?: string;
   list?: boolean;
   ladder?: boolean;
   color?: boolean;
@@ -25,6 +26,10 @@ export function registerRunCommand(program: Command): void {
     .argument('[scenario]', 'scenario name, or "all"')
     .option('--lab <url>', `lab API of a running lab (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
     .option('--embedded', 'start a private embedded lab for the run (any free ports, temporary stores)')
+    .option(
+      '--cscf <mock|kamailio|host:port>',
+      "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
+    )
     .option('--list', 'list the scenarios and the clauses they check')
     .option('--no-ladder', 'do not print the ladder diagram')
     .option('--color', 'ANSI colours in the ladder')
@@ -57,11 +62,16 @@ export function registerRunCommand(program: Command): void {
 
 async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => Promise<void> }> {
   if (!flags.embedded) {
+    if (flags.cscf !== undefined)
+      throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
     const lab = new LabClient(flags.lab ?? process.env.CPM_LAB_URL ?? DEFAULT_LAB_URL);
     await lab.get('/health'); // fail early, with the "is the lab running?" hint
     return { lab, close: async () => {} };
   }
-  const embedded = await startPrivateLab({ label: 'run' });
+  const embedded = await startPrivateLab({
+    label: 'run',
+    ...(flags.cscf === undefined ? {} : { cscf: flags.cscf }),
+  });
   return { lab: new LabClient(embedded.url), close: () => embedded.close() };
 }
 

@@ -7,7 +7,7 @@ import { ClientDaemon, clientConfig } from '../../client/index.js';
 import { CONFERENCE_URI, CONTRIB_ID, CONV_ID } from '../../client/test-support/fixtures.js';
 import { tempDir } from '../../client/test-support/harness.js';
 import { SILENT, startTestLab, type TestLab } from '../../client/test-support/test-pf.js';
-import { freePort } from '../../protocol/sip/test-support/sipp.js';
+import { freePort } from '../../runtime/index.js';
 import { resolveControlUrl } from '../../client/daemon/control-client.js';
 import { createLabApi } from '../../lab/api/index.js';
 import { createLogger, startControlServer } from '../../runtime/index.js';

@@ -20,7 +20,7 @@ import { type EmbeddedLab, type PrivateLab, startPrivateLab } from '../../lab/em
 import { SCENARIOS } from '../../lab/scenarios/registry.js';
 import { CLAUSE_IDS, type ClauseId } from '../../lab/scenarios/types.js';
 import { splitFlows } from '../../lab/trace/index.js';
-import { freePort } from '../../protocol/sip/test-support/sipp.js';
+import { freePort } from '../../runtime/index.js';
 
 const run = promisify(execFile);
 

@@ -6,5 +6,11 @@ export {
   nodeFetch,
   NodeUnreachableError,
 } from './lab-api.js';
-export { type LabNode, type NodeRole, parseNodeList } from './node-directory.js';
+export {
+  type ExternalPeer,
+  type LabNode,
+  type NodeRole,
+  parseNodeList,
+  peerNames,
+} from './node-directory.js';
 export { LiveFeed, type LiveHop, type LiveNodeEvent, toLiveHops } from './live-events.js';

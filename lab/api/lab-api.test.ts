@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../protocol/sip/test-support/sipp.js';
+import { freePort } from '../../runtime/index.js';
 import { createLogger, readSse, startControlServer } from '../../runtime/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { createLabApi } from './lab-api.js';

@@ -12,10 +12,12 @@ import {
   TraceRecorder,
   type TraceRecordJson,
 } from '../../runtime/index.js';
-import type { LabNode } from './node-directory.js';
+import type { ExternalPeer, LabNode } from './node-directory.js';
 
 export interface LabApiOptions {
   nodes: readonly LabNode[];
+  /** SIP servers that are not lab nodes (an external CSCF): listed by GET /topology, named in traces. */
+  peers?: readonly ExternalPeer[];
   logger: Logger;
   /** Extra facts for GET /topology (groups, domain, SIP/MSRP addresses of the embedded lab). */
   describe?: () => unknown;
@@ -74,7 +76,11 @@ export function createLabApi(options: LabApiOptions): Express {
     }),
     routes: (app) => {
       app.get('/topology', (_req, res) => {
-        res.json({ nodes, ...(options.describe ? { lab: options.describe() } : {}) });
+        res.json({
+          nodes,
+          peers: options.peers ?? [],
+          ...(options.describe ? { lab: options.describe() } : {}),
+        });
       });
       // Each node's trace records, for merging (lab/trace) by the caller or the console.
       app.get('/traces', async (req, res) => {

@@ -75,6 +75,8 @@ export interface LiveNodeEvent {
 
 export interface LiveFeedOptions {
   nodes: readonly LabNode[];
+  /** Names for addresses that are not lab nodes (an external CSCF), as lab/trace MergeOptions.peerNames. */
+  peerNames?: Readonly<Record<string, string>>;
   logger: Logger;
   /** Extra facts derived from the whole timeline, sent as `event: summary` after each change. */
   summarize?: (hops: readonly Hop[]) => unknown;
@@ -231,7 +233,7 @@ export class LiveFeed {
   #merge(): void {
     const all: TraceRecord[] = [];
     for (const list of this.#records.values()) all.push(...list);
-    const merged = mergeTraces(all);
+    const merged = mergeTraces(all, { peerNames: this.#options.peerNames ?? {} });
     const next = toLiveHops(merged);
     let from = 0;
     const previous = this.#hops;

@@ -9,6 +9,25 @@ export interface LabNode {
   controlUrl: string;
 }
 
+/**
+ * A SIP server of the lab that is not a lab node: no control API and no trace of its own (an external CSCF
+ * such as Kamailio). The lab shows it by name; its messages are seen from the nodes it talks to.
+ */
+export interface ExternalPeer {
+  name: string;
+  role: NodeRole;
+  /** Where it takes SIP: `127.0.0.1:5060` (its outgoing TCP connections leave from the same port). */
+  sip: string;
+  /** What it is: `Kamailio 5.6.3`. */
+  product: string;
+  note?: string;
+}
+
+/** Names for the trace merge (lab/trace MergeOptions.peerNames): each peer's SIP address → its name. */
+export function peerNames(peers: readonly ExternalPeer[]): Record<string, string> {
+  return Object.fromEntries(peers.map((p) => [p.sip, p.name]));
+}
+
 /** Parse `name=url` pairs (`cscf=http://cscf:8081`); the role is implied by the name. */
 export function parseNodeList(pairs: readonly string[]): LabNode[] {
   return pairs.map((pair) => {

@@ -3,4 +3,4 @@
 // controls of a live demo.
 export { CLAUSES, type ClauseInfo, type ClauseLight, evaluateClauses } from './clauses.js';
 export { type ConsoleOptions, mountConsole } from './routes.js';
-export { consoleStaticDir, packageRoot, STATIC_SUBDIR } from './static-dir.js';
+export { consoleStaticDir, STATIC_SUBDIR } from './static-dir.js';

@@ -2,7 +2,7 @@
 // checklist (GET /console/clauses), the live feed (GET /live: merged trace, node events, clause lights) and
 // the lab's named scenarios (GET /scenarios, POST /scenarios/:name/run).
 import express, { type Express } from 'express';
-import type { LabNode, NodeRole } from '../api/index.js';
+import { type ExternalPeer, type LabNode, type NodeRole, peerNames } from '../api/index.js';
 import { LiveFeed } from '../api/live-events.js';
 import type { Logger } from '../../runtime/index.js';
 import { CLAUSES, evaluateClauses } from './clauses.js';
@@ -11,6 +11,8 @@ import { consoleStaticDir } from './static-dir.js';
 
 export interface ConsoleOptions {
   nodes: readonly LabNode[];
+  /** SIP servers that are not lab nodes (an external CSCF), named in the ladder. */
+  peers?: readonly ExternalPeer[];
   logger: Logger;
   /** Directory of the page and its assets (default: lab/console/static of this package). */
   staticDir?: string;
@@ -22,9 +24,13 @@ const CSP =
 
 /** Mount the console on a lab API app (the createLabApi `routes` hook). Returns its live feed. */
 export function mountConsole(app: Express, options: ConsoleOptions): LiveFeed {
-  const roles: Record<string, NodeRole> = Object.fromEntries(options.nodes.map((n) => [n.name, n.role]));
+  const peers = options.peers ?? [];
+  const roles: Record<string, NodeRole> = Object.fromEntries(
+    [...options.nodes, ...peers].map((n) => [n.name, n.role]),
+  );
   const feed = new LiveFeed({
     nodes: options.nodes,
+    peerNames: peerNames(peers),
     logger: options.logger,
     summarize: (hops) => ({ clauses: evaluateClauses(hops, roles) }),
   });

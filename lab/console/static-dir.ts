@@ -2,21 +2,10 @@
 // up from this module to package.json. tsc does not copy .html/.css/.js assets into dist/, so both the
 // sources (vitest, tsx) and the compiled dist/lab/console/ read them from the source tree.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../runtime/index.js';
 
 export const STATIC_SUBDIR = join('lab', 'console', 'static');
-
-/** The nearest directory at or above `from` holding a package.json. */
-export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json at or above ${from}`);
-    dir = parent;
-  }
-}
 
 /** lab/console/static of the package this module belongs to; throws if it is missing. */
 export function consoleStaticDir(root: string = packageRoot()): string {

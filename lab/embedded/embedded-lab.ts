@@ -2,11 +2,18 @@
 // real sockets on one host, with the lab API over them. `npm run lab` and the end-to-end tests use it.
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createLogger, type Logger, type ControlServer, startControlServer } from '../../runtime/index.js';
+import {
+  createLogger,
+  type ControlServer,
+  freePort,
+  type Logger,
+  startControlServer,
+} from '../../runtime/index.js';
 import { ClientDaemon, clientConfig } from '../../client/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { PfNode, pfConfig } from '../../services/pf/index.js';
-import { createLabApi, type LabNode } from '../api/index.js';
+import { createLabApi, type ExternalPeer, type LabNode } from '../api/index.js';
+import { type KamailioProcess, startKamailio } from '../kamailio/index.js';
 import { mountConsole } from '../console/index.js';
 import { provisionLab } from './provision.js';
 import { type Topology, withEphemeralPorts } from '../topology/index.js';
@@ -33,9 +40,16 @@ export interface EmbeddedNodeInfo extends LabNode {
   msrp?: string;
 }
 
+/** The CSCF of an embedded lab: the lab's own, or a SIP server outside this process. */
+export type LabCscf =
+  | { engine: 'mock'; cscf: Cscf }
+  | { engine: 'kamailio'; peer: ExternalPeer; kamailio: KamailioProcess }
+  | { engine: 'external'; peer: ExternalPeer };
+
 export class EmbeddedLab {
   readonly topology: Topology;
-  readonly cscf: Cscf;
+  /** Which SIP server is the CSCF, and where. */
+  readonly cscfEngine: LabCscf;
   readonly pf: PfNode;
   readonly clients: Map<string, ClientDaemon>;
   /** The PF database and the clients' stores (kept across restarts unless started `fresh`). */
@@ -46,7 +60,7 @@ export class EmbeddedLab {
 
   private constructor(init: {
     topology: Topology;
-    cscf: Cscf;
+    cscf: LabCscf;
     pf: PfNode;
     clients: Map<string, ClientDaemon>;
     api: ControlServer;
@@ -55,7 +69,7 @@ export class EmbeddedLab {
   }) {
     this.dataDir = init.dataDir;
     this.topology = init.topology;
-    this.cscf = init.cscf;
+    this.cscfEngine = init.cscf;
     this.pf = init.pf;
     this.clients = init.clients;
     this.#api = init.api;
@@ -71,6 +85,18 @@ export class EmbeddedLab {
     return this.#nodes;
   }
 
+  /** The lab's own CSCF (engine `mock`); a lab whose CSCF runs elsewhere has none in this process. */
+  get cscf(): Cscf {
+    if (this.cscfEngine.engine !== 'mock')
+      throw new Error(`this lab's CSCF is ${this.cscfEngine.peer.product} (outside this process)`);
+    return this.cscfEngine.cscf;
+  }
+
+  /** SIP servers of the lab that are not lab nodes (no control API): an external CSCF. */
+  get peers(): ExternalPeer[] {
+    return this.cscfEngine.engine === 'mock' ? [] : [this.cscfEngine.peer];
+  }
+
   static async start(options: EmbeddedLabOptions): Promise<EmbeddedLab> {
     const topology = options.ephemeral ? withEphemeralPorts(options.topology) : options.topology;
     const logger = options.logger ?? createLogger('lab');
@@ -83,23 +109,37 @@ export class EmbeddedLab {
     const users = topology.clients.map((c) => c.user);
     const started: Array<{ close(): Promise<void> }> = [];
     try {
-      const cscf = await Cscf.start(
-        {
-          ...cscfConfig({}, {}),
-          host,
-          udpPort: topology.cscf.sipPort,
-          tcpPort: topology.cscf.sipPort,
-          domain: topology.domain,
-          users: users.map((u) => `sip:${u}@${topology.domain}`),
-          services: [],
-          controlHost: host,
-          controlPort: topology.cscf.controlPort,
-          t1,
-        },
-        { logger: loggerFor('cscf') },
-      );
-      started.push(cscf);
-      const cscfTcp = cscf.sipAddresses.tcp!;
+      // The CSCF's SIP address is needed by the PF and the clients; Kamailio needs the PF's, so it starts after it.
+      let mock: Cscf | undefined;
+      let cscfSip: { address: string; port: number };
+      if (topology.cscf.engine === 'mock') {
+        mock = await Cscf.start(
+          {
+            ...cscfConfig({}, {}),
+            host,
+            udpPort: topology.cscf.sipPort,
+            tcpPort: topology.cscf.sipPort,
+            domain: topology.domain,
+            users: users.map((u) => `sip:${u}@${topology.domain}`),
+            services: [],
+            controlHost: host,
+            controlPort: topology.cscf.controlPort,
+            t1,
+          },
+          { logger: loggerFor('cscf') },
+        );
+        started.push(mock);
+        cscfSip = mock.sipAddresses.tcp!;
+      } else if (topology.cscf.engine === 'kamailio') {
+        // Its port is chosen now (0: a free one) so that the PF can be told where the CSCF is.
+        cscfSip = {
+          address: host,
+          port: topology.cscf.sipPort === 0 ? await freePort(host) : topology.cscf.sipPort,
+        };
+      } else {
+        const address = topology.cscf.address!;
+        cscfSip = { address: address.host, port: address.port };
+      }
       const pf = await PfNode.start(
         {
           ...pfConfig({}, {}),
@@ -109,7 +149,7 @@ export class EmbeddedLab {
           sipTcpPort: topology.pf.sipPort,
           msrpPort: topology.pf.msrpPort,
           domain: topology.domain,
-          cscf: { host: cscfTcp.address, port: cscfTcp.port },
+          cscf: { host: cscfSip.address, port: cscfSip.port },
           storePath: join(dataDir, 'pf.db'),
           idleTimeoutMs: topology.pf.idleTimeoutSeconds * 1000,
           groups: [],
@@ -121,17 +161,46 @@ export class EmbeddedLab {
       );
       started.push(pf);
       const pfTcp = pf.sipAddresses.tcp!;
-      cscf.addApplicationServer({
-        userPattern: /^(conference-factory|group-.+)$/,
-        uri: `sip:${pfTcp.address}:${pfTcp.port};transport=tcp`,
-      });
+      const pfUri = `sip:${pfTcp.address}:${pfTcp.port};transport=tcp`;
+      let cscf: LabCscf;
+      if (mock) {
+        mock.addApplicationServer({ userPattern: /^(conference-factory|group-.+)$/, uri: pfUri });
+        cscf = { engine: 'mock', cscf: mock };
+      } else if (topology.cscf.engine === 'kamailio') {
+        const kamailio = await startKamailio({
+          host,
+          port: cscfSip.port,
+          domain: topology.domain,
+          pfUri,
+          logger: loggerFor('cscf'),
+        });
+        started.push(kamailio);
+        cscf = {
+          engine: 'kamailio',
+          kamailio,
+          peer: externalCscf(
+            `${host}:${kamailio.port}`,
+            `Kamailio ${kamailio.version.split(' ')[1] ?? ''}`.trim(),
+            'started by the lab from interop/kamailio/kamailio.cfg',
+          ),
+        };
+      } else {
+        cscf = {
+          engine: 'external',
+          peer: externalCscf(
+            `${cscfSip.address}:${cscfSip.port}`,
+            'external CSCF',
+            `routes the PF's service URIs and third-party REGISTERs to ${pfUri}`,
+          ),
+        };
+      }
       const clients = new Map<string, ClientDaemon>();
       for (const c of topology.clients) {
         const daemon = await ClientDaemon.start(
           {
             ...clientConfig({ user: c.user }, {}),
             domain: topology.domain,
-            cscf: { host: cscfTcp.address, port: cscfTcp.port },
+            cscf: { host: cscfSip.address, port: cscfSip.port },
             cscfTransport: 'tcp',
             sipHost: host,
             sipPort: c.sipPort,
@@ -151,12 +220,16 @@ export class EmbeddedLab {
         clients.set(c.user, daemon);
       }
       const nodes: EmbeddedNodeInfo[] = [
-        {
-          name: 'cscf',
-          role: 'cscf',
-          controlUrl: cscf.controlUrl!,
-          sip: `${cscfTcp.address}:${cscfTcp.port} (udp+tcp)`,
-        },
+        ...(mock
+          ? [
+              {
+                name: 'cscf',
+                role: 'cscf' as const,
+                controlUrl: mock.controlUrl!,
+                sip: `${cscfSip.address}:${cscfSip.port} (udp+tcp)`,
+              },
+            ]
+          : []),
         {
           name: 'pf',
           role: 'pf',
@@ -168,12 +241,20 @@ export class EmbeddedLab {
           ([user, d]): EmbeddedNodeInfo => ({ name: user, role: 'client', controlUrl: d.controlUrl }),
         ),
       ];
+      const peers = cscf.engine === 'mock' ? [] : [cscf.peer];
       const api = await startControlServer(
         createLabApi({
           nodes,
+          peers,
           logger,
-          describe: () => ({ mode: 'embedded', domain: topology.domain, groups: topology.groups, nodes }),
-          routes: (app) => mountConsole(app, { nodes, logger }),
+          describe: () => ({
+            mode: 'embedded',
+            domain: topology.domain,
+            groups: topology.groups,
+            nodes,
+            cscf: cscf.engine === 'mock' ? { engine: 'mock' } : { engine: cscf.engine, ...cscf.peer },
+          }),
+          routes: (app) => mountConsole(app, { nodes, peers, logger }),
         }),
         { host, port: topology.labApiPort, logger },
       );
@@ -195,6 +276,11 @@ export class EmbeddedLab {
     // Clients first (they de-register through the CSCF), then the PF, then the CSCF.
     await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
     await this.pf.close();
-    await this.cscf.close();
+    if (this.cscfEngine.engine === 'mock') await this.cscfEngine.cscf.close();
+    if (this.cscfEngine.engine === 'kamailio') await this.cscfEngine.kamailio.close();
   }
+}
+
+function externalCscf(sip: string, product: string, note: string): ExternalPeer {
+  return { name: 'cscf', role: 'cscf', sip, product, note };
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Env, type LogLevel, logLevelFromEnv } from '../../runtime/index.js';
-import { loadTopology } from '../topology/index.js';
+import { loadTopology, withCscf } from '../topology/index.js';
 import { EmbeddedLab } from './embedded-lab.js';
 
 export interface PrivateLab {
@@ -15,7 +15,14 @@ export interface PrivateLab {
 }
 
 export async function startPrivateLab(
-  options: { t1?: number; level?: LogLevel; label?: string; env?: Env } = {},
+  options: {
+    t1?: number;
+    level?: LogLevel;
+    label?: string;
+    env?: Env;
+    /** `mock` (default), `kamailio` or the host:port of an external CSCF (lab/topology withCscf). */
+    cscf?: string;
+  } = {},
 ): Promise<PrivateLab> {
   const env = options.env ?? process.env;
   const level = options.level ?? (env.CPM_LAB_LOG ? logLevelFromEnv(env) : 'warn');
@@ -24,7 +31,8 @@ export async function startPrivateLab(
   let lab: EmbeddedLab;
   try {
     lab = await EmbeddedLab.start({
-      topology: await loadTopology(),
+      topology:
+        options.cscf === undefined ? await loadTopology() : withCscf(await loadTopology(), options.cscf),
       ephemeral: true,
       dataDir,
       ...(options.t1 === undefined ? {} : { t1: options.t1 }),

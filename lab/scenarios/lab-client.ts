@@ -7,6 +7,7 @@ import {
   type TraceResponse,
   traceRecordFromJson,
 } from '../../runtime/index.js';
+import { type ExternalPeer, peerNames } from '../api/node-directory.js';
 import { type Hop, mergeNodeTraces } from '../trace/index.js';
 
 export class LabRequestError extends Error {
@@ -24,6 +25,9 @@ export interface TopologyNode {
   role: 'cscf' | 'pf' | 'client';
   controlUrl: string;
 }
+
+/** A SIP server of the lab without a control API (an external CSCF). */
+export type TopologyPeer = ExternalPeer;
 
 export class LabClient {
   readonly url: string;
@@ -88,6 +92,11 @@ export class LabClient {
     return (await this.get<{ nodes: TopologyNode[] }>('/topology')).nodes;
   }
 
+  /** SIP servers of the lab that are not nodes (an external CSCF such as Kamailio). */
+  async peers(): Promise<TopologyPeer[]> {
+    return (await this.get<{ peers?: TopologyPeer[] }>('/topology')).peers ?? [];
+  }
+
   /** A node's own control API, through the lab API's pass-through. */
   node(name: string): {
     get: <T>(p: string) => Promise<T>;
@@ -120,7 +129,11 @@ export class LabClient {
     const pages = await this.#tracePages(
       (node) => `?since=${since[node] ?? 0}&limit=${DEFAULT_TRACE_CAPACITY}`,
     );
-    return mergeNodeTraces(pages.map(({ page }) => page.records.map(traceRecordFromJson)));
+    const peers = await this.peers();
+    return mergeNodeTraces(
+      pages.map(({ page }) => page.records.map(traceRecordFromJson)),
+      { peerNames: peerNames(peers) },
+    );
   }
 
   /** The latest trace id per node: a bookmark so a scenario sees only its own messages. */

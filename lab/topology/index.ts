@@ -2,11 +2,14 @@
 export { DEFAULT_TOPOLOGY_PATH, loadTopology } from './load.js';
 export {
   type ClientNode,
+  type CscfEngine,
+  type CscfSpec,
   type GroupSpec,
   parseTopology,
   type Policy,
   type Topology,
   TopologyError,
+  withCscf,
   withEphemeralPorts,
 } from './topology.js';
 export { provisionedGroupIds, type ProvisionedGroupIds, uuidV5 } from './group-ids.js';

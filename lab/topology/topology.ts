@@ -1,5 +1,6 @@
 // The lab topology: which nodes run, on which ports, with which users and groups. A JSON file users
 // edit (`lab/topology/default.json` is the default); validated here with messages that name the field.
+import { parseHostPort } from '../../runtime/index.js';
 
 export type Policy = 'accept' | 'decline' | 'later';
 
@@ -19,11 +20,28 @@ export interface GroupSpec {
   participants: string[];
 }
 
+/**
+ * Which SIP server plays the CSCF (docs/kamailio.md): the lab's own (`mock`), Kamailio started by the lab
+ * from the project's configuration (`kamailio`, on `sipPort`), or one the user runs (`external`, at
+ * `address`, configured to route the PF's service URIs and third-party REGISTERs to `pf.sipPort`).
+ */
+export type CscfEngine = 'mock' | 'kamailio' | 'external';
+
+export interface CscfSpec {
+  engine: CscfEngine;
+  /** SIP port (UDP and TCP) of the mock CSCF or of the Kamailio the lab starts (0: any free port). */
+  sipPort: number;
+  /** Control API of the mock CSCF (an external CSCF has none). */
+  controlPort: number;
+  /** Where an external CSCF listens for SIP over TCP (engine `external`). */
+  address?: { host: string; port: number };
+}
+
 export interface Topology {
   domain: string;
   host: string;
   labApiPort: number;
-  cscf: { sipPort: number; controlPort: number };
+  cscf: CscfSpec;
   pf: { sipPort: number; msrpPort: number; controlPort: number; idleTimeoutSeconds: number };
   clients: ClientNode[];
   groups: GroupSpec[];
@@ -72,7 +90,27 @@ export function parseTopology(input: unknown): Topology {
   const host = str(root, 'host', 'topology', '127.0.0.1');
   const labApiPort = port(root, 'labApiPort', 'topology', 8080);
   const cscfJson = obj(root.cscf ?? {}, 'topology.cscf');
-  known(cscfJson, 'topology.cscf', ['sipPort', 'controlPort']);
+  known(cscfJson, 'topology.cscf', ['engine', 'sipPort', 'controlPort', 'address']);
+  const engine = cscfJson.engine ?? 'mock';
+  if (engine !== 'mock' && engine !== 'kamailio' && engine !== 'external')
+    problems.push(
+      `topology.cscf.engine: expected "mock", "kamailio" or "external", got ${JSON.stringify(engine)}`,
+    );
+  let address: CscfSpec['address'];
+  if (cscfJson.address !== undefined) {
+    try {
+      if (typeof cscfJson.address !== 'string') throw new Error(`got ${JSON.stringify(cscfJson.address)}`);
+      address = parseHostPort(cscfJson.address, { name: 'topology.cscf.address', defaultPort: 5060 });
+    } catch (err) {
+      problems.push(
+        `topology.cscf.address: expected "host:port", where the external CSCF takes SIP over TCP (${(err as Error).message})`,
+      );
+    }
+  }
+  if (engine === 'external' && cscfJson.address === undefined)
+    problems.push('topology.cscf.address: an external CSCF needs its address ("host:port")');
+  if (engine !== 'external' && cscfJson.address !== undefined)
+    problems.push('topology.cscf.address: only for engine "external"');
   const pfJson = obj(root.pf ?? {}, 'topology.pf');
   known(pfJson, 'topology.pf', ['sipPort', 'msrpPort', 'controlPort', 'idleTimeoutSeconds']);
   const idle = pfJson.idleTimeoutSeconds ?? 300;
@@ -144,8 +182,10 @@ export function parseTopology(input: unknown): Topology {
     host,
     labApiPort,
     cscf: {
+      engine: engine as CscfEngine,
       sipPort: port(cscfJson, 'sipPort', 'topology.cscf', 5060),
       controlPort: port(cscfJson, 'controlPort', 'topology.cscf', 8081),
+      ...(address ? { address } : {}),
     },
     pf: {
       sipPort: port(pfJson, 'sipPort', 'topology.pf', 5070),
@@ -166,8 +206,8 @@ export function parseTopology(input: unknown): Topology {
     for (const key of keys) used.set(key, what);
   };
   claim(topology.labApiPort, 'tcp', 'labApiPort');
-  claim(topology.cscf.sipPort, 'udp+tcp', 'cscf.sipPort');
-  claim(topology.cscf.controlPort, 'tcp', 'cscf.controlPort');
+  if (topology.cscf.engine !== 'external') claim(topology.cscf.sipPort, 'udp+tcp', 'cscf.sipPort');
+  if (topology.cscf.engine === 'mock') claim(topology.cscf.controlPort, 'tcp', 'cscf.controlPort');
   claim(topology.pf.sipPort, 'udp+tcp', 'pf.sipPort');
   claim(topology.pf.msrpPort, 'tcp', 'pf.msrpPort');
   claim(topology.pf.controlPort, 'tcp', 'pf.controlPort');
@@ -180,13 +220,40 @@ export function parseTopology(input: unknown): Topology {
   return topology;
 }
 
-/** Every fixed port set to 0 (ephemeral): for tests and `--ephemeral` labs that must not collide. */
+/**
+ * Every fixed port set to 0 (ephemeral): for tests and `--ephemeral` labs that must not collide. With an
+ * external CSCF the PF keeps its SIP port: that CSCF was configured to route to it.
+ */
 export function withEphemeralPorts(topology: Topology): Topology {
+  const external = topology.cscf.engine === 'external';
   return {
     ...topology,
     labApiPort: 0,
-    cscf: { sipPort: 0, controlPort: 0 },
-    pf: { ...topology.pf, sipPort: 0, msrpPort: 0, controlPort: 0 },
+    cscf: { ...topology.cscf, sipPort: 0, controlPort: 0 },
+    pf: {
+      ...topology.pf,
+      sipPort: external ? topology.pf.sipPort : 0,
+      msrpPort: 0,
+      controlPort: 0,
+    },
     clients: topology.clients.map((c) => ({ ...c, sipPort: 0, msrpPort: 0, controlPort: 0 })),
   };
+}
+
+/**
+ * The CLI's `--cscf` choice applied to a topology: `mock` (the lab's own), `kamailio` (started by the lab
+ * from interop/kamailio/kamailio.cfg) or `host:port` (an external CSCF already configured for the lab).
+ */
+export function withCscf(topology: Topology, choice: string): Topology {
+  const cscf = { sipPort: topology.cscf.sipPort, controlPort: topology.cscf.controlPort };
+  if (choice === 'mock' || choice === 'kamailio') return { ...topology, cscf: { ...cscf, engine: choice } };
+  let address: { host: string; port: number };
+  try {
+    address = parseHostPort(choice, { name: '--cscf', defaultPort: 5060 });
+  } catch (err) {
+    throw new TopologyError([
+      `--cscf: expected "mock", "kamailio" or the host:port of an external CSCF (${(err as Error).message})`,
+    ]);
+  }
+  return { ...topology, cscf: { ...cscf, engine: 'external', address } };
 }

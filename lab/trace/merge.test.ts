@@ -112,6 +112,40 @@ describe('mergeTraces', () => {
     expect(summary(mergeNodeTraces(lab.records()))).toEqual(['pf>cscf OPTIONS', 'cscf>pf 200 OK (OPTIONS)']);
   });
 
+  it('resolves crossing messages by the earlier send before later hops that only one side saw', () => {
+    // bob and the PF each send an MSRP message before receiving the other's (crossing); meanwhile alice talks
+    // to a CSCF that records nothing (Kamailio). Her later hops must not run ahead of the crossing pair.
+    const lab = new RecordedLab();
+    const pf: Party = { node: 'pf', address: { address: '127.0.0.1', port: 7394 } };
+    const bob: Party = { node: 'bob', address: { address: '127.0.0.1', port: 40_003 } };
+    const alice: Party = { node: 'alice', address: { address: '127.0.0.1', port: 40_001 } };
+    const kamailio: Party = { node: 'kamailio', address: { address: '127.0.0.1', port: 5060 } };
+    const msrp = { protocol: 'msrp', transport: 'tcp' } as const;
+    const path = (a: number, b: number) =>
+      [`msrp://127.0.0.1:${a}/x;tcp`, `msrp://127.0.0.1:${b}/y;tcp`] as const;
+    lab.send(bob, pf, msrpResponse('b0b00001', 200, 'OK', ...path(7394, 40_003)), {
+      at: T0,
+      latency: 9,
+      ...msrp,
+    });
+    lab.send(
+      pf,
+      bob,
+      msrpRequest('pf000001', 'SEND', ...path(40_003, 7394), [], { type: 'text/plain', content: 'hi' }),
+      {
+        at: T0 + 2,
+        latency: 1,
+        ...msrp,
+      },
+    );
+    lab.send(alice, kamailio, sipMessage('REGISTER sip:ims.lab SIP/2.0', [['Call-ID', 'r1']]), {
+      at: T0 + 50,
+      recordIn: false,
+    });
+    const hops = mergeNodeTraces(lab.records(), { peerNames: { '127.0.0.1:5060': 'cscf' } });
+    expect(summary(hops)).toEqual(['bob>pf MSRP 200', 'pf>bob MSRP SEND', 'alice>cscf REGISTER']);
+  });
+
   it('pairs UDP retransmissions (RFC 3261 §17.1.1.2, same bytes) each with its own receipt', () => {
     const lab = new RecordedLab({ cscf: 2 });
     const invite = inviteFromPf();

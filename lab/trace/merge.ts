@@ -191,7 +191,7 @@ function causalOrder(hops: readonly Hop[]): Hop[] {
   };
   const result: Hop[] = [];
   for (;;) {
-    // Earliest hop at the head of all its chains; else (crossing messages) the earliest at the head of
+    // The earliest of: the hop at the head of all its chains, and (crossing messages) the hop at the head of
     // its sender's chain, so every node's sends keep their order; else the earliest head.
     let free: Hop | undefined;
     let sendable: Hop | undefined;
@@ -207,7 +207,10 @@ function causalOrder(hops: readonly Hop[]): Hop[] {
         if (!sendable || earlier(hop, sendable)) sendable = hop;
       }
     }
-    const chosen = free ?? sendable ?? earliest;
+    // A crossing resolved by its earlier send goes before later free hops: otherwise hops seen by one side
+    // only (a peer that records nothing, such as an external CSCF) would all run ahead of it.
+    const chosen =
+      (free && sendable ? (earlier(sendable, free) ? sendable : free) : (free ?? sendable)) ?? earliest;
     if (!chosen) return result;
     done.add(chosen);
     result.push(chosen);

@@ -2,11 +2,11 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertSippInstalled,
-  freePort,
   SIPP_SCENARIOS,
   startSipp,
   waitForTcpListener,
 } from '../../protocol/sip/test-support/sipp.js';
+import { freePort } from '../../runtime/index.js';
 import { createLogger } from '../../runtime/index.js';
 import { cscfConfig } from './config.js';
 import { Cscf } from './cscf.js';

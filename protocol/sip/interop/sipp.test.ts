@@ -7,10 +7,11 @@ import {
   type SippResult,
   SIPP_SCENARIOS,
   assertSippInstalled,
-  freePort,
   startSipp,
   waitForTcpListener,
 } from '../test-support/sipp.js';
+// A test may reach up to runtime for a helper; protocol sources never do.
+import { freePort } from '../../../runtime/free-port.js';
 import { startUa } from '../test-support/ua.js';
 import type { TransportKind } from '../transport/index.js';
 import type { InviteSession, UserAgent } from '../ua/index.js';

@@ -2,8 +2,7 @@
 // a missing binary is a test failure with a clear message, never a skip.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,26 +53,6 @@ export function startSipp(args: string[], options: { timeoutSeconds?: number } =
     });
   });
   return { done, kill: () => child.kill('SIGKILL') };
-}
-
-/** A port free for both UDP and TCP on 127.0.0.1 right now (for peers that cannot bind port 0 and report it). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port (event-driven retry, bounded). */

@@ -1,0 +1,25 @@
+// A port free on a host for UDP and TCP at once: for peers that must be told their port up front
+// (Kamailio, SIPp) instead of binding port 0 and reporting it.
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { createServer } from 'node:net';
+
+/** A port free for both UDP and TCP on `host` right now (another process may still take it later). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, host, () => socket.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+}
