@@ -1,5 +1,5 @@
 // CpmClient against the real CSCF and a scripted PF on the project's SIP/MSRP stack, over real sockets.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseMultipart, getHeader, parseResourceLists, allEntries } from '../protocol/bodies/index.js';
 import { cpimFrom, cpimTo, parseCpim } from '../protocol/cpim/index.js';
 import { decodeFeatureValues } from '../protocol/cpm/index.js';
@@ -442,6 +442,39 @@ describe('CpmClient invitations (7.3.11)', () => {
     const { leg } = await lab.pf.waitForJoin();
     const chat = await leg.waitForMessage(() => true);
     expect(parseCpim(chat.body).content.toString()).toBe('written offline');
+  });
+
+  it('R3: going offline with a message not yet acknowledged sends BYE and REGISTER Expires: 0 only (no re-join in between); the message goes out after the next registration', async () => {
+    const { lab, alice } = await setup();
+    await alice.online();
+    const rejoined = nextEvent(alice, 'rejoin');
+    expect(alice.send('team', 'first').queued).toBe(true);
+    await rejoined;
+    const { leg } = await lab.pf.waitForJoin();
+    await leg.waitForMessage((m) => parseCpim(m.body).content.toString() === 'first');
+    // The PF holds the 200 to the next chat message (RFC 4975 §7.3: it has not taken responsibility yet).
+    let held!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      leg.msrp.acceptor = () => {
+        resolve();
+        return new Promise<undefined>((release) => {
+          held = () => release(undefined);
+        });
+      };
+    });
+    alice.send('team', 'in flight');
+    await arrived;
+    await alice.offline('deregister');
+    await lab.pf.waitFor('REGISTER', (r) => r.get('expires') === '0');
+    held();
+    const invites = lab.pf.requests.filter((r) => r.method === 'INVITE');
+    expect(invites, 'only the first re-join: none between the BYE and the de-registration').toHaveLength(1);
+    const again = nextEvent(alice, 'rejoin');
+    await alice.online();
+    expect((await again)[0]).toMatchObject({ kind: 'rejoin', outcome: 'ok', clause: 'R3' });
+    await vi.waitFor(() => expect(lab.pf.joins).toHaveLength(2));
+    // The unacknowledged message is sent again on the next session.
+    await lab.pf.joins[1]!.leg.waitForMessage((m) => parseCpim(m.body).content.toString() === 'in flight');
   });
 
   it('R3 / protocol-notes §7: a re-join answered 404 restarts through the factory with the same IDs and the participants', async () => {

@@ -375,6 +375,11 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
    */
   async offline(mode: 'deregister' | 'drop'): Promise<RegistrationStatus> {
     this.#assertOpen();
+    // R3: the user is leaving. A session that ends now (our BYE, or locally) must not make the outbox re-join
+    // before the registration is gone: what it still holds waits for the next registration.
+    clearTimeout(this.#registeredTimer);
+    this.#registeredTimer = undefined;
+    this.#outbox.dispatch({ type: 'deregistered' });
     if (mode === 'drop') {
       this.registration.drop();
       for (const s of [...this.#sessions]) await s.end('offline', { local: true });

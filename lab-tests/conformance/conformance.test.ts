@@ -1,4 +1,4 @@
-// The conformance run end to end against the embedded lab: one `it` per clause ID of spec/README.md,
+// The conformance run end to end against the embedded lab: one `it` per clause ID of docs/clauses.md,
 // asserting the clause's verdict (the wire checks themselves live in lab/scenarios), then the report files
 // it wrote: report.md/html, junit.xml (parsed), and the pcaps decoded by tshark as SIP and MSRP.
 import { execFile } from 'node:child_process';

@@ -19,7 +19,8 @@ export function renderHtml(report: ConformanceReport): string {
       `${t.pass} of ${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered; ` +
       `${t.checks - t.failedChecks} of ${t.checks} checks pass.</p>`,
     `<p class="meta">Started ${esc(report.startedAt)} · ${esc(formatMs(report.durationMs))}` +
-      `${report.labUrl === undefined ? '' : ` · lab ${esc(report.labUrl)}`} · OMA CPM 7.3.11, clause IDs of spec/README.md</p>`,
+      `${report.labUrl === undefined ? '' : ` · lab ${esc(report.labUrl)}`}` +
+      `${report.cscf === undefined ? '' : ` · CSCF ${esc(report.cscf)}`} · OMA CPM 7.3.11, clause IDs of docs/clauses.md</p>`,
     '</header>',
   );
 

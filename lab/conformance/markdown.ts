@@ -17,7 +17,8 @@ export function renderMarkdown(report: ConformanceReport): string {
   );
   out.push(`- Started: ${report.startedAt}`, `- Duration: ${formatMs(report.durationMs)}`);
   if (report.labUrl !== undefined) out.push(`- Lab: ${report.labUrl}`);
-  out.push('- Spec: OMA CPM 7.3.11, clause IDs of `spec/README.md`', '');
+  if (report.cscf !== undefined) out.push(`- CSCF: ${report.cscf}`);
+  out.push('- Spec: OMA CPM 7.3.11, clause IDs of `docs/clauses.md`', '');
 
   out.push('## Clauses', '', '| Clause | Verdict | Checks | Scenarios |', '|---|---|---|---|');
   for (const c of report.clauses) {

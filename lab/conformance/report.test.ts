@@ -3,7 +3,7 @@ import { CLAUSE_IDS } from '../scenarios/types.js';
 import { buildReport, clauseVerdict, explainClause, evidenceHops, hopLine } from './report.js';
 import { check, deferredHops, hopAt, META, result } from './test-support/results.js';
 
-describe('buildReport: a verdict per clause of spec/README.md', () => {
+describe('buildReport: a verdict per clause of docs/clauses.md', () => {
   const hops = deferredHops();
   const invite = hopAt(hops, 'INVITE', 'cscf');
   const send = hopAt(hops, 'MSRP SEND', 'pf');

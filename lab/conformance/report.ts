@@ -32,6 +32,8 @@ export interface ConformanceReport {
   durationMs: number;
   /** The lab API the scenarios ran against. */
   labUrl?: string;
+  /** Which SIP server was the CSCF: `the lab's own (mock)` or `Kamailio 5.6.3 at 127.0.0.1:5060 (…)`. */
+  cscf?: string;
   /** True when every clause passed (not-covered counts as a failure). */
   passed: boolean;
   clauses: ClauseVerdict[];
@@ -43,6 +45,7 @@ export interface ReportMeta {
   startedAt: string;
   durationMs: number;
   labUrl?: string;
+  cscf?: string;
 }
 
 /**
@@ -97,6 +100,7 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
     },
   };
   if (meta.labUrl !== undefined) report.labUrl = meta.labUrl;
+  if (meta.cscf !== undefined) report.cscf = meta.cscf;
   return report;
 }
 

@@ -31,7 +31,8 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
   const runner: ScenarioRunner = options.runner ?? ((scenario, step) => scenario.run({ lab, step }));
   const started = Date.now();
   const clock = performance.now();
-  await lab.nodes();
+  const peers = await lab.peers();
+  const external = peers.find((p) => p.role === 'cscf');
   progress({ type: 'start', labUrl: lab.url, scenarios: scenarios.map((s) => s.name) });
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of scenarios.entries()) {
@@ -52,6 +53,9 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
     startedAt: new Date(started).toISOString(),
     durationMs: Math.round(performance.now() - clock),
     labUrl: lab.url,
+    cscf: external
+      ? `${external.product} at ${external.sip}${external.note ? ` (${external.note})` : ''}`
+      : "the lab's own (mock CSCF)",
   });
   progress({ type: 'end', report });
   return report;

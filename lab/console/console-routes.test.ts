@@ -78,7 +78,7 @@ describe('console routes', () => {
     expect((await fetch(`${lab.url}/console/nope.js`)).status).toBe(404);
   });
 
-  it('lists the clauses of spec/README.md with their heuristics', async () => {
+  it('lists the clauses of docs/clauses.md with their heuristics', async () => {
     const { clauses } = (await client.get('/console/clauses')) as { clauses: typeof CLAUSES };
     expect(clauses.map((c) => c.id)).toEqual([...CLAUSE_IDS]);
     for (const c of clauses) expect(c.heuristic.length, c.id).toBeGreaterThan(20);

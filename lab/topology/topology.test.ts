@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTopology } from './load.js';
 import { provisionedGroupIds, uuidV5 } from './group-ids.js';
-import { parseTopology, TopologyError, withEphemeralPorts } from './topology.js';
+import { parseTopology, TopologyError, withCscf, withEphemeralPorts } from './topology.js';
 
 function problemsOf(input: unknown): string[] {
   try {
@@ -58,6 +58,41 @@ describe('lab topology', () => {
       'port 5070 is used by both cscf.sipPort and pf.sipPort',
     ]);
     expect(problemsOf(withEphemeralPorts(parseTopology({})))).toEqual([]);
+  });
+
+  it('the CSCF: the mock by default, Kamailio, or an external one at host:port (docs/kamailio.md)', () => {
+    expect(parseTopology({}).cscf).toEqual({ engine: 'mock', sipPort: 5060, controlPort: 8081 });
+    expect(parseTopology({ cscf: { engine: 'kamailio', sipPort: 5090 } }).cscf).toMatchObject({
+      engine: 'kamailio',
+      sipPort: 5090,
+    });
+    expect(parseTopology({ cscf: { engine: 'external', address: '10.0.0.5:5060' } }).cscf).toMatchObject({
+      engine: 'external',
+      address: { host: '10.0.0.5', port: 5060 },
+    });
+    expect(problemsOf({ cscf: { engine: 'opensips' } })).toEqual([
+      'topology.cscf.engine: expected "mock", "kamailio" or "external", got "opensips"',
+    ]);
+    expect(problemsOf({ cscf: { engine: 'external' } })).toEqual([
+      'topology.cscf.address: an external CSCF needs its address ("host:port")',
+    ]);
+    expect(problemsOf({ cscf: { address: '10.0.0.5:5060' } })).toEqual([
+      'topology.cscf.address: only for engine "external"',
+    ]);
+    expect(problemsOf({ cscf: { engine: 'external', address: 'kamailio:99999' } })[0]).toMatch(
+      /^topology.cscf.address: expected "host:port"/,
+    );
+    // An external CSCF routes to the PF's configured port: an ephemeral lab keeps it.
+    const external = withEphemeralPorts(withCscf(parseTopology({}), '127.0.0.1:5999'));
+    expect(external.cscf).toMatchObject({ engine: 'external', address: { host: '127.0.0.1', port: 5999 } });
+    expect(external.pf.sipPort).toBe(5070);
+    expect(withEphemeralPorts(withCscf(parseTopology({}), 'kamailio')).cscf).toMatchObject({
+      engine: 'kamailio',
+      sipPort: 0,
+    });
+    expect(() => withCscf(parseTopology({}), 'nonsense:')).toThrowError(
+      /--cscf: expected "mock", "kamailio"/,
+    );
   });
 
   it('a missing or broken file is a TopologyError that names the file', async () => {

@@ -1,6 +1,6 @@
 // The PF node over real sockets: clients (UserAgent + MsrpEndpoint) register through the real CSCF, which routes
 // conference URIs to the PF and tells it about registrations (protocol-notes §3). Test names cite the clause
-// (spec/README.md) or protocol-notes section.
+// (docs/clauses.md) or protocol-notes section.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';

@@ -7,7 +7,7 @@ import { Runner, remoteScenarios, resetLab, scripts } from './runner.js';
 // ---------------------------------------------------------------- state
 
 const view = {
-  lab: { nodes: [], groups: [], domain: '' },
+  lab: { nodes: [], peers: [], groups: [], domain: '' },
   state: {},
   chats: {},
   hops: [],
@@ -87,13 +87,21 @@ function renderNetwork() {
     ? ` · ${cscf.unreachable.map(userOf).join(', ')} unreachable`
     : '';
   const backlog = (pf?.backlog ?? []).reduce((n, b) => n + b.pending, 0);
+  // An external CSCF (Kamailio, another IMS core) has no control API: the card says what and where it is.
+  const external = view.lab.peers.find((p) => p.role === 'cscf');
   $('network').replaceChildren(
-    card(
-      'cscf',
-      'registrar · proxy · 3rd-party REGISTER',
-      `${bindings} binding(s)${unreachable}`,
-      cscf?.error,
-    ),
+    external
+      ? card(
+          'cscf',
+          `${external.product} · external`,
+          `SIP ${external.sip}${external.note ? ` · ${external.note}` : ''}`,
+        )
+      : card(
+          'cscf',
+          'registrar · proxy · 3rd-party REGISTER',
+          `${bindings} binding(s)${unreachable}`,
+          cscf?.error,
+        ),
     card(
       'pf',
       'participating function · deferred store',
@@ -700,12 +708,13 @@ async function start() {
   const topology = await get('/topology');
   view.lab = {
     nodes: topology.nodes,
+    peers: topology.peers ?? [],
     groups: topology.lab?.groups ?? [],
     domain: topology.lab?.domain ?? '',
   };
   const order = [
     ...clients(),
-    ...topology.nodes.filter((n) => n.role === 'cscf').map((n) => n.name),
+    ...[...topology.nodes, ...(topology.peers ?? [])].filter((n) => n.role === 'cscf').map((n) => n.name),
     ...topology.nodes.filter((n) => n.role === 'pf').map((n) => n.name),
   ];
   ladder.setColumns(order);
