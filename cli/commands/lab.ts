@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createLabApi, parseNodeList } from '../../lab/api/index.js';
+import { createLabApi, parseNodeList, parsePeerList } from '../../lab/api/index.js';
 import { mountConsole } from '../../lab/console/index.js';
 import { EmbeddedLab, provisionLab } from '../../lab/embedded/index.js';
 import { DEFAULT_TOPOLOGY_PATH, loadTopology, withCscf } from '../../lab/topology/index.js';
@@ -104,51 +104,70 @@ export function registerLabCommands(program: Command): void {
       '--node <name=url...>',
       'a node and its control API, e.g. cscf=http://cscf:8081 (CPM_LAB_NODES, space-separated)',
     )
+    .option(
+      '--peer <name=host:port[,product]...>',
+      'a SIP server of the lab that is not a node, e.g. an external CSCF: cscf=cscf:5060,Kamailio (CPM_LAB_PEERS, ";"-separated)',
+    )
     .option('--host <address>', 'listen address (CPM_LAB_API_HOST, default 127.0.0.1)')
     .option('--port <port>', 'listen port (CPM_LAB_API_PORT, default 8080)')
     .option(
       '--topology <file>',
       'topology whose groups are provisioned (CPM_LAB_TOPOLOGY; default the built-in one)',
     )
-    .action(async (flags: { node?: string[]; host?: string; port?: string; topology?: string }) => {
-      const logger = createLogger('lab');
-      const pairs = flags.node ?? envString('CPM_LAB_NODES', { default: '' }).split(/\s+/).filter(Boolean);
-      if (pairs.length === 0) throw new Error('no nodes: give --node name=url (or CPM_LAB_NODES)');
-      const nodes = parseNodeList(pairs);
-      const topology = await loadTopology(flags.topology ?? process.env.CPM_LAB_TOPOLOGY);
-      const server = await startControlServer(
-        createLabApi({
-          nodes,
-          logger,
-          describe: () => ({ mode: 'external', domain: topology.domain, groups: topology.groups }),
-          routes: (app) => mountConsole(app, { nodes, logger }),
-        }),
-        {
-          host: flags.host ?? process.env.CPM_LAB_API_HOST ?? '127.0.0.1',
-          port: Number(flags.port ?? process.env.CPM_LAB_API_PORT ?? 8080),
-          logger,
-        },
-      );
-      onShutdown(['SIGTERM', 'SIGINT'], () => server.close(), { logger });
-      // The nodes may still be starting: wait for each, then provision the groups (idempotent).
-      const lab = new LabClient(server.url);
-      for (const node of nodes) {
-        await waitUntil(
-          `${node.name} to answer /health`,
-          () =>
-            lab
-              .node(node.name)
-              .get('/health')
-              .then(() => true),
+    .action(
+      async (flags: {
+        node?: string[];
+        peer?: string[];
+        host?: string;
+        port?: string;
+        topology?: string;
+      }) => {
+        const logger = createLogger('lab');
+        const pairs = flags.node ?? envString('CPM_LAB_NODES', { default: '' }).split(/\s+/).filter(Boolean);
+        if (pairs.length === 0) throw new Error('no nodes: give --node name=url (or CPM_LAB_NODES)');
+        const nodes = parseNodeList(pairs);
+        const peers = await parsePeerList(
+          flags.peer ??
+            envString('CPM_LAB_PEERS', { default: '' })
+              .split(';')
+              .filter((p) => p.trim()),
+        );
+        const topology = await loadTopology(flags.topology ?? process.env.CPM_LAB_TOPOLOGY);
+        const server = await startControlServer(
+          createLabApi({
+            nodes,
+            peers,
+            logger,
+            describe: () => ({ mode: 'external', domain: topology.domain, groups: topology.groups }),
+            routes: (app) => mountConsole(app, { nodes, peers, logger }),
+          }),
           {
-            timeoutMs: 60_000,
-            intervalMs: 250,
+            host: flags.host ?? process.env.CPM_LAB_API_HOST ?? '127.0.0.1',
+            port: Number(flags.port ?? process.env.CPM_LAB_API_PORT ?? 8080),
+            logger,
           },
         );
-      }
-      await provisionLab(server.url, topology);
-      logger.info('ready', { url: server.url, nodes: nodes.map((n) => n.name).join(',') });
-    });
+        onShutdown(['SIGTERM', 'SIGINT'], () => server.close(), { logger });
+        // The nodes may still be starting: wait for each, then provision the groups (idempotent).
+        const lab = new LabClient(server.url);
+        for (const node of nodes) {
+          await waitUntil(
+            `${node.name} to answer /health`,
+            () =>
+              lab
+                .node(node.name)
+                .get('/health')
+                .then(() => true),
+            {
+              timeoutMs: 60_000,
+              intervalMs: 250,
+            },
+          );
+        }
+        await provisionLab(server.url, topology);
+        logger.info('ready', { url: server.url, nodes: nodes.map((n) => n.name).join(',') });
+      },
+    );
 }
 
 /** The banner's "try:" commands, with the topology's own names and `--lab` when the lab API is not the default. */

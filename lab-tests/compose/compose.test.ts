@@ -2,9 +2,9 @@
 // (every service healthy; the `lab` service turns healthy once it has provisioned the topology's groups),
 // then driven through the published lab API exactly as `cpm-lab run ... --lab <url>` drives it. SIP and
 // MSRP cross the containers' network; the test reads the wire through the nodes' traces.
-import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
+import { type LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
 import {
   type ConformanceReport,
   clauseVerdict,
@@ -15,14 +15,11 @@ import { SCENARIOS } from '../../lab/scenarios/registry.js';
 import { CLAUSE_IDS } from '../../lab/scenarios/types.js';
 import type { ScenarioResult } from '../../lab/scenarios/types.js';
 import { provisionedGroupIds } from '../../lab/topology/index.js';
-import { COMPOSE_FILE, REPO_ROOT } from './paths.js';
-import { COMPOSE_PROJECT, projectVolumes } from './preflight.js';
+import { startComposeLab } from './compose-lab.js';
+import { COMPOSE_FILE } from './paths.js';
+import { projectVolumes } from './preflight.js';
 
 const setup = inject('composeSetup');
-const SERVICES = ['cscf', 'pf', 'alice', 'bob', 'carol', 'lab'] as const;
-/** Container names as testcontainers keys them: v1 `<project>_<service>_1`, v2 `<service>-1`. */
-const containerName = (service: string): string =>
-  setup.compose.version === 1 ? `${COMPOSE_PROJECT}_${service}_1` : `${service}-1`;
 
 interface TraceRecord {
   direction: 'in' | 'out';
@@ -52,33 +49,11 @@ describe('Compose lab (docker-compose.yml, one image, lab API on a published por
   let lab: LabClient;
 
   beforeAll(async () => {
-    const started = performance.now();
-    let compose = new DockerComposeEnvironment(REPO_ROOT, COMPOSE_FILE)
-      .withProjectName(COMPOSE_PROJECT)
-      .withBuild()
-      .withEnvironment({
-        NODE_IMAGE: setup.nodeImage,
-        CPM_LAB_TOKEN: process.env.CPM_LAB_TOKEN ?? 'compose-test-token',
-        ...(setup.dockerBuildkit === undefined ? {} : { DOCKER_BUILDKIT: setup.dockerBuildkit }),
-        // Docker picks free host ports: a lab already running here (embedded or Compose) keeps its own.
-        ...Object.fromEntries(SERVICES.map((s) => [`CPM_LAB_HOST_PORT_${s.toUpperCase()}`, ''])),
-      })
-      .withDefaultWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(180_000);
-    for (const service of SERVICES)
-      compose = compose.withWaitStrategy(containerName(service), Wait.forHealthCheck());
-    if (setup.compose.version === 1) {
-      compose = compose.withClientOptions({
-        executable: { standalone: true, executablePath: 'docker-compose' },
-      });
-    }
-    environment = await compose.up();
-    const container = environment.getContainer(containerName('lab'));
-    lab = new LabClient(`http://${container.getHost()}:${container.getMappedPort(8080)}`, {
-      timeoutMs: 30_000,
-    });
+    const up = await startComposeLab(setup, [COMPOSE_FILE]);
+    environment = up.environment;
+    lab = up.lab;
     console.info(
-      `Compose lab up in ${((performance.now() - started) / 1000).toFixed(1)} s (build included; ` +
+      `Compose lab up in ${up.seconds.toFixed(1)} s (build included; ` +
         `compose v${setup.compose.version}, engine ${setup.engine}, NODE_IMAGE=${setup.nodeImage}) at ${lab.url}`,
     );
   });

@@ -3,3 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const COMPOSE_FILE = fileURLToPath(new URL('../../docker-compose.yml', import.meta.url));
+/** The override that makes Kamailio the CSCF (docs/kamailio.md). */
+export const KAMAILIO_COMPOSE_FILE = fileURLToPath(
+  new URL('../../docker-compose.kamailio.yml', import.meta.url),
+);

@@ -11,6 +11,7 @@ export {
   type LabNode,
   type NodeRole,
   parseNodeList,
+  parsePeerList,
   peerNames,
 } from './node-directory.js';
 export { LiveFeed, type LiveHop, type LiveNodeEvent, toLiveHops } from './live-events.js';

@@ -1,4 +1,8 @@
-// Where each lab node's control API is: the lab API's only knowledge of the nodes (embedded or Compose).
+// Where each lab node's control API is: the lab API's only knowledge of the nodes (embedded or Compose),
+// and the SIP servers of the lab that are not nodes (an external CSCF).
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { parseHostPort } from '../../runtime/index.js';
 
 export type NodeRole = 'cscf' | 'pf' | 'client';
 
@@ -42,4 +46,35 @@ export function parseNodeList(pairs: readonly string[]): LabNode[] {
     }
     return { name, role: name === 'cscf' ? 'cscf' : name === 'pf' ? 'pf' : 'client', controlUrl: url };
   });
+}
+
+/**
+ * Parse `name=host:port[,product]` peers (`cscf=cscf:5060,Kamailio (Debian package)`). The host is resolved
+ * now: the trace names a peer by the address its messages carry.
+ */
+export async function parsePeerList(specs: readonly string[]): Promise<ExternalPeer[]> {
+  return Promise.all(
+    specs.map(async (spec) => {
+      const m = /^([a-z][a-z0-9._-]*)=([^,]+)(?:,(.+))?$/i.exec(spec.trim());
+      if (!m) throw new Error(`expected name=host:port[,product], got "${spec}"`);
+      const name = m[1]!;
+      const address = parseHostPort(m[2]!, { name: `peer ${name}`, defaultPort: 5060 });
+      let host = address.host;
+      if (!isIP(host)) {
+        try {
+          host = (await lookup(host)).address;
+        } catch (err) {
+          throw new Error(`peer ${name}: cannot resolve ${address.host}: ${(err as Error).message}`);
+        }
+      }
+      const role: NodeRole = name === 'pf' ? 'pf' : name === 'cscf' ? 'cscf' : 'client';
+      return {
+        name,
+        role,
+        sip: `${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+        product: m[3]?.trim() || 'external SIP server',
+        note: `${address.host}:${address.port}, no control API`,
+      };
+    }),
+  );
 }
