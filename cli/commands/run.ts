@@ -44,18 +44,23 @@ export function registerRunCommand(program: Command): void {
       const scenarios = name === 'all' ? [...SCENARIOS] : [findScenario(name)];
       const { lab, close } = await openLab(flags);
       let failed = 0;
+      let notApplicable = 0;
       try {
         for (const scenario of scenarios) {
           process.stdout.write(`\n▶ ${scenario.name}: ${scenario.title}\n  ${scenario.description}\n\n`);
           const result = await scenario.run({ lab, step: (text) => process.stdout.write(`  · ${text}\n`) });
           printResult(result, flags);
-          if (!result.passed) failed++;
+          if (result.notApplicable !== undefined) notApplicable++;
+          else if (!result.passed) failed++;
         }
       } finally {
         await close();
       }
       if (scenarios.length > 1)
-        process.stdout.write(`\n${scenarios.length - failed} passed, ${failed} failed\n`);
+        process.stdout.write(
+          `\n${scenarios.length - failed - notApplicable} passed, ${failed} failed` +
+            `${notApplicable ? `, ${notApplicable} not applicable` : ''}\n`,
+        );
       process.exitCode = failed ? 1 : 0;
     });
 }
@@ -76,6 +81,10 @@ async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => 
 }
 
 function printResult(result: ScenarioResult, flags: RunFlags): void {
+  if (result.notApplicable !== undefined) {
+    process.stdout.write(`\n  verdict: NOT APPLICABLE — ${result.name}: ${result.notApplicable}\n`);
+    return;
+  }
   if (flags.ladder !== false && result.hops.length) {
     const width = Math.max(60, Number(flags.width) || 110);
     process.stdout.write(`\n${renderLadder(result.hops, { width, color: flags.color ?? false })}\n`);

@@ -188,6 +188,15 @@ describe('conformance through Kamailio', () => {
     expect(outcome.report?.cscf, printed.join('\n')).toMatch(/^Kamailio \d+\.\d+.* at 127\.0\.0\.1:\d+/);
   });
 
+  it('network-deregistration (a fault of the mock CSCF) is not applicable, with the reason; nothing else is', () => {
+    const skipped = outcome.report?.scenarios.filter((r) => r.notApplicable !== undefined) ?? [];
+    expect(skipped.map((r) => r.name)).toEqual(['network-deregistration']);
+    expect(skipped[0]!.notApplicable).toMatch(/needs the lab's own CSCF/);
+    expect(printed.join('\n')).toMatch(
+      /network-deregistration[\s\S]*→ not applicable: needs the lab's own CSCF/,
+    );
+  });
+
   for (const clause of CLAUSE_IDS) {
     it(`${clause} passes with Kamailio as the CSCF`, () => {
       const verdict = outcome.report?.clauses.find((c) => c.clause === clause);

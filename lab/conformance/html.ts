@@ -7,7 +7,12 @@ import type { ScenarioResult } from '../scenarios/types.js';
 import { fileSlug } from './artifacts.js';
 import { type ConformanceReport, evidenceHops, type Verdict } from './report.js';
 
-const VERDICT_TEXT: Record<Verdict, string> = { pass: 'pass', fail: 'FAIL', 'not-covered': 'NOT COVERED' };
+const VERDICT_TEXT: Record<Verdict, string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  'not-covered': 'NOT COVERED',
+  'not-applicable': 'not applicable',
+};
 
 export function renderHtml(report: ConformanceReport): string {
   const t = report.totals;
@@ -16,7 +21,7 @@ export function renderHtml(report: ConformanceReport): string {
   body.push(
     `<header><h1>CPM Lab conformance report</h1>`,
     `<p class="summary ${report.passed ? 'pass' : 'fail'}"><strong>${report.passed ? 'PASS' : 'FAIL'}</strong> — ` +
-      `${t.pass} of ${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered; ` +
+      `${t.pass} of ${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered${t.notApplicable ? `, ${t.notApplicable} not applicable` : ''}; ` +
       `${t.checks - t.failedChecks} of ${t.checks} checks pass.</p>`,
     `<p class="meta">Started ${esc(report.startedAt)} · ${esc(formatMs(report.durationMs))}` +
       `${report.labUrl === undefined ? '' : ` · lab ${esc(report.labUrl)}`}` +
@@ -91,11 +96,19 @@ export function renderHtml(report: ConformanceReport): string {
 function scenarioSection(result: ScenarioResult): string {
   const out: string[] = [];
   const slug = fileSlug(result.name);
+  const [kind, badge] =
+    result.notApplicable !== undefined
+      ? ['not-applicable', 'not applicable']
+      : result.passed
+        ? ['pass', 'pass']
+        : ['fail', 'FAIL'];
   out.push(
-    `<section class="scenario ${result.passed ? 'pass' : 'fail'}" id="scenario-${slug}">`,
-    `<h3>${esc(result.name)} <span class="badge ${result.passed ? 'pass' : 'fail'}">${result.passed ? 'pass' : 'FAIL'}</span></h3>`,
+    `<section class="scenario ${kind}" id="scenario-${slug}">`,
+    `<h3>${esc(result.name)} <span class="badge ${kind}">${badge}</span></h3>`,
     `<p>${esc(result.title)} · ${esc(formatMs(result.durationMs))} · clauses ${esc(result.clauses.join(', ') || '—')} · ${result.hops.length} messages</p>`,
   );
+  if (result.notApplicable !== undefined)
+    out.push(`<p class="not-applicable">Not applicable: ${esc(result.notApplicable)}</p>`);
   if (result.error !== undefined)
     out.push(`<p class="error">Did not run to its end: ${esc(result.error)}</p>`);
   if (result.checks.length > 0) {
@@ -293,8 +306,8 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .6em;vertical-align:top;text-align:left}
 tr.fail td,tr.not-covered td{background:#fff5f5}
 .badge{display:inline-block;padding:0 .5em;border-radius:4px;font-size:.85em;font-weight:600;color:#fff}
-.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}.badge.not-covered{background:#bc4c00}
-li.pass{color:#1a3d22}li.fail{color:#8b1a1a}.detail{color:#555}.error{color:#cf222e;font-weight:600}
+.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}.badge.not-covered{background:#bc4c00}.badge.not-applicable{background:#6e7781}
+li.pass{color:#1a3d22}li.fail{color:#8b1a1a}.detail{color:#555}.error{color:#cf222e;font-weight:600}.not-applicable{color:#57606a}
 ul.evidence{list-style:none;padding-left:1.2em;margin:.2em 0 .5em}ul.evidence li{color:#333}
 section.clause{border-left:4px solid #1a7f37;padding-left:1em;margin:1em 0}
 section.clause.fail{border-color:#cf222e}section.clause.not-covered{border-color:#bc4c00}

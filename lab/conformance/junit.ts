@@ -1,5 +1,6 @@
-// junit.xml for CI: a `clauses` testsuite (one testcase per clause ID, not-covered is a failure), then one
-// testsuite per scenario with one testcase per check named `<clause> <description>`. The JUnit XML
+// junit.xml for CI: a `clauses` testsuite (one testcase per clause ID, not-covered is a failure,
+// not-applicable is skipped), then one testsuite per scenario with one testcase per check named
+// `<clause> <description>` (a scenario that does not apply to the lab: one skipped testcase). The JUnit XML
 // format as read by Jenkins, GitLab and GitHub reporters (testsuites > testsuite > testcase > failure).
 import type { ScenarioResult } from '../scenarios/types.js';
 import { type ConformanceReport, evidenceHops, hopLine, lastHops } from './report.js';
@@ -16,19 +17,24 @@ export function renderJunit(report: ConformanceReport): string {
     const body =
       c.verdict === 'pass'
         ? system(c.checks.map((e) => `${e.scenario}: ${e.check.description}`).join('\n'))
-        : failure(
-            c.verdict === 'fail' ? `${c.clause} failed` : `${c.clause} not covered`,
-            c.verdict,
-            c.reasons.join('\n'),
-          );
+        : c.verdict === 'not-applicable'
+          ? skipped(c.reasons.join('\n'))
+          : failure(
+              c.verdict === 'fail' ? `${c.clause} failed` : `${c.clause} not covered`,
+              c.verdict,
+              c.reasons.join('\n'),
+            );
     return testcase('clauses', name, 0, body);
   });
-  const clauseFailures = report.clauses.filter((c) => c.verdict !== 'pass').length;
+  const clauseFailures = report.clauses.filter(
+    (c) => c.verdict === 'fail' || c.verdict === 'not-covered',
+  ).length;
+  const clauseSkipped = report.clauses.filter((c) => c.verdict === 'not-applicable').length;
   suites.push(
     suite(
       'clauses',
       clauseCases,
-      { tests: clauseCases.length, failures: clauseFailures, errors: 0 },
+      { tests: clauseCases.length, failures: clauseFailures, errors: 0, skipped: clauseSkipped },
       0,
       timestamp,
     ),
@@ -37,6 +43,14 @@ export function renderJunit(report: ConformanceReport): string {
   failures += clauseFailures;
 
   for (const result of report.scenarios) {
+    if (result.notApplicable !== undefined) {
+      const cases = [
+        testcase(result.name, `${result.name} applies to this lab`, 0, skipped(result.notApplicable)),
+      ];
+      suites.push(suite(result.name, cases, { tests: 1, failures: 0, errors: 0, skipped: 1 }, 0, timestamp));
+      tests += 1;
+      continue;
+    }
     const cases = result.checks.map((check) => {
       const name = check.clause === undefined ? check.description : `${check.clause} ${check.description}`;
       const evidence = evidenceHops(result, check).map(hopLine).join('\n');
@@ -80,12 +94,12 @@ export function renderJunit(report: ConformanceReport): string {
 function suite(
   name: string,
   cases: string[],
-  counts: { tests: number; failures: number; errors: number },
+  counts: { tests: number; failures: number; errors: number; skipped?: number },
   time: number,
   timestamp: string,
 ): string {
   return [
-    `  <testsuite name="${attr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="0" time="${seconds(time)}" timestamp="${attr(timestamp)}">`,
+    `  <testsuite name="${attr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped ?? 0}" time="${seconds(time)}" timestamp="${attr(timestamp)}">`,
     ...cases,
     '  </testsuite>',
   ].join('\n');
@@ -94,6 +108,11 @@ function suite(
 function testcase(classname: string, name: string, time: number, body: string): string {
   const open = `    <testcase classname="${attr(classname)}" name="${attr(name)}" time="${seconds(time)}"`;
   return body === '' ? `${open}/>` : `${open}>\n${body}\n    </testcase>`;
+}
+
+/** JUnit's skipped element: not judged, with the reason. */
+function skipped(message: string): string {
+  return `      <skipped message="${attr(message)}"/>`;
 }
 
 function failure(message: string, type: string, details: string): string {

@@ -4,7 +4,12 @@ import { describeMessage, renderLadder } from '../trace/index.js';
 import type { ScenarioResult } from '../scenarios/types.js';
 import { type ConformanceReport, evidenceHops, type Verdict } from './report.js';
 
-const VERDICT: Record<Verdict, string> = { pass: '✅ pass', fail: '❌ FAIL', 'not-covered': '⚠️ NOT COVERED' };
+const VERDICT: Record<Verdict, string> = {
+  pass: '✅ pass',
+  fail: '❌ FAIL',
+  'not-covered': '⚠️ NOT COVERED',
+  'not-applicable': '➖ not applicable',
+};
 
 export function renderMarkdown(report: ConformanceReport): string {
   const out: string[] = [];
@@ -12,7 +17,8 @@ export function renderMarkdown(report: ConformanceReport): string {
   out.push('# CPM Lab conformance report', '');
   out.push(
     `**${report.passed ? 'PASS' : 'FAIL'}** — ${t.pass} of ${report.clauses.length} clauses pass, ${t.fail} fail, ` +
-      `${t.notCovered} not covered; ${t.checks - t.failedChecks} of ${t.checks} checks pass.`,
+      `${t.notCovered} not covered${t.notApplicable ? `, ${t.notApplicable} not applicable` : ''}; ` +
+      `${t.checks - t.failedChecks} of ${t.checks} checks pass.`,
     '',
   );
   out.push(`- Started: ${report.startedAt}`, `- Duration: ${formatMs(report.durationMs)}`);
@@ -64,11 +70,12 @@ export function renderMarkdown(report: ConformanceReport): string {
 function scenarioSection(result: ScenarioResult): string[] {
   const out: string[] = [];
   out.push(
-    `### ${text(result.name)} — ${result.passed ? '✅ pass' : '❌ FAIL'}`,
+    `### ${text(result.name)} — ${result.notApplicable !== undefined ? '➖ not applicable' : result.passed ? '✅ pass' : '❌ FAIL'}`,
     '',
     `${text(result.title)} (${formatMs(result.durationMs)}; clauses ${result.clauses.join(', ') || '—'}; ${result.hops.length} messages)`,
     '',
   );
+  if (result.notApplicable !== undefined) out.push(`> **Not applicable:** ${text(result.notApplicable)}`, '');
   if (result.error !== undefined) out.push(`> **Did not run to its end:** ${text(result.error)}`, '');
   if (result.checks.length > 0) {
     out.push('| | Clause | Check | Detail | Evidence |', '|---|---|---|---|---|');

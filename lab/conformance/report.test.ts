@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLAUSE_IDS } from '../scenarios/types.js';
+import { renderJunit } from './junit.js';
 import { buildReport, clauseVerdict, explainClause, evidenceHops, hopLine } from './report.js';
 import { check, deferredHops, hopAt, META, result } from './test-support/results.js';
 
@@ -40,6 +41,37 @@ describe('buildReport: a verdict per clause of docs/clauses.md', () => {
     ]);
     expect(d1i.reasons).toEqual(['b: messages arrive on the session — no SEND']);
     expect(report.passed).toBe(false);
+  });
+
+  it('not-applicable: a scenario that does not apply to the lab judges nothing; a clause only it claims is N/A, not a failure', () => {
+    const all = CLAUSE_IDS.filter((c) => c !== 'R3').map((c) => check(c, `${c} holds`, true));
+    const skipped = {
+      ...result('needs-cscf', ['R3', 'PF'], []),
+      notApplicable: "needs the lab's own CSCF",
+    };
+    const report = buildReport(
+      [
+        result(
+          'all',
+          [...CLAUSE_IDS].filter((c) => c !== 'R3'),
+          all,
+        ),
+        skipped,
+      ],
+      META,
+    );
+    expect(clauseVerdict(report, 'R3')).toMatchObject({
+      verdict: 'not-applicable',
+      reasons: ["needs-cscf: needs the lab's own CSCF"],
+      scenarios: [],
+    });
+    // PF is judged by the scenario that ran; the one that did not apply neither passes nor fails it.
+    expect(clauseVerdict(report, 'PF')).toMatchObject({ verdict: 'pass', scenarios: ['all'] });
+    expect(report.passed).toBe(true);
+    expect(report.totals).toMatchObject({ pass: 13, notApplicable: 1, fail: 0, notCovered: 0 });
+    const junit = renderJunit(report);
+    expect(junit).toContain('<skipped message="needs-cscf: needs the lab&apos;s own CSCF"/>');
+    expect(junit).toMatch(/<testsuite name="needs-cscf" tests="1" failures="0" errors="0" skipped="1"/);
   });
 
   it('not-covered when no check names the clause, and that fails the run', () => {

@@ -5,8 +5,12 @@ import { describeMessage } from '../trace/index.js';
 import { type Check, CLAUSE_IDS, type ClauseId, type ScenarioResult } from '../scenarios/types.js';
 import { CLAUSE_TITLES } from './clauses.js';
 
-/** pass: every check for the clause passed; fail: one did not; not-covered: no check names it (a failure). */
-export type Verdict = 'pass' | 'fail' | 'not-covered';
+/**
+ * pass: every check for the clause passed; fail: one did not; not-covered: no check names it (a failure);
+ * not-applicable: every scenario for it does not apply to this lab (ScenarioResult.notApplicable), so it was
+ * not judged (not a failure; the report says why).
+ */
+export type Verdict = 'pass' | 'fail' | 'not-covered' | 'not-applicable';
 
 /** One check of one scenario, as evidence for a clause. */
 export interface ClauseEvidence {
@@ -38,7 +42,14 @@ export interface ConformanceReport {
   passed: boolean;
   clauses: ClauseVerdict[];
   scenarios: ScenarioResult[];
-  totals: { pass: number; fail: number; notCovered: number; checks: number; failedChecks: number };
+  totals: {
+    pass: number;
+    fail: number;
+    notCovered: number;
+    notApplicable: number;
+    checks: number;
+    failedChecks: number;
+  };
 }
 
 export interface ReportMeta {
@@ -58,7 +69,12 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
     const checks: ClauseEvidence[] = [];
     const scenarios: string[] = [];
     const reasons: string[] = [];
+    const inapplicable: string[] = [];
     for (const result of results) {
+      if (result.notApplicable !== undefined) {
+        if (result.clauses.includes(clause)) inapplicable.push(`${result.name}: ${result.notApplicable}`);
+        continue;
+      }
       const own = result.checks.filter((c) => c.clause === clause);
       const claims = result.clauses.includes(clause);
       if (own.length === 0 && !claims) continue;
@@ -73,8 +89,11 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
         reasons.push(`${result.name} did not run to its end: ${result.error}`);
       }
     }
-    const verdict: Verdict = reasons.length > 0 ? 'fail' : checks.length === 0 ? 'not-covered' : 'pass';
-    if (verdict === 'not-covered') {
+    let verdict: Verdict = reasons.length > 0 ? 'fail' : checks.length === 0 ? 'not-covered' : 'pass';
+    if (verdict === 'not-covered' && scenarios.length === 0 && inapplicable.length > 0) {
+      verdict = 'not-applicable';
+      reasons.push(...inapplicable);
+    } else if (verdict === 'not-covered') {
       reasons.push(
         scenarios.length === 0
           ? 'no scenario checks this clause'
@@ -88,13 +107,14 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
   const report: ConformanceReport = {
     startedAt: meta.startedAt,
     durationMs: meta.durationMs,
-    passed: clauses.every((c) => c.verdict === 'pass'),
+    passed: clauses.every((c) => c.verdict === 'pass' || c.verdict === 'not-applicable'),
     clauses,
     scenarios: [...results],
     totals: {
       pass: count('pass'),
       fail: count('fail'),
       notCovered: count('not-covered'),
+      notApplicable: count('not-applicable'),
       checks: allChecks.length,
       failedChecks: allChecks.filter((c) => !c.passed).length,
     },

@@ -2,7 +2,12 @@
 import type { ConformanceProgress } from './run.js';
 import type { ConformanceReport, Verdict } from './report.js';
 
-const MARK: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', 'not-covered': 'NOT COVERED' };
+const MARK: Record<Verdict, string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  'not-covered': 'NOT COVERED',
+  'not-applicable': 'N/A',
+};
 
 /** One progress line per event (undefined for events not worth a line), without control characters. */
 export function progressLine(event: ConformanceProgress): string | undefined {
@@ -25,6 +30,7 @@ function rawProgressLine(event: ConformanceProgress): string | undefined {
       return `      ${event.text}`;
     case 'scenario-end': {
       const r = event.result;
+      if (r.notApplicable !== undefined) return `      → not applicable: ${r.notApplicable}`;
       const failed = r.checks.filter((c) => !c.passed).length;
       const verdict = r.passed
         ? 'pass'
@@ -58,7 +64,8 @@ export function summaryTable(report: ConformanceReport): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `${report.passed ? 'PASS' : 'FAIL'}: ${t.pass}/${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered; ` +
+    `${report.passed ? 'PASS' : 'FAIL'}: ${t.pass}/${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered` +
+      `${t.notApplicable ? `, ${t.notApplicable} not applicable` : ''}; ` +
       `${t.checks - t.failedChecks}/${t.checks} checks pass (${(report.durationMs / 1000).toFixed(1)} s)`,
   ].join('\n');
 }

@@ -44,7 +44,9 @@ export function mountScenarioRoutes(app: Express, feed: LiveFeed, logger: Logger
         feed.announce('scenario', { name, text }),
       );
       const { hops, ...summary } = result;
-      feed.announce('scenario', { name, text: result.passed ? 'passed' : 'failed', passed: result.passed });
+      const text =
+        result.notApplicable !== undefined ? 'not applicable' : result.passed ? 'passed' : 'failed';
+      feed.announce('scenario', { name, text, passed: result.passed });
       logger.info('scenario run from the console', { name, passed: result.passed, hops: hops.length });
       // The checks' evidence indexes point into the scenario's own timeline, which stays on the server.
       res.json(summary);

@@ -6,7 +6,14 @@ import { imdnMessageId } from '../../protocol/imdn/index.js';
 import { Checks } from './checks.js';
 import { type LabClient, waitUntil } from './lab-client.js';
 import { type ScenarioGroup, Steps } from './steps.js';
-import type { ClauseId, Scenario, ScenarioContext, ScenarioResult } from './types.js';
+import {
+  CAPABILITY_REASONS,
+  type ClauseId,
+  type LabCapability,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+} from './types.js';
 import {
   acceptContactFlags,
   brief,
@@ -30,14 +37,30 @@ function scenario(
   clauses: ClauseId[],
   description: string,
   body: Body,
+  requires: LabCapability[] = [],
 ): Scenario {
   return {
     name,
     title,
     clauses,
     description,
+    ...(requires.length ? { requires } : {}),
     async run(ctx: ScenarioContext): Promise<ScenarioResult> {
       const started = performance.now();
+      const missing = await missingCapability(ctx.lab, requires);
+      if (missing !== undefined) {
+        ctx.step(`not applicable: ${CAPABILITY_REASONS[missing]}`);
+        return {
+          name,
+          title,
+          clauses,
+          passed: false,
+          notApplicable: CAPABILITY_REASONS[missing],
+          checks: [],
+          hops: [],
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
       const steps = new Steps(ctx.lab, ctx.step);
       const checks = new Checks();
       let hops: Hop[] = [];
@@ -75,6 +98,18 @@ function scenario(
       return result;
     },
   };
+}
+
+/** The first capability in `requires` this lab lacks (`cscf-control`: no CSCF among its nodes). */
+async function missingCapability(
+  lab: LabClient,
+  requires: readonly LabCapability[],
+): Promise<LabCapability | undefined> {
+  if (requires.length === 0) return undefined;
+  const nodes = await lab.nodes();
+  return requires.find(
+    (capability) => capability === 'cscf-control' && !nodes.some((n) => n.role === 'cscf'),
+  );
 }
 
 /** The PF's invitation to `user` for `group`, as it reaches the user (after the CSCF), and the answer. */
@@ -580,14 +615,15 @@ const unknownGroup = scenario(
   },
 );
 
-const dropAndReturn = scenario(
-  'drop-and-return',
-  'Coverage lost without de-registration, then return',
-  ['PF'],
-  "alice's phone loses coverage: her TCP flow closes without a word. The CSCF notices, marks her unreachable and tells the PF (third-party REGISTER Expires: 0); bob's message is stored; when alice registers again it is delivered.",
-  async (s, c, readHops) => {
-    const group = await s.newGroup('drop', USERS);
-    await s.offline('alice', 'drop');
+/**
+ * The PF clause when alice's registration ends without her de-registering: `goAway` ends it (her flow drops,
+ * or the network de-registers her); the CSCF tells the PF (third-party REGISTER Expires: 0); bob's message is
+ * stored; on her return the PF invites her and delivers it once.
+ */
+function registrationLost(goAway: (s: Steps) => Promise<void>, how: string): Body {
+  return async (s, c, readHops) => {
+    const group = await s.newGroup('lost', USERS);
+    await goAway(s);
     await waitFor(
       s,
       'the PF to see alice offline',
@@ -609,7 +645,7 @@ const dropAndReturn = scenario(
     );
     c.add(
       'PF',
-      'the CSCF tells the PF alice is gone (third-party REGISTER Expires: 0) though alice never de-registered',
+      `the CSCF tells the PF alice is gone (third-party REGISTER Expires: 0) ${how}, though alice never de-registered`,
       gone !== undefined && aliceDereg === undefined,
       gone ? brief(gone.hop) : 'none',
       [gone?.hop],
@@ -632,7 +668,27 @@ const dropAndReturn = scenario(
       `${texts.length} SEND(s)`,
       texts.map((x) => x.hop),
     );
-  },
+  };
+}
+
+const dropAndReturn = scenario(
+  'drop-and-return',
+  'Coverage lost without de-registration, then return',
+  ['PF'],
+  "alice's phone loses coverage: her TCP flow closes without a word. The CSCF notices, marks her unreachable and tells the PF (third-party REGISTER Expires: 0); bob's message is stored; when alice registers again it is delivered.",
+  registrationLost((s) => s.offline('alice', 'drop'), 'when her flow closes'),
+);
+
+const networkDeregistration = scenario(
+  'network-deregistration',
+  'The network de-registers a user, then she returns',
+  ['PF'],
+  "The CSCF ends alice's registration on its own (a network-initiated de-registration, injected through the lab CSCF's control API): it tells the PF (third-party REGISTER Expires: 0); bob's message is stored; when alice registers again it is delivered. Needs the lab's own CSCF.",
+  registrationLost(async (s) => {
+    s.say("the network de-registers alice (the CSCF's control API)");
+    await s.lab.node('cscf').post('/users/alice/deregister');
+  }, 'on the network-initiated de-registration'),
+  ['cscf-control'],
 );
 
 const imdnToOfflineSender = scenario(
@@ -856,6 +912,7 @@ export const SCENARIOS: readonly Scenario[] = [
   later,
   unknownGroup,
   dropAndReturn,
+  networkDeregistration,
   imdnToOfflineSender,
   membershipChange,
   reconnectWithoutBacklog,

@@ -34,11 +34,26 @@ export interface Check {
   evidence: number[];
 }
 
+/**
+ * What a scenario needs from the lab beyond its nodes' own APIs. `cscf-control`: the lab's own CSCF and its
+ * control API (faults the network injects: network-initiated de-registration, an unreachable UE).
+ */
+export type LabCapability = 'cscf-control';
+
+/** Why a scenario that needs a capability does not apply to a lab without it. */
+export const CAPABILITY_REASONS: Record<LabCapability, string> = {
+  'cscf-control':
+    "needs the lab's own CSCF (its control API injects the fault); this lab's CSCF is an external SIP server",
+};
+
 export interface ScenarioResult {
   name: string;
   title: string;
   clauses: ClauseId[];
+  /** Every check passed (false for a scenario that did not apply: see notApplicable). */
   passed: boolean;
+  /** Set when the scenario does not apply to this lab (it ran nothing and judges no clause): the reason. */
+  notApplicable?: string;
   checks: Check[];
   /** The merged trace of the scenario's own messages. */
   hops: Hop[];
@@ -59,5 +74,7 @@ export interface Scenario {
   description: string;
   /** The clauses it is meant to prove. */
   clauses: ClauseId[];
+  /** What it needs from the lab; without it the scenario is not applicable (ScenarioResult.notApplicable). */
+  requires?: LabCapability[];
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }

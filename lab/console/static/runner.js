@@ -191,6 +191,14 @@ export class Runner {
         const result = await post(`/scenarios/${encodeURIComponent(s.name)}/run`);
         this.#next = 1;
         const failed = result.checks.filter((c) => !c.passed);
+        if (result.notApplicable !== undefined) {
+          this.onStatus({
+            state: 'done',
+            text: `– ${s.name}: not applicable (${result.notApplicable})`,
+            result,
+          });
+          return;
+        }
         const text = result.passed
           ? `✓ ${s.name}: ${result.checks.length} checks passed`
           : `✗ ${s.name}: ${result.error ?? failed.map((c) => `${c.clause ?? ''} ${c.description}`).join('; ')}`;
