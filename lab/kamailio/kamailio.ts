@@ -87,7 +87,8 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
     `TCP_SOCKET=${cfgString(`tcp:${listen}`)}`,
   ];
   const logger = options.logger;
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: Ctrl-C in a terminal reaches the lab, which stops Kamailio in its turn (close()).
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const recent: string[] = [];
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<void>((resolve) => {
