@@ -96,9 +96,8 @@ export class ConferenceEvents {
     this.#byGroup.delete(groupId);
     for (const { sub } of set) {
       if (sub.terminated) continue;
-      sub.terminate(reason).catch(() => {
-        // The subscriber is gone already; nothing to undo.
-      });
+      // A subscriber that is gone already: nothing to undo, but it is logged like any NOTIFY failure.
+      sub.terminate(reason).catch((err: unknown) => this.#onError(err));
     }
   }
 

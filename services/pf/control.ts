@@ -4,14 +4,44 @@ import type { Express } from 'express';
 import {
   createControlApi,
   HttpError,
+  type Logger,
+  type NodeEvents,
   optionalString,
   requireObject,
   requireStringArray,
+  type TraceRecorder,
 } from '../../runtime/index.js';
-import type { PfNode, ProvisionInput } from './pf.js';
+import type { Group, SessionState } from './domain/index.js';
 import { StoreError } from './store/index.js';
 
-export function pfControlApp(pf: PfNode): Express {
+/** Input of POST /groups and provisioning from configuration. */
+export interface ProvisionInput {
+  id?: string;
+  /** AoRs or user names; the first is the creator unless `creator` is given. */
+  participants: string[];
+  creator?: string;
+  subject?: string;
+  conversationId?: string;
+  contributionId?: string;
+}
+
+/** What the control API needs of the PF node (PfNode implements it): nothing more, so no import of the node. */
+export interface PfControlSurface {
+  readonly logger: Logger;
+  readonly recorder: TraceRecorder;
+  readonly events: NodeEvents;
+  state(): { groups: Array<Group & { session: SessionState }> };
+  provisionGroup(input: ProvisionInput): Group;
+  addParticipants(groupId: string, users: string[]): Group | undefined;
+  removeParticipant(groupId: string, user: string): Promise<Group | undefined>;
+  sessionState(groupId: string): SessionState;
+  hasGroup(groupId: string): boolean;
+  endSession(groupId: string): boolean;
+  deleteGroup(groupId: string): Promise<boolean>;
+  backlog(user: string): unknown;
+}
+
+export function pfControlApp(pf: PfControlSurface): Express {
   return createControlApi({
     node: 'pf',
     logger: pf.logger,
@@ -49,7 +79,7 @@ export function pfControlApp(pf: PfNode): Express {
       app.post('/groups/:id/participants', (req, res) => {
         const body = requireObject(req.body);
         const users = requireStringArray(body, 'participants', { minItems: 1, maxItems: 64 });
-        let group: ReturnType<PfNode['addParticipants']>;
+        let group: Group | undefined;
         try {
           group = pf.addParticipants(req.params.id, users);
         } catch (err) {
@@ -65,7 +95,7 @@ export function pfControlApp(pf: PfNode): Express {
         res.json({ ...group, session: pf.sessionState(group.id) });
       });
       app.post('/groups/:id/end', (req, res) => {
-        if (!pf.stores.groups.get(req.params.id)) throw new HttpError(404, `no group ${req.params.id}`);
+        if (!pf.hasGroup(req.params.id)) throw new HttpError(404, `no group ${req.params.id}`);
         res.json({ groupId: req.params.id, ended: pf.endSession(req.params.id) });
       });
       app.delete('/groups/:id', async (req, res) => {

@@ -32,9 +32,19 @@ export class Leg extends EventEmitter<LegEvents> {
   /** True once the backlog is flushed and live traffic goes to this leg directly (A2.i: backlog first). */
   live = false;
   #ended: LegEndReason | undefined;
+  readonly #onIgnoredError: (what: string) => (err: unknown) => void;
 
-  constructor(init: { user: string; groupId: string; sip: InviteSession; msrp: MsrpSession; mode: LegMode }) {
+  constructor(init: {
+    user: string;
+    groupId: string;
+    sip: InviteSession;
+    msrp: MsrpSession;
+    mode: LegMode;
+    /** Where failures that do not stop the leg go (the PF's error sink). */
+    onIgnoredError?: (what: string) => (err: unknown) => void;
+  }) {
     super();
+    this.#onIgnoredError = init.onIgnoredError ?? (() => () => {});
     this.user = init.user;
     this.groupId = init.groupId;
     this.sip = init.sip;
@@ -48,7 +58,7 @@ export class Leg extends EventEmitter<LegEvents> {
     this.msrp.on('close', () => {
       if (this.#ended) return;
       // RFC 4975 §5.4 / RFC 6135: without its connection the session is useless: end the dialog too.
-      void this.sip.bye().catch(() => undefined);
+      void this.sip.bye().catch(this.#onIgnoredError('BYE after the MSRP connection closed'));
       this.#finish('msrp-closed');
     });
   }

@@ -1,10 +1,9 @@
 // What the UA's parts (sessions, registrations, subscriptions) need from the UserAgent: the transaction
 // layer, addressing (Contact, next hop), the dialog table and the error sink. Internal to protocol/sip/ua.
 import type { Dialog } from '../dialog/index.js';
-import type { SipRequest, SipResponse } from '../index.js';
+import type { SipRequest, SipResponse } from '../message.js';
 import type { TimerSettings, TransactionLayer } from '../transaction/index.js';
 import type { Endpoint, SendTarget, SipTransport, TransportKind } from '../transport/index.js';
-import type { ServerResponse } from './server-response.js';
 import type { HopTarget } from './target.js';
 import type { Credentials } from './uac-request.js';
 
@@ -15,12 +14,25 @@ export interface DialogPath {
   flowId?: string | undefined;
 }
 
+/** A response to send (RFC 3261 §8.2.6): reason phrase, extra headers, body. */
+export interface SendOptions {
+  reason?: string;
+  headers?: Array<[string, string | number]>;
+  body?: Buffer | string;
+  contentType?: string;
+}
+
+/** How a dialog usage answers an in-dialog request (ServerResponse implements it). */
+export interface InDialogResponse {
+  send(status: number, options?: SendOptions): Promise<boolean>;
+}
+
 /** One use of a dialog (an INVITE session or a subscription, RFC 5057 dialog usages; one per dialog here). */
 export interface DialogUsage {
   readonly dialog: Dialog;
   readonly path: DialogPath;
   /** An in-dialog request whose CSeq passed §12.2.2. */
-  receiveRequest(request: SipRequest, res: ServerResponse): void;
+  receiveRequest(request: SipRequest, res: InDialogResponse): void;
   /** An ACK for a 2xx to INVITE (§13.3.1.4). */
   receiveAck?(ack: SipRequest): void;
   /** A 2xx to INVITE that is a retransmission (§13.2.2.4). */

@@ -1,6 +1,6 @@
 // Typed failures of the UA layer: a final non-2xx response (received or made up locally, RFC 3261
 // §8.1.3.1) and local misuse/state errors. UAC calls reject with these; nothing is thrown past a socket.
-import type { SipResponse } from '../index.js';
+import type { SipResponse } from '../message.js';
 import { type LocalFailure, localFailureOf } from '../transaction/index.js';
 
 /** A request ended with a non-2xx final response (3xx–6xx, or a local 408/503). */

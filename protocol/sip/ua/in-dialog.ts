@@ -1,7 +1,7 @@
 // Sending a request within a dialog (RFC 3261 §12.2.1): built by the Dialog (R-URI = remote target, Route =
 // route set, CSeq+1), sent to the next hop of §12.2.1.1, digest retry once (§22.2), and the §12.2.1.2 rule
 // that a 481 or 408 ends the dialog.
-import type { SipRequest, SipResponse } from '../index.js';
+import type { SipRequest, SipResponse } from '../message.js';
 import { type DialogUsage, type UaCore, bodyOf } from './core.js';
 import { sendWithDigest } from './uac-request.js';
 

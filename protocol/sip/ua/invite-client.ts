@@ -2,7 +2,7 @@
 // dialog (§12.1.2) and ACK it (§13.2.2.4), reject on 3xx–6xx, CANCEL (§9.1), and ACK+BYE extra 2xx from
 // forks (§13.2.2.4).
 import { Dialog, dialogKey } from '../dialog/index.js';
-import type { SipRequest, SipResponse } from '../index.js';
+import type { SipRequest, SipResponse } from '../message.js';
 import type { ClientTransaction } from '../transaction/index.js';
 import type { DialogPath, OutOfDialogOptions, UaCore } from './core.js';
 import { SipRequestError, UaError } from './errors.js';

@@ -1,7 +1,7 @@
 // The UAS side of INVITE (RFC 3261 §13.3): provisional responses, the 2xx that creates the dialog
 // (§12.1.1) and starts the §13.3.1.4 retransmission/ACK wait, rejections, and CANCEL (§9.2).
 import { Dialog } from '../dialog/index.js';
-import { createResponse } from '../index.js';
+import { createResponse } from '../builders.js';
 import type { InviteServerTransaction } from '../transaction/index.js';
 import { InviteServerState } from '../transaction/index.js';
 import { UaError } from './errors.js';

@@ -2,7 +2,10 @@
 // answer per request (§22.2), 423 → retry once with Min-Expires (§10.2.8), refresh before expiry
 // (§10.2.1: here at half the granted interval), and removal with Expires: 0 (§10.2.2).
 import { EventEmitter } from 'node:events';
-import { newCallId, parseNameAddr, type SipResponse, uriEquals } from '../index.js';
+import { newCallId } from '../builders.js';
+import type { SipResponse } from '../message.js';
+import { parseNameAddr } from '../name-addr.js';
+import { uriEquals } from '../uri.js';
 import type { UaCore } from './core.js';
 import { SipRequestError, UaError } from './errors.js';
 import type { HopTarget } from './target.js';

@@ -1,18 +1,13 @@
 // The response API handed to request handlers (drachtio-style `(req, res)`): RFC 3261 §8.2.6 responses
 // through the server transaction, with the UA's Contact/Allow added where the rules want them.
-import type { SipRequest } from '../index.js';
+import type { SipRequest } from '../message.js';
 import type { ReplyOptions, ServerTransaction } from '../transaction/index.js';
 import type { MessageSource } from '../transport/index.js';
-import type { UaCore } from './core.js';
+import type { InDialogResponse, SendOptions, UaCore } from './core.js';
 
-export interface SendOptions {
-  reason?: string;
-  headers?: Array<[string, string | number]>;
-  body?: Buffer | string;
-  contentType?: string;
-}
+export type { SendOptions } from './core.js';
 
-export class ServerResponse {
+export class ServerResponse implements InDialogResponse {
   constructor(
     readonly request: SipRequest,
     readonly transaction: ServerTransaction,

@@ -3,7 +3,7 @@
 // it never comes; in-dialog requests both ways; BYE ends the session (§15).
 import { EventEmitter } from 'node:events';
 import { type Dialog, Uas2xxRetransmitter } from '../dialog/index.js';
-import type { SipRequest, SipResponse } from '../index.js';
+import type { SipRequest, SipResponse } from '../message.js';
 import type { SendTarget } from '../transport/index.js';
 import type { DialogPath, DialogUsage, UaCore } from './core.js';
 import { SipRequestError, UaError } from './errors.js';

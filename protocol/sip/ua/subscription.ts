@@ -4,7 +4,8 @@
 // (§4.2.1), NOTIFY within the dialog (§4.2.2), refresh/unsubscribe/expiry (§4.2.1.2–§4.2.1.4, §4.2.2).
 import { EventEmitter } from 'node:events';
 import { Dialog } from '../dialog/index.js';
-import { createResponse, type SipRequest, type SipResponse } from '../index.js';
+import { createResponse } from '../builders.js';
+import type { SipRequest, SipResponse } from '../message.js';
 import type { DialogPath, DialogUsage, OutOfDialogOptions, UaCore } from './core.js';
 import { SipRequestError, UaError } from './errors.js';
 import { buildInDialog, sendInDialog } from './in-dialog.js';

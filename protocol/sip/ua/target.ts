@@ -6,7 +6,9 @@ import {
   type TransportKind,
   normalizeAddress,
 } from '../transport/index.js';
-import { type SipRequest, formatUri, isSipUri, parseNameAddr, parseUri } from '../index.js';
+import type { SipRequest } from '../message.js';
+import { parseNameAddr } from '../name-addr.js';
+import { formatUri, isSipUri, parseUri } from '../uri.js';
 
 /** A SendTarget from a SIP URI: its host and port (default 5060), `transport=` param, else `fallback`. */
 export function targetOfUri(uriText: string, fallback: TransportKind): SendTarget {

@@ -1,7 +1,7 @@
 // Sending a request as UAC with one digest retry (RFC 3261 §8.1.3.5, §22.2, §22.3): a 401/407 carrying a
 // challenge the credentials can answer is retried once with a new branch and CSeq+1 (§8.1.3.5).
 import { buildAuthorization, parseChallenge } from '../auth/index.js';
-import type { SipRequest, SipResponse } from '../index.js';
+import type { SipRequest, SipResponse } from '../message.js';
 import type { ClientTransaction, TransactionLayer } from '../transaction/index.js';
 import type { SendTarget } from '../transport/index.js';
 

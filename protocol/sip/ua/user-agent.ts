@@ -2,15 +2,9 @@
 // handlers by method (drachtio-style `ua.on('INVITE', (req, res) => ...)`), promise-returning UAC calls,
 // the dialog table that routes in-dialog requests (481/500, §12.2.2), ACKs for 2xx and 2xx retransmissions.
 import { dialogIdOfRequest, dialogKey } from '../dialog/index.js';
-import {
-  createRequest,
-  isSipUri,
-  newCallId,
-  newTag,
-  parseUri,
-  type SipRequest,
-  type SipResponse,
-} from '../index.js';
+import { createRequest, newCallId, newTag } from '../builders.js';
+import type { SipRequest, SipResponse } from '../message.js';
+import { isSipUri, parseUri } from '../uri.js';
 import { type ServerTransaction, type TimerSettings, TransactionLayer } from '../transaction/index.js';
 import {
   type MessageSource,
