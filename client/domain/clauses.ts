@@ -1,22 +1,8 @@
-// Clause identifiers of docs/clauses.md, used verbatim in decisions, commands and test names.
+// Clause identifiers (protocol/cpm/clauses.ts, docs/clauses.md) as the client's decisions name them: a clause
+// or one of D1.v's two refusals, or where the lab profile or an RFC fixes what the CR leaves open.
+import type { ClauseId as CpmClauseId, SubClauseId } from '../../protocol/cpm/index.js';
 
-export type ClauseId =
-  | 'D1.a'
-  | 'D1.i'
-  | 'D1.ii'
-  | 'D1.iii'
-  | 'D1.iv'
-  | 'D1.v'
-  | 'D1.v.1'
-  | 'D1.v.2'
-  | 'D1.vi'
-  | 'D1.vii'
-  | 'D1.viii'
-  | 'A2.a'
-  | 'A2.i'
-  | 'A2.ii'
-  | 'R3'
-  | 'PF';
+export type ClauseId = CpmClauseId | SubClauseId;
 
 /** A clause ID, or a reference to where the lab profile / an RFC fixes what the CR leaves open. */
 export type ClauseRef = ClauseId | `RFC ${string}` | `protocol-notes §${string}` | `OMA CPM ${string}`;

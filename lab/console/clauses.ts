@@ -2,7 +2,7 @@
 // trace shows a flow that exercises it. These are heuristics for a live demo (what the wire shows), not
 // the conformance verdicts of the scenarios; each one says in `heuristic` what it looks for.
 import type { NodeRole } from '../api/index.js';
-import { type ClauseId, CLAUSE_IDS } from '../scenarios/types.js';
+import { CLAUSE_IDS, CLAUSES as CLAUSE_REGISTRY, type ClauseId } from '../../protocol/cpm/index.js';
 import {
   conversationIdOf,
   type Hop,
@@ -13,7 +13,7 @@ import {
 
 export interface ClauseInfo {
   id: ClauseId;
-  /** The clause, shortened as in docs/clauses.md. */
+  /** The clause's title from the registry (protocol/cpm/clauses.ts). */
   text: string;
   /** What lights it, for the page. */
   heuristic: string;
@@ -26,91 +26,40 @@ export interface ClauseLight {
   evidence: number[];
 }
 
-/** The clause table of docs/clauses.md (shortened texts), with the console's heuristics. */
-export const CLAUSES: readonly ClauseInfo[] = [
-  {
-    id: 'D1.a',
-    text: 'INVITE from the PF with 3gpp-service.ims.icsi.oma.cpm.deferred in Accept-Contact is handled as a CPM session invitation (7.3.2) with the clarifications below',
-    heuristic:
-      'An INVITE that the PF started, asking for cpm.deferred, reaches a client and the client answers it with a final response.',
-  },
-  {
-    id: 'D1.i',
-    text: 'SDP a=sendonly: the client uses the session to receive deferred chat messages',
-    heuristic:
-      'A cpm.deferred INVITE offering a=sendonly is answered 200 OK by the client, and the PF then sends a chat message (MSRP SEND with a body) to the client in that MSRP session.',
-  },
-  {
-    id: 'D1.ii',
-    text: 'Disposition notifications requested for deferred messages go back over SIP MESSAGE',
-    heuristic:
-      'After accepting a cpm.deferred INVITE, the client sends a SIP MESSAGE carrying message/imdn+xml with the same Conversation-ID.',
-  },
-  {
-    id: 'D1.iii',
-    text: 'SDP direction + deferred feature tag tell the client the group session is inactive',
-    heuristic:
-      'An INVITE with both cpm.deferred and a=sendonly is answered by the client with 200 OK a=recvonly (it does not offer to send), or declined (603/480/481).',
-  },
-  {
-    id: 'D1.iv',
-    text: 'Conversation-ID + Contribution-ID present but unknown to the client: 481 Call/Transaction Does Not Exist',
-    heuristic: 'The client answers a cpm.deferred INVITE with 481.',
-  },
-  {
-    id: 'D1.v',
-    text: '200 OK, then MSRP after ACK; otherwise 603 Decline (user refuses deferred messages and leaves the group) or 480 Temporarily Unavailable (user refuses deferred messages for now)',
-    heuristic:
-      'The client answers a cpm.deferred INVITE with 200 OK and the first MSRP message of that session follows the ACK; or it answers 603 or 480.',
-  },
-  {
-    id: 'D1.vi',
-    text: 'No SUBSCRIBE to the conference event package',
-    heuristic:
-      'A deferred session the client accepted has ended (BYE) and the client sent no SUBSCRIBE between its 200 OK and the BYE.',
-  },
-  {
-    id: 'D1.vii',
-    text: 'A group state object (application/group-state-object+xml) received in MSRP SEND updates the participant information',
-    heuristic:
-      'The PF sends an MSRP SEND with application/group-state-object+xml to a client and the client answers MSRP 200.',
-  },
-  {
-    id: 'D1.viii',
-    text: 'A reply typed by the user starts a new CPM session (re-join) after the deferred session has completed',
-    heuristic:
-      'After the BYE of a deferred session, the same client sends an INVITE (cpm.session) with that group\u2019s Conversation-ID.',
-  },
-  {
-    id: 'A2.a',
-    text: 'INVITE from the PF with 3gpp-service.ims.icsi.oma.cpm.session in Accept-Contact is handled as a CPM session invitation (7.3.2)',
-    heuristic:
-      'After a client comes back (a new REGISTER), the PF invites it with cpm.session and the client answers with a final response.',
-  },
-  {
-    id: 'A2.i',
-    text: 'SDP a=sendrecv: the same session carries deferred messages in, delivery notifications out and new chat messages out; the group session is active',
-    heuristic:
-      'That cpm.session INVITE to a returning client offers a=sendrecv and the client answers 200 OK a=sendrecv.',
-  },
-  {
-    id: 'A2.ii',
-    text: 'Conversation-ID + Contribution-ID present but unknown: 481',
-    heuristic: 'The client answers a cpm.session INVITE from the PF with 481.',
-  },
-  {
-    id: 'R3',
-    text: 'After coming back online and registering, the client MAY re-join or restart the group session; it SHOULD NOT re-join unless the user has a message to send',
-    heuristic:
-      'A client\u2019s new REGISTER (after a de-REGISTER, or with a new Call-ID) is followed by an invitation from the PF, and the client sent no INVITE of its own in between (it did not re-join by itself).',
-  },
-  {
-    id: 'PF',
-    text: 'The Participating Function invites the returning client either to deliver deferred chat messages (inactive group session) or to reconnect it to the still-active group session',
-    heuristic:
-      'A client\u2019s new REGISTER (after a de-REGISTER, or with a new Call-ID) is followed by an INVITE from the PF to that client, cpm.deferred or cpm.session.',
-  },
-];
+/** What lights each clause on the page (the console's own heuristics over the wire). */
+const HEURISTICS: Readonly<Record<ClauseId, string>> = {
+  'D1.a':
+    'An INVITE that the PF started, asking for cpm.deferred, reaches a client and the client answers it with a final response.',
+  'D1.i':
+    'A cpm.deferred INVITE offering a=sendonly is answered 200 OK by the client, and the PF then sends a chat message (MSRP SEND with a body) to the client in that MSRP session.',
+  'D1.ii':
+    'After accepting a cpm.deferred INVITE, the client sends a SIP MESSAGE carrying message/imdn+xml with the same Conversation-ID.',
+  'D1.iii':
+    'An INVITE with both cpm.deferred and a=sendonly is answered by the client with 200 OK a=recvonly (it does not offer to send), or declined (603/480/481).',
+  'D1.iv': 'The client answers a cpm.deferred INVITE with 481.',
+  'D1.v':
+    'The client answers a cpm.deferred INVITE with 200 OK and the first MSRP message of that session follows the ACK; or it answers 603 or 480.',
+  'D1.vi':
+    'A deferred session the client accepted has ended (BYE) and the client sent no SUBSCRIBE between its 200 OK and the BYE.',
+  'D1.vii':
+    'The PF sends an MSRP SEND with application/group-state-object+xml to a client and the client answers MSRP 200.',
+  'D1.viii':
+    'After the BYE of a deferred session, the same client sends an INVITE (cpm.session) with that group\u2019s Conversation-ID.',
+  'A2.a':
+    'After a client comes back (a new REGISTER), the PF invites it with cpm.session and the client answers with a final response.',
+  'A2.i':
+    'That cpm.session INVITE to a returning client offers a=sendrecv and the client answers 200 OK a=sendrecv.',
+  'A2.ii': 'The client answers a cpm.session INVITE from the PF with 481.',
+  R3: 'A client\u2019s new REGISTER (after a de-REGISTER, or with a new Call-ID) is followed by an invitation from the PF, and the client sent no INVITE of its own in between (it did not re-join by itself).',
+  PF: 'A client\u2019s new REGISTER (after a de-REGISTER, or with a new Call-ID) is followed by an INVITE from the PF to that client, cpm.deferred or cpm.session.',
+};
+
+/** The clause registry (protocol/cpm/clauses.ts), with the console's heuristics. */
+export const CLAUSES: readonly ClauseInfo[] = CLAUSE_IDS.map((id) => ({
+  id,
+  text: CLAUSE_REGISTRY[id].title,
+  heuristic: HEURISTICS[id],
+}));
 
 if (CLAUSES.map((c) => c.id).join() !== CLAUSE_IDS.join()) {
   throw new Error('lab/console CLAUSES must list the clause IDs of lab/scenarios in order');

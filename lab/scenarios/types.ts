@@ -1,26 +1,11 @@
 // What a scenario is and what it yields: named checks, each tied to a clause of the CR where it proves
 // one (docs/clauses.md IDs), with the wire evidence (hops of the merged trace) behind it.
+import type { ClauseId } from '../../protocol/cpm/index.js';
 import type { Hop } from '../trace/index.js';
 import type { LabClient } from './lab-client.js';
 
-/** Clause IDs of docs/clauses.md. */
-export const CLAUSE_IDS = [
-  'D1.a',
-  'D1.i',
-  'D1.ii',
-  'D1.iii',
-  'D1.iv',
-  'D1.v',
-  'D1.vi',
-  'D1.vii',
-  'D1.viii',
-  'A2.a',
-  'A2.i',
-  'A2.ii',
-  'R3',
-  'PF',
-] as const;
-export type ClauseId = (typeof CLAUSE_IDS)[number];
+/** Clause IDs of docs/clauses.md: the registry of protocol/cpm. */
+export { CLAUSE_IDS, type ClauseId } from '../../protocol/cpm/index.js';
 
 export interface Check {
   /** The clause this check proves, when it proves one. */

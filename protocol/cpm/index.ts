@@ -1,4 +1,5 @@
-// Public surface of protocol/cpm: ICSIs, feature tags and caller preferences, +sip.instance, CPM IDs.
+// Public surface of protocol/cpm: ICSIs, feature tags and caller preferences, +sip.instance, CPM IDs, and the
+// clause registry of OMA CPM 7.3.11.
 export {
   type CallerPredicate,
   type CallerPreferenceHeaders,
@@ -7,6 +8,15 @@ export {
   parseCallerPreferences,
   selectContacts,
 } from './caller-prefs.js';
+export {
+  CLAUSE_IDS,
+  CLAUSES,
+  type Clause,
+  type ClauseId,
+  clauseHeading,
+  type NormativeLevel,
+  type SubClauseId,
+} from './clauses.js';
 export { CpmParseError, type CpmParseErrorCode } from './errors.js';
 export {
   decodeFeatureValues,
