@@ -122,6 +122,26 @@ export class Steps {
     await this.lab.node(user).put('/policy', group ? { policy, group: group.conferenceUri } : { policy });
   }
 
+  /**
+   * The deferred-delivery preamble: `user` goes offline (de-registration), `sender` writes `texts`, the PF
+   * stores them for `user`, the group session ends (inactive), `beforeReturn` runs (membership changes, a
+   * second user going offline), and `user` comes online: the PF's invitation follows.
+   */
+  async backlogThenReturn(
+    user: string,
+    group: ScenarioGroup,
+    sender: string,
+    texts: string[],
+    beforeReturn?: () => Promise<void>,
+  ): Promise<void> {
+    await this.offline(user, 'deregister');
+    for (const text of texts) await this.send(sender, group, text);
+    await this.waitStored(user, group, texts.length);
+    await this.endSession(group);
+    await beforeReturn?.();
+    await this.online(user);
+  }
+
   /** The PF adds `user` to the group (its control API): membership changes without the user's client. */
   async addMember(group: ScenarioGroup, user: string): Promise<void> {
     this.say(`${user} joins ${group.name} (the PF adds the participant)`);

@@ -1,0 +1,132 @@
+// What every scenario shares: the runner that wraps a scenario's body (baseline, trace bookmark, checks,
+// the not-applicable verdict), and the small wire and wait helpers several scenarios use.
+import { parseCpim } from '../../protocol/cpim/index.js';
+import { imdnMessageId } from '../../protocol/imdn/index.js';
+import type { Hop } from '../trace/index.js';
+import { Checks } from './checks.js';
+import { type LabClient, waitUntil } from './lab-client.js';
+import { type ScenarioGroup, Steps } from './steps.js';
+import {
+  CAPABILITY_REASONS,
+  type ClauseId,
+  type LabCapability,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+} from './types.js';
+import { requestHops, responsesTo } from './wire.js';
+
+export const USERS = ['alice', 'bob', 'carol'];
+
+export type Body = (s: Steps, c: Checks, hops: () => Promise<Hop[]>) => Promise<void>;
+
+export function scenario(
+  name: string,
+  title: string,
+  clauses: ClauseId[],
+  description: string,
+  body: Body,
+  requires: LabCapability[] = [],
+): Scenario {
+  return {
+    name,
+    title,
+    clauses,
+    description,
+    ...(requires.length ? { requires } : {}),
+    async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+      const started = performance.now();
+      const missing = await missingCapability(ctx.lab, requires);
+      if (missing !== undefined) {
+        ctx.step(`not applicable: ${CAPABILITY_REASONS[missing]}`);
+        return {
+          name,
+          title,
+          clauses,
+          passed: false,
+          notApplicable: CAPABILITY_REASONS[missing],
+          checks: [],
+          hops: [],
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
+      const steps = new Steps(ctx.lab, ctx.step);
+      const checks = new Checks();
+      let hops: Hop[] = [];
+      let error: string | undefined;
+      let bookmark: Record<string, number> | undefined;
+      try {
+        await steps.baseline(USERS);
+        bookmark = await ctx.lab.traceBookmark();
+        const since = bookmark;
+        const readHops = async () => {
+          hops = await ctx.lab.hops(since);
+          return hops;
+        };
+        await body(steps, checks, readHops);
+        if (hops.length === 0) await readHops();
+      } catch (err) {
+        error = (err as Error).message;
+        try {
+          // Only this run's messages (from its bookmark), never the lab's whole history.
+          hops = hops.length || bookmark === undefined ? hops : await ctx.lab.hops(bookmark);
+        } catch {
+          // the lab is gone: report what we have
+        }
+      }
+      const result: ScenarioResult = {
+        name,
+        title,
+        clauses,
+        passed: error === undefined && checks.list.length > 0 && checks.passed,
+        checks: checks.list,
+        hops,
+        durationMs: Math.round(performance.now() - started),
+      };
+      if (error !== undefined) result.error = error;
+      return result;
+    },
+  };
+}
+
+/** The first capability in `requires` this lab lacks (`cscf-control`: no CSCF among its nodes). */
+async function missingCapability(
+  lab: LabClient,
+  requires: readonly LabCapability[],
+): Promise<LabCapability | undefined> {
+  if (requires.length === 0) return undefined;
+  const nodes = await lab.nodes();
+  return requires.find(
+    (capability) => capability === 'cscf-control' && !nodes.some((n) => n.role === 'cscf'),
+  );
+}
+
+/** The PF's invitation to `user` for `group`, as it reaches the user (after the CSCF), and the answer. */
+export function invitationTo(hops: Hop[], user: string, group: ScenarioGroup) {
+  const invite = requestHops(hops, { method: 'INVITE', to: user }).find(
+    (h) =>
+      h.message.get('conversation-id')?.toLowerCase() === group.conversationId &&
+      h.message.fromTag !== undefined &&
+      h.message.toTag === undefined,
+  );
+  const answer = invite ? responsesTo(hops, invite.message, user)[0] : undefined;
+  // The PF is the UAC: its ACK reaches the user through the CSCF.
+  const ack = invite
+    ? requestHops(hops, { method: 'ACK', to: user }).find((h) => h.message.callId === invite.message.callId)
+    : undefined;
+  return { invite, answer, ack };
+}
+
+/** The imdn.Message-ID of a CPIM body, or undefined when it is not readable CPIM. */
+export function cpimMessageId(body: Buffer): string | undefined {
+  try {
+    return imdnMessageId(parseCpim(body));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function waitFor(s: Steps, what: string, probe: () => Promise<boolean>): Promise<void> {
+  await waitUntil(what, async () => (await probe()) || undefined);
+  s.say(`… ${what}`);
+}
