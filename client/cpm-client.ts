@@ -6,12 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import {
-  GROUP_STATE_CONTENT_TYPE,
-  getHeader,
-  parseGroupState,
-  parseMultipart,
-} from '../protocol/bodies/index.js';
+import { GROUP_STATE_CONTENT_TYPE, parseGroupState, bodyOfType } from '../protocol/bodies/index.js';
 import { type CpimMessage, parseCpim } from '../protocol/cpim/index.js';
 import {
   CONVERSATION_ID,
@@ -1173,14 +1168,7 @@ function safeFrom(req: SipRequest): string {
 
 /** The SDP of a 2xx: the body, or its application/sdp part when multipart. */
 function sdpOf(response: SipResponse): Buffer {
-  const type = response.mediaType;
-  if (type?.startsWith('multipart/')) {
-    const part = parseMultipart(response.body, response.contentType ?? type).find((p) =>
-      (getHeader(p.headers, 'Content-Type') ?? '').toLowerCase().startsWith('application/sdp'),
-    );
-    if (part) return part.body;
-  }
-  return response.body;
+  return bodyOfType(response.body, response.contentType, 'application/sdp') ?? response.body;
 }
 
 function focusOf(response: SipResponse): string | undefined {

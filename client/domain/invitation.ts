@@ -17,12 +17,9 @@
 // - per-client policy applies to every accepted kind (deferred, reconnect, new group), per-group override wins.
 import {
   allEntries,
-  type BodyPart,
-  getHeader,
-  parseMediaType,
-  parseMultipart,
   parseResourceLists,
   RESOURCE_LISTS_CONTENT_TYPE,
+  bodyOfType,
 } from '../../protocol/bodies/index.js';
 import {
   CONTRIBUTION_ID,
@@ -188,28 +185,14 @@ function sdpPart(invite: SipRequest): { body: Buffer } | { error: Offer } {
       error: { ok: false, status: 488, detail: 'no SDP offer in the INVITE (late offer unsupported)' },
     };
   }
-  if (type === 'application/sdp') return { body: invite.body };
-  if (type.startsWith('multipart/')) {
-    let parts: BodyPart[];
-    try {
-      parts = parseMultipart(invite.body, invite.contentType ?? type);
-    } catch (err) {
-      return { error: { ok: false, status: 400, detail: `bad multipart body: ${(err as Error).message}` } };
-    }
-    const sdp = parts.find((p) => partType(p) === 'application/sdp');
-    if (sdp) return { body: sdp.body };
-  }
-  return { error: { ok: false, status: 488, detail: `no application/sdp body (Content-Type ${type})` } };
-}
-
-function partType(part: BodyPart): string | undefined {
-  const ct = getHeader(part.headers, 'Content-Type');
-  if (ct === undefined) return undefined;
+  let sdp: Buffer | undefined;
   try {
-    return parseMediaType(ct).type;
-  } catch {
-    return undefined;
+    sdp = bodyOfType(invite.body, invite.contentType ?? type, 'application/sdp');
+  } catch (err) {
+    return { error: { ok: false, status: 400, detail: `bad multipart body: ${(err as Error).message}` } };
   }
+  if (sdp) return { body: sdp };
+  return { error: { ok: false, status: 488, detail: `no application/sdp body (Content-Type ${type})` } };
 }
 
 function readOffer(invite: SipRequest): Offer {
@@ -250,13 +233,11 @@ function conferenceUriOf(invite: SipRequest): string | undefined {
 /** Participants of a new group from a recipient-list body part (protocol-notes §7) plus Referred-By. */
 function newGroupParticipants(invite: SipRequest): Participant[] {
   const out: Participant[] = [];
-  const type = invite.mediaType;
-  if (type?.startsWith('multipart/')) {
+  if (invite.mediaType?.startsWith('multipart/')) {
     try {
-      const parts = parseMultipart(invite.body, invite.contentType ?? type);
-      const list = parts.find((p) => partType(p) === RESOURCE_LISTS_CONTENT_TYPE);
+      const list = bodyOfType(invite.body, invite.contentType, RESOURCE_LISTS_CONTENT_TYPE);
       if (list) {
-        for (const e of allEntries(parseResourceLists(list.body))) {
+        for (const e of allEntries(parseResourceLists(list))) {
           out.push(e.displayName !== undefined ? { uri: e.uri, name: e.displayName } : { uri: e.uri });
         }
       }

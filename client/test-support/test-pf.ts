@@ -7,8 +7,7 @@ import {
   buildGroupState,
   CONFERENCE_INFO_CONTENT_TYPE,
   GROUP_STATE_CONTENT_TYPE,
-  getHeader,
-  parseMultipart,
+  bodyOfType,
 } from '../../protocol/bodies/index.js';
 import { CPIM_CONTENT_TYPE, createCpim, serializeCpim } from '../../protocol/cpim/index.js';
 import {
@@ -311,14 +310,7 @@ function makeLeg(
 }
 
 function sdpBody(msg: SipMessage): Buffer {
-  const type = msg.mediaType;
-  if (type?.startsWith('multipart/')) {
-    const part = parseMultipart(msg.body, msg.contentType ?? type).find((p) =>
-      (getHeader(p.headers, 'Content-Type') ?? '').startsWith('application/sdp'),
-    );
-    if (part) return part.body;
-  }
-  return msg.body;
+  return bodyOfType(msg.body, msg.contentType, 'application/sdp') ?? msg.body;
 }
 
 export interface TestLab {

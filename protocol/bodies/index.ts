@@ -26,6 +26,7 @@ export {
 export { formatHeaderBlock, getHeader, type HeaderField, readHeaderBlock } from './headers.js';
 export {
   type BodyPart,
+  bodyOfType,
   buildMultipart,
   DEFAULT_MAX_MULTIPART_BYTES,
   DEFAULT_MAX_PARTS,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BodyParseError } from './errors.js';
 import { getHeader } from './headers.js';
-import { buildMultipart, parseMultipart } from './multipart.js';
+import { bodyOfType, buildMultipart, parseMultipart } from './multipart.js';
 import { buildResourceLists, parseResourceLists, recipientList } from './resource-lists.js';
 
 const SDP = Buffer.from(
@@ -111,5 +111,27 @@ describe('multipart/mixed (RFC 2046 §5.1)', () => {
         expect(parsed).toEqual(parts);
       }),
     );
+  });
+});
+
+describe('bodyOfType (RFC 2046 §5.1, RFC 5366: the SDP beside a resource list)', () => {
+  const sdp = Buffer.from('v=0\r\n');
+  const list = Buffer.from('<resource-lists/>');
+  const { body, contentType } = buildMultipart([
+    { headers: [{ name: 'Content-Type', value: 'Application/SDP' }], body: sdp },
+    { headers: [{ name: 'Content-Type', value: 'application/resource-lists+xml' }], body: list },
+  ]);
+
+  it('the body itself when its Content-Type is the type (parameters and case do not matter)', () => {
+    expect(bodyOfType(sdp, 'application/sdp; charset=utf-8', 'application/sdp')).toBe(sdp);
+    expect(bodyOfType(sdp, 'APPLICATION/SDP', 'application/sdp')).toBe(sdp);
+  });
+
+  it('the first part of that type of a multipart body; undefined when there is none', () => {
+    expect(bodyOfType(body, contentType, 'application/sdp')?.equals(sdp)).toBe(true);
+    expect(bodyOfType(body, contentType, 'application/resource-lists+xml')?.equals(list)).toBe(true);
+    expect(bodyOfType(body, contentType, 'text/plain')).toBeUndefined();
+    expect(bodyOfType(sdp, 'text/plain', 'application/sdp')).toBeUndefined();
+    expect(bodyOfType(sdp, undefined, 'application/sdp')).toBeUndefined();
   });
 });

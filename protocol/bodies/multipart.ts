@@ -136,3 +136,29 @@ function delimiterAt(body: Buffer, at: number, len: number): { next: number; clo
   if (body[i] === 0x0a) return { next: i + 1, close };
   return undefined;
 }
+
+/** A media type's `type/subtype`, lower case, or undefined when it does not parse. */
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  try {
+    return parseMediaType(contentType).type;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The body of type `type` (e.g. `application/sdp`) in a message body: the body itself when its Content-Type
+ * is `type`, else the first part of that type of a multipart body (RFC 2046 §5.1; RFC 5366 puts the SDP
+ * beside a resource list), else undefined. Throws BodyParseError on a malformed multipart body.
+ */
+export function bodyOfType(body: Buffer, contentType: string | undefined, type: string): Buffer | undefined {
+  const wanted = type.toLowerCase();
+  const own = mediaTypeOf(contentType);
+  if (own === wanted) return body;
+  if (contentType === undefined || !own?.startsWith('multipart/')) return undefined;
+  return parseMultipart(body, contentType).find(
+    (part) =>
+      mediaTypeOf(part.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value) === wanted,
+  )?.body;
+}

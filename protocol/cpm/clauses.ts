@@ -102,7 +102,8 @@ export const CLAUSES: Readonly<Record<ClauseId, Clause>> = {
   },
   PF: {
     id: 'PF',
-    title: 'the PF invites a returning client to deliver deferred messages or to reconnect to the active session',
+    title:
+      'the PF invites a returning client to deliver deferred messages or to reconnect to the active session',
     level: 'describes',
   },
 };

@@ -138,15 +138,13 @@ export class GroupSession {
   deliverLive(leg: Leg, body: Buffer, contentType: string, info: CpimPayloadInfo): void {
     leg.msrp.send(body, { contentType }).catch((err: unknown) => {
       this.#host.log('live-send-failed', { groupId: this.groupId, user: leg.user, error: String(err) });
-      this.#host
-        .store(this.groupId, [leg.user], body, contentType, info)
-        .catch((error: unknown) =>
-          this.#host.log('store-after-live-send-failed', {
-            groupId: this.groupId,
-            user: leg.user,
-            error: String(error),
-          }),
-        );
+      this.#host.store(this.groupId, [leg.user], body, contentType, info).catch((error: unknown) =>
+        this.#host.log('store-after-live-send-failed', {
+          groupId: this.groupId,
+          user: leg.user,
+          error: String(error),
+        }),
+      );
       // A session whose SEND failed is not trusted with later traffic (it would overtake the stored item).
       void leg.end();
     });

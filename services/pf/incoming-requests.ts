@@ -1,6 +1,6 @@
 // Reading the PF's incoming requests: the body of a group INVITE (SDP, and the recipient list of a group
 // creation) and who sent a request as the network vouches for it.
-import { allEntries, getHeader, parseMultipart, parseResourceLists } from '../../protocol/bodies/index.js';
+import { allEntries, bodyOfType, parseResourceLists } from '../../protocol/bodies/index.js';
 import { formatUri, parseNameAddr, type SipRequest } from '../../protocol/sip/index.js';
 import { aorKey } from './domain/index.js';
 
@@ -12,20 +12,14 @@ export function readInviteBody(req: SipRequest): {
   sdp: Buffer | undefined;
   recipients: { uri: string; displayName?: string }[] | undefined;
 } {
-  const type = (req.mediaType ?? '').toLowerCase();
-  if (type === 'application/sdp') return { sdp: req.body, recipients: undefined };
-  if (!type.startsWith('multipart/')) return { sdp: undefined, recipients: undefined };
-  let sdp: Buffer | undefined;
-  let recipients: { uri: string; displayName?: string }[] | undefined;
-  for (const part of parseMultipart(req.body, req.contentType!)) {
-    const partType = (getHeader(part.headers, 'Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (partType === 'application/sdp') sdp = part.body;
-    else if (partType === 'application/resource-lists+xml') {
-      recipients = allEntries(parseResourceLists(part.body)).map((e) =>
-        e.displayName === undefined ? { uri: e.uri } : { uri: e.uri, displayName: e.displayName },
-      );
-    }
-  }
+  const sdp = bodyOfType(req.body, req.contentType, 'application/sdp');
+  const list = bodyOfType(req.body, req.contentType, 'application/resource-lists+xml');
+  const recipients =
+    list === undefined
+      ? undefined
+      : allEntries(parseResourceLists(list)).map((e) =>
+          e.displayName === undefined ? { uri: e.uri } : { uri: e.uri, displayName: e.displayName },
+        );
   return { sdp, recipients };
 }
 
