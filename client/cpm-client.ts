@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { GROUP_STATE_CONTENT_TYPE, parseGroupState, bodyOfType } from '../protocol/bodies/index.js';
-import { type CpimMessage, parseCpim } from '../protocol/cpim/index.js';
+import { type CpimMessage, parseCpim, requireCpimBody } from '../protocol/cpim/index.js';
 import {
   CONVERSATION_ID,
   ICSI_CPM_DEFERRED,
@@ -702,10 +702,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       await res.send(480, { reason: 'Temporarily Unavailable' });
       return;
     }
-    if (req.mediaType !== 'message/cpim') {
-      await res.send(415, { headers: [['Accept', 'message/cpim']] });
-      return;
-    }
+    if (!(await requireCpimBody(req, res))) return;
     let cpim: CpimMessage;
     try {
       cpim = parseCpim(req.body);

@@ -30,3 +30,4 @@ export {
   type ResolvedName,
   resolveHeaderName,
 } from './ns.js';
+export { type MediaTyped, type Responder, requireCpimBody } from './uas.js';

@@ -2,7 +2,7 @@
 // takes live traffic in the group session, by SIP MESSAGE when it is registered but not in the session, and
 // are stored otherwise; never dropped. Also SIP MESSAGEs addressed to the PF: IMDNs to a conference URI, and
 // (terminating-unregistered routing at the CSCF) IMDNs for a member who has no reachable contact.
-import { cpimTo, parseCpim } from '../../protocol/cpim/index.js';
+import { cpimTo, parseCpim, requireCpimBody } from '../../protocol/cpim/index.js';
 import { formatUri } from '../../protocol/sip/index.js';
 import type { NodeEvents } from '../../runtime/index.js';
 import type { Backlog } from './backlog.js';
@@ -26,15 +26,16 @@ export interface NotificationDeps {
 }
 
 /**
- * The CPIM payload of a SIP MESSAGE, or undefined after answering 415 with Accept: message/cpim (RFC 3428
- * §7: the PF takes group chat payloads in CPIM only).
+ * The CPIM payload of a SIP MESSAGE, or undefined after answering: 415 with Accept: message/cpim for another
+ * body type (requireCpimBody), 400 for CPIM that does not parse.
  */
 async function cpimPayloadOrReject(
   req: SipRequest,
   res: ServerResponse,
 ): Promise<CpimPayloadInfo | undefined> {
-  const info = /^message\/cpim\b/i.test(req.contentType ?? '') ? describeCpimPayload(req.body) : undefined;
-  if (!info) await res.send(415, { headers: [['Accept', 'message/cpim']] });
+  if (!(await requireCpimBody(req, res))) return undefined;
+  const info = describeCpimPayload(req.body);
+  if (!info) await res.send(400, { reason: 'Bad CPIM' });
   return info;
 }
 

@@ -29,6 +29,7 @@ import {
   formatUri,
   parseMessage,
   type SipRequest,
+  SipRequestError,
   type SipResponse,
   SipStreamParser,
 } from '../../protocol/sip/index.js';
@@ -598,6 +599,27 @@ describe('invitation outcomes (protocol-notes §4; D1.iv, D1.v, A2.ii)', () => {
 });
 
 describe('notifications (protocol-notes §6; A2.i, D1.ii)', () => {
+  it('RFC 3428 §7 / RFC 3862: a MESSAGE to a conference URI that is not message/cpim gets 415 with Accept: message/cpim; unreadable CPIM gets 400', async () => {
+    const l = await lab();
+    const g = team(l.pf!);
+    const alice = await l.client('alice');
+    await alice.register();
+    const plain = await alice.ua.message(g.conferenceUri, 'hello', { contentType: 'text/plain' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(plain).toBeInstanceOf(SipRequestError);
+    expect((plain as SipRequestError).status).toBe(415);
+    expect((plain as SipRequestError).response.get('accept')).toBe('message/cpim');
+    const broken = await alice.ua
+      .message(g.conferenceUri, 'not CPIM at all', { contentType: 'message/cpim' })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect((broken as SipRequestError).status).toBe(400);
+  });
+
   it('protocol-notes §6: an IMDN goes to the original sender over MSRP when connected, by SIP MESSAGE when registered but not in the session, stored otherwise', async () => {
     const l = await lab();
     const pf = l.pf!;
