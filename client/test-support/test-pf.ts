@@ -10,6 +10,7 @@ import {
   bodyOfType,
 } from '../../protocol/bodies/index.js';
 import { CPIM_CONTENT_TYPE, createCpim, serializeCpim } from '../../protocol/cpim/index.js';
+import { silentLogger, startTestCscf } from '../../test-support/cscf.js';
 import {
   CONTRIBUTION_ID,
   CONVERSATION_ID,
@@ -35,8 +36,7 @@ import {
   SipTransportLayer,
   UserAgent,
 } from '../../protocol/sip/index.js';
-import { createLogger } from '../../runtime/index.js';
-import { Cscf, cscfConfig } from '../../services/cscf/index.js';
+import type { Cscf } from '../../services/cscf/index.js';
 
 export interface PfGroup {
   conversationId: string;
@@ -61,7 +61,7 @@ export type InviteOutcome = { status: number; leg?: PfLeg; response?: SipRespons
 
 const ACCEPT_TYPES = ['message/cpim', 'application/group-state-object+xml'];
 const WRAPPED = ['text/plain', 'message/imdn+xml'];
-export const SILENT = createLogger('test', { level: 'error', write: () => {} });
+export const SILENT = silentLogger();
 
 export class TestPf {
   readonly ua: UserAgent;
@@ -324,22 +324,15 @@ export interface TestLab {
 export async function startTestLab(t1 = 50): Promise<TestLab> {
   const pfTransport = await SipTransportLayer.listen({ tcp: { port: 0 }, idleTimeoutMs: 0 });
   const pfPort = pfTransport.addresses.tcp!.port;
-  const cscf = await Cscf.start(
-    {
-      ...cscfConfig({}, {}),
-      udpPort: 0,
-      tcpPort: 0,
-      controlPort: 0,
-      t1,
-      services: [
-        {
-          userPattern: /^(conference-factory|group-.+|bob|carol)$/,
-          uri: `sip:127.0.0.1:${pfPort};transport=tcp`,
-        },
-      ],
-    },
-    { logger: SILENT, control: false },
-  );
+  const cscf = await startTestCscf({
+    t1,
+    services: [
+      {
+        userPattern: /^(conference-factory|group-.+|bob|carol)$/,
+        uri: `sip:127.0.0.1:${pfPort};transport=tcp`,
+      },
+    ],
+  });
   const tcp = cscf.sipAddresses.tcp!;
   const ua = new UserAgent({
     transport: pfTransport,

@@ -3,13 +3,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type NodeEvent } from '../../../runtime/index.js';
-import { Cscf, cscfConfig } from '../../cscf/index.js';
+import type { NodeEvent } from '../../../runtime/index.js';
+import { silentLogger, startTestCscf } from '../../../test-support/cscf.js';
+import type { Cscf } from '../../cscf/index.js';
 import { parseGroupSpecs, pfConfig, type PfConfig } from '../config.js';
 import { PfNode } from '../pf.js';
 import { Signal, TestClient } from './test-client.js';
 
-export const silentLogger = (node: string) => createLogger(node, { level: 'error', write: () => {} });
+export { silentLogger };
 
 export const PF_SERVICE_PATTERN = /^(conference-factory|group-.+)$/;
 
@@ -52,18 +53,7 @@ export class Lab {
   /** The CSCF alone (the PF attached later with attachPf / routeToPf). */
   static async cscfOnly(): Promise<Lab> {
     const dir = mkdtempSync(join(tmpdir(), 'pf-lab-'));
-    const cscf = await Cscf.start(
-      {
-        ...cscfConfig({}, {}),
-        udpPort: 0,
-        tcpPort: 0,
-        controlPort: 0,
-        t1: 50,
-        unreachableTimeoutMs: 300,
-        services: [],
-      },
-      { logger: silentLogger('cscf'), control: false },
-    );
+    const cscf = await startTestCscf({ unreachableTimeoutMs: 300, services: [] });
     return new Lab(dir, cscf);
   }
 
