@@ -31,8 +31,8 @@ export interface ClientTransactionEnv {
   timers: TimerSettings;
   /** The layer forgets the transaction. */
   onTerminated(): void;
-  /** A TU listener threw. */
-  onListenerError(err: unknown): void;
+  /** A TU listener threw, or the transaction broke its own state machine (IllegalTransitionError). */
+  onError(err: unknown): void;
 }
 
 export type ResponseListener = (response: SipResponse) => void;
@@ -141,7 +141,7 @@ export abstract class ClientTransactionBase<State extends string> {
     try {
       listener(response);
     } catch (err) {
-      this.env.onListenerError(err);
+      this.env.onError(err);
     }
   }
 }

@@ -68,3 +68,4 @@ export {
   TransactionLayer,
   type TransactionLayerOptions,
 } from './transaction-layer.js';
+export { IllegalTransitionError } from './illegal-transition.js';

@@ -8,6 +8,7 @@ import {
   localResponse,
 } from './client-transaction.js';
 import { TimerSet } from './timers.js';
+import { illegalTransition } from './illegal-transition.js';
 
 export enum InviteClientState {
   Calling = 'Calling',
@@ -157,7 +158,10 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
   #transition(to: InviteClientState): void {
     const from = this.state_;
     if (from === to) return;
-    if (!TRANSITIONS[from].includes(to)) return;
+    if (!TRANSITIONS[from].includes(to)) {
+      illegalTransition('INVITE client transaction', from, to, (err) => this.env.onError(err));
+      return;
+    }
     this.state_ = to;
     switch (to) {
       case InviteClientState.Proceeding:

@@ -4,6 +4,7 @@ import type { SipRequest, SipResponse } from '../message.js';
 import { ServerTransactionBase, type ServerTransactionEnv } from './server-transaction.js';
 import { TimerSet } from './timers.js';
 import { createResponse } from '../builders.js';
+import { illegalTransition } from './illegal-transition.js';
 
 export enum InviteServerState {
   Proceeding = 'Proceeding',
@@ -130,7 +131,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       try {
         listener(cancel);
       } catch (err) {
-        this.env.onListenerError(err);
+        this.env.onError(err);
       }
     }
     return pending && this.state_ === InviteServerState.Proceeding;
@@ -156,7 +157,11 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
   /** The one transition point: entry actions per Figure 7 (and RFC 6026 Figure 7). */
   #transition(to: InviteServerState): void {
     const from = this.state_;
-    if (from === to || !TRANSITIONS[from].includes(to)) return;
+    if (from === to) return;
+    if (!TRANSITIONS[from].includes(to)) {
+      illegalTransition('INVITE server transaction', from, to, (err) => this.env.onError(err));
+      return;
+    }
     this.state_ = to;
     switch (to) {
       case InviteServerState.Completed:
@@ -167,7 +172,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
             try {
               listener();
             } catch (err) {
-              this.env.onListenerError(err);
+              this.env.onError(err);
             }
           }
           this.#transition(InviteServerState.Terminated);

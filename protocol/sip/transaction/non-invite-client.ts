@@ -3,6 +3,7 @@ import type { SipRequest, SipResponse } from '../message.js';
 import type { TransportError } from '../transport/index.js';
 import { ClientTransactionBase, type ClientTransactionEnv, localResponse } from './client-transaction.js';
 import { TimerSet } from './timers.js';
+import { illegalTransition } from './illegal-transition.js';
 
 export enum NonInviteClientState {
   Trying = 'Trying',
@@ -101,7 +102,11 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
   /** The one transition point: entry actions per Figure 6. */
   #transition(to: NonInviteClientState): void {
     const from = this.state_;
-    if (from === to || !TRANSITIONS[from].includes(to)) return;
+    if (from === to) return;
+    if (!TRANSITIONS[from].includes(to)) {
+      illegalTransition('non-INVITE client transaction', from, to, (err) => this.env.onError(err));
+      return;
+    }
     this.state_ = to;
     switch (to) {
       case NonInviteClientState.Completed:

@@ -2,6 +2,7 @@
 import type { SipRequest, SipResponse } from '../message.js';
 import { ServerTransactionBase, type ServerTransactionEnv } from './server-transaction.js';
 import { TimerSet } from './timers.js';
+import { illegalTransition } from './illegal-transition.js';
 
 export enum NonInviteServerState {
   Trying = 'Trying',
@@ -77,7 +78,11 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
   /** The one transition point: entry actions per Figure 8. */
   #transition(to: NonInviteServerState): void {
     const from = this.state_;
-    if (from === to || !TRANSITIONS[from].includes(to)) return;
+    if (from === to) return;
+    if (!TRANSITIONS[from].includes(to)) {
+      illegalTransition('non-INVITE server transaction', from, to, (err) => this.env.onError(err));
+      return;
+    }
     this.state_ = to;
     switch (to) {
       case NonInviteServerState.Completed:

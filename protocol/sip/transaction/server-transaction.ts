@@ -11,7 +11,8 @@ export interface ServerTransactionEnv {
   source: MessageSource;
   timers: TimerSettings;
   onTerminated(): void;
-  onListenerError(err: unknown): void;
+  /** A TU listener threw, or the transaction broke its own state machine (IllegalTransitionError). */
+  onError(err: unknown): void;
 }
 
 export interface ReplyOptions {
@@ -128,7 +129,7 @@ export abstract class ServerTransactionBase<State extends string> {
           try {
             listener(error);
           } catch (e) {
-            this.env.onListenerError(e);
+            this.env.onError(e);
           }
         }
         onError();

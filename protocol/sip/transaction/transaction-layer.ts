@@ -150,7 +150,7 @@ export class TransactionLayer {
       onTerminated: () => {
         if (this.#clients.get(key) === tx) this.#clients.delete(key);
       },
-      onListenerError: (err) => this.#reportError(err),
+      onError: (err) => this.#reportError(err),
     };
     if (request.method === 'INVITE') {
       const invite = new InviteClientTransaction(request, branch, env);
@@ -287,7 +287,7 @@ export class TransactionLayer {
       onTerminated: () => {
         if (this.#servers.get(key) === tx) this.#servers.delete(key);
       },
-      onListenerError: (err) => this.#reportError(err),
+      onError: (err) => this.#reportError(err),
     };
     tx =
       request.method === 'INVITE'
