@@ -38,6 +38,22 @@ afterAll(async () => {
   await lab?.close();
 });
 
+/** SIPp running `scenario` (lab-tests/kamailio/sipp) over one TCP connection to Kamailio, with extra args. */
+async function sippThroughKamailio(scenario: string, extra: string[] = []) {
+  return startSipp([
+    `${kamailio.host}:${kamailio.port}`,
+    '-sf',
+    join(SCENARIOS, scenario),
+    '-t',
+    't1',
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freePort()),
+    ...extra,
+  ]);
+}
+
 describe('Kamailio as the CSCF', () => {
   it('the lab API shows Kamailio as an external CSCF, with no control API', async () => {
     const topology = await client.get<{
@@ -78,16 +94,7 @@ describe('Kamailio as the CSCF', () => {
     };
     alice.on('invitation', onInvitation);
     try {
-      const run = startSipp([
-        `${kamailio.host}:${kamailio.port}`,
-        '-sf',
-        join(SCENARIOS, 'register-call-client.xml'),
-        '-t',
-        't1',
-        '-i',
-        '127.0.0.1',
-        '-p',
-        String(await freePort()),
+      const run = await sippThroughKamailio('register-call-client.xml', [
         '-key',
         'conv',
         conv,
@@ -111,17 +118,7 @@ describe('Kamailio as the CSCF', () => {
 
   it('RFC 3841 §7.2: an INVITE whose Accept-Contact requires a service the callee did not register gets 480', async () => {
     // The lab client registers cpm.session, cpm.deferred and cpm.msg, not cpm.largemsg (protocol profile §2).
-    const run = startSipp([
-      `${kamailio.host}:${kamailio.port}`,
-      '-sf',
-      join(SCENARIOS, 'caller-prefs-480.xml'),
-      '-t',
-      't1',
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(await freePort()),
-    ]);
+    const run = await sippThroughKamailio('caller-prefs-480.xml');
     const result = await run.done;
     expect(result.code, show(result)).toBe(0);
   });

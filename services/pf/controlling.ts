@@ -2,11 +2,9 @@
 // the conference factory and to conference URIs (create, restart, join), the legs and the group session
 // they belong to, invitations of the other members into a (re)started session, the conference event
 // package (RFC 4575), and what members learn when the membership changes (D1.vii).
-import type { MsrpEndpoint, MsrpSession } from '../../protocol/msrp/index.js';
+import type { MsrpSession } from '../../protocol/msrp/index.js';
 import { CONTRIBUTION_ID, CONVERSATION_ID, ICSI_CPM_SESSION } from '../../protocol/cpm/index.js';
 import { answerSetup, type MsrpMediaDescription, parseMsrpSdp } from '../../protocol/sdp/index.js';
-import type { Logger, NodeEvents } from '../../runtime/index.js';
-import type { Backlog } from './backlog.js';
 import { ConferenceEvents, conferenceUser } from './conference-events.js';
 import {
   aorKey,
@@ -22,42 +20,25 @@ import {
   outcomeLabel,
   participantRemovedNotice,
 } from './domain/index.js';
-import type { ErrorSink } from './error-sink.js';
+import type { RoleDeps } from './role-deps.js';
 import { GONE_REASON, GroupSession, type GroupSessionHost, type SessionEndReason } from './group-session.js';
-import type { InFlight } from './in-flight.js';
 import { assertedIdentity, readInviteBody } from './incoming-requests.js';
 import { answerSdp, focusContact, PF_ACCEPT_TYPES } from './invitations.js';
 import { Leg } from './leg.js';
 import type { NotificationRouter } from './notifications.js';
 import { type InviteOptions, inviteUser } from './outgoing-invite.js';
-import type { RegistrationWatch } from './registration-watch.js';
-import type { SessionRegistry } from './session-registry.js';
 import type {
   InviteServerResponse,
   InviteSession,
-  PfSignalling,
   SipRequest,
   SubscribeServerResponse,
 } from './signalling.js';
-import type { PfStores } from './store/index.js';
 
-export interface ControllingDeps {
+export interface ControllingDeps extends RoleDeps {
   domain: string;
   factoryUri: string;
   idleTimeoutMs: number;
-  signalling: PfSignalling;
-  msrp: MsrpEndpoint;
-  stores: PfStores;
-  batcherRun: <T>(work: () => T) => Promise<T>;
-  registrations: RegistrationWatch;
-  backlog: Backlog;
   notifications: NotificationRouter;
-  sessions: SessionRegistry;
-  inFlight: InFlight;
-  events: NodeEvents;
-  logger: Logger;
-  sink: ErrorSink;
-  now: () => number;
 }
 
 export class ControllingFunction implements GroupSessionHost {

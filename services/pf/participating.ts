@@ -5,10 +5,7 @@
 // (200 / 603 / 480 / 481 / 408 / failure) and retries a failed delivery on its own.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { MsrpEndpoint } from '../../protocol/msrp/index.js';
 import { formatUri, type SendTarget } from '../../protocol/sip/index.js';
-import type { Logger, NodeEvents } from '../../runtime/index.js';
-import type { Backlog } from './backlog.js';
 import type { ControllingFunction } from './controlling.js';
 import { flushBacklog } from './deferred-delivery.js';
 import {
@@ -19,34 +16,21 @@ import {
   outcomeLabel,
   planDeliveries,
 } from './domain/index.js';
-import type { ErrorSink } from './error-sink.js';
-import { type InFlight, pairKey } from './in-flight.js';
+import type { RoleDeps } from './role-deps.js';
+import { pairKey } from './in-flight.js';
 import type { Leg } from './leg.js';
 import { inviteUser } from './outgoing-invite.js';
-import { type RegistrationWatch, registerExpires } from './registration-watch.js';
-import type { SessionRegistry } from './session-registry.js';
-import type { PfSignalling, ServerResponse, SipRequest } from './signalling.js';
-import { applyStoreEffects, backlogGroupsFor, type PfStores } from './store/index.js';
+import { registerExpires } from './registration-watch.js';
+import type { ServerResponse, SipRequest } from './signalling.js';
+import { applyStoreEffects, backlogGroupsFor } from './store/index.js';
 
-export interface ParticipatingDeps {
+export interface ParticipatingDeps extends RoleDeps {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   msrpTimeoutMs: number;
   /** The CSCF, the only sender of third-party REGISTERs (read for each REGISTER: it can be re-pointed). */
   cscf: SendTarget;
-  signalling: PfSignalling;
-  msrp: MsrpEndpoint;
-  stores: PfStores;
-  batcherRun: <T>(work: () => T) => Promise<T>;
-  registrations: RegistrationWatch;
-  backlog: Backlog;
   controlling: ControllingFunction;
-  sessions: SessionRegistry;
-  inFlight: InFlight;
-  events: NodeEvents;
-  logger: Logger;
-  sink: ErrorSink;
-  now: () => number;
 }
 
 /** A delivery the PF tries again on its own, with the time of the next attempt (GET /state `retries`). */
