@@ -16,6 +16,7 @@ import {
 } from './types.js';
 import { requestHops, responsesTo } from './wire.js';
 
+/** The roles every scenario casts (Steps.cast binds them to the lab's clients). */
 export const USERS = ['alice', 'bob', 'carol'];
 
 export type Body = (s: Steps, c: Checks, hops: () => Promise<Hop[]>) => Promise<void>;
@@ -56,12 +57,16 @@ export function scenario(
       let error: string | undefined;
       let bookmark: Record<string, number> | undefined;
       try {
+        // The roles are filled from the lab's clients before anything runs (a lab with other user names works).
+        const clients = (await ctx.lab.nodes()).filter((n) => n.role === 'client').map((n) => n.name);
+        steps.cast(USERS, clients);
         await steps.baseline(USERS);
         bookmark = await ctx.lab.traceBookmark();
         const since = bookmark;
+        // The checks read users by role; the result keeps the hops as the lab named them.
         const readHops = async () => {
           hops = await ctx.lab.hops(since);
-          return hops;
+          return steps.asRoles(hops);
         };
         await body(steps, checks, readHops);
         if (hops.length === 0) await readHops();

@@ -2,6 +2,7 @@
 // on a group of its own (fresh IDs), so scenarios never disturb each other or the topology's groups.
 import { randomBytes } from 'node:crypto';
 import { provisionedGroupIds } from '../topology/index.js';
+import type { Hop } from '../trace/index.js';
 import { type LabClient, waitUntil } from './lab-client.js';
 
 export interface ScenarioGroup {
@@ -47,6 +48,8 @@ interface ClientGroupView {
 export class Steps {
   readonly lab: LabClient;
   readonly #step: (text: string) => void;
+  /** Role (as the scenarios name them: alice, bob, carol) → the lab's user who plays it. */
+  readonly #cast = new Map<string, string>();
   domain = 'ims.lab';
 
   constructor(lab: LabClient, step: (text: string) => void) {
@@ -58,8 +61,41 @@ export class Steps {
     this.#step(text);
   }
 
-  aor(user: string): string {
-    return `sip:${user}@${this.domain}`;
+  /**
+   * Bind the scenario's roles to the lab's clients: a client of the same name plays its role, the others
+   * take the remaining clients in topology order. Throws when the lab has too few clients.
+   */
+  cast(roles: readonly string[], clients: readonly string[]): void {
+    if (clients.length < roles.length) {
+      throw new Error(
+        `the scenario needs ${roles.length} clients (roles ${roles.join(', ')}); the lab has ${clients.length}: ${clients.join(', ') || 'none'}`,
+      );
+    }
+    const free = clients.filter((c) => !roles.includes(c));
+    for (const role of roles) this.#cast.set(role, clients.includes(role) ? role : free.shift()!);
+    const recast = roles.filter((r) => this.#cast.get(r) !== r);
+    if (recast.length > 0) this.say(`roles: ${recast.map((r) => `${r} → ${this.#cast.get(r)}`).join(', ')}`);
+  }
+
+  /** The lab's user playing `role`. */
+  user(role: string): string {
+    return this.#cast.get(role) ?? role;
+  }
+
+  aor(role: string): string {
+    return `sip:${this.user(role)}@${this.domain}`;
+  }
+
+  /** Matches a SIP URI (or a header holding one) of the user playing `role`: `sip:dave@…`. */
+  userPattern(role: string): RegExp {
+    return new RegExp(`\\bsips?:${this.user(role).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}@`, 'i');
+  }
+
+  /** The hops with users named by their roles (the names the scenarios' checks use); indexes kept. */
+  asRoles(hops: readonly Hop[]): Hop[] {
+    const roleOf = new Map([...this.#cast].filter(([r, u]) => r !== u).map(([r, u]) => [u, r]));
+    if (roleOf.size === 0) return [...hops];
+    return hops.map((h) => ({ ...h, from: roleOf.get(h.from) ?? h.from, to: roleOf.get(h.to) ?? h.to }));
   }
 
   /** Every client online with policy "accept": the state each scenario starts from. */
@@ -67,8 +103,8 @@ export class Steps {
     const pf = await this.pfState();
     this.domain = pf.domain;
     for (const user of users) {
-      await this.lab.node(user).put('/policy', { policy: 'accept' });
-      const state = await this.lab.node(user).get<{ registration: { state: string } }>('/state');
+      await this.lab.node(this.user(user)).put('/policy', { policy: 'accept' });
+      const state = await this.lab.node(this.user(user)).get<{ registration: { state: string } }>('/state');
       if (state.registration.state !== 'online') await this.online(user);
     }
   }
@@ -90,7 +126,9 @@ export class Steps {
       contributionId: ids.contributionId,
     });
     for (const user of knownBy) {
-      await this.lab.node(user).post('/groups', { ...ids, subject: `Scenario ${label}`, participants: uris });
+      await this.lab
+        .node(this.user(user))
+        .post('/groups', { ...ids, subject: `Scenario ${label}`, participants: uris });
     }
     this.say(
       `group ${name}: ${participants.join(', ')}${knownBy.length < participants.length ? ` (unknown to ${participants.filter((p) => !knownBy.includes(p)).join(', ')})` : ''}`,
@@ -100,7 +138,7 @@ export class Steps {
 
   async online(user: string): Promise<void> {
     this.say(`${user} comes online (REGISTER)`);
-    await this.lab.node(user).post('/online');
+    await this.lab.node(this.user(user)).post('/online');
   }
 
   async offline(user: string, mode: 'deregister' | 'drop'): Promise<void> {
@@ -109,17 +147,21 @@ export class Steps {
         ? `${user} loses coverage (flow dropped, no de-registration)`
         : `${user} goes offline (REGISTER Expires: 0)`,
     );
-    await this.lab.node(user).post('/offline', { mode });
+    await this.lab.node(this.user(user)).post('/offline', { mode });
   }
 
   async send(user: string, group: ScenarioGroup, text: string): Promise<void> {
     this.say(`${user} types "${text}"`);
-    await this.lab.node(user).post(`/groups/${encodeURIComponent(group.conferenceUri)}/messages`, { text });
+    await this.lab
+      .node(this.user(user))
+      .post(`/groups/${encodeURIComponent(group.conferenceUri)}/messages`, { text });
   }
 
   async policy(user: string, policy: 'accept' | 'decline' | 'later', group?: ScenarioGroup): Promise<void> {
     this.say(`${user}'s policy${group ? ` for ${group.name}` : ''}: ${policy}`);
-    await this.lab.node(user).put('/policy', group ? { policy, group: group.conferenceUri } : { policy });
+    await this.lab
+      .node(this.user(user))
+      .put('/policy', group ? { policy, group: group.conferenceUri } : { policy });
   }
 
   /**
@@ -203,7 +245,7 @@ export class Steps {
   }
 
   async messagesOf(user: string, group: ScenarioGroup): Promise<ReceivedView[]> {
-    const all = await this.lab.node(user).get<ReceivedView[]>('/messages');
+    const all = await this.lab.node(this.user(user)).get<ReceivedView[]>('/messages');
     return all.filter((m) => m.groupKey === group.conversationId);
   }
 
@@ -228,7 +270,7 @@ export class Steps {
   }
 
   async clientGroup(user: string, group: ScenarioGroup): Promise<ClientGroupView | undefined> {
-    const groups = await this.lab.node(user).get<ClientGroupView[]>('/groups');
+    const groups = await this.lab.node(this.user(user)).get<ClientGroupView[]>('/groups');
     return groups.find((g) => g.key === group.conversationId || g.conferenceUri === group.conferenceUri);
   }
 

@@ -25,13 +25,13 @@ export const deferredInactive = scenario(
     const hops = groupHops(all, group);
 
     const register = requestHops(all, { method: 'REGISTER', from: 'cscf', to: 'pf' }).filter(
-      (h) => /alice@/.test(h.message.get('to') ?? '') && h.message.get('expires') !== '0',
+      (h) => s.userPattern('alice').test(h.message.get('to') ?? '') && h.message.get('expires') !== '0',
     );
     const { invite, answer, ack } = invitationTo(hops, 'alice', group);
     const pfInvite = requestHops(hops, { method: 'INVITE', from: 'pf' }).find(
       (h) =>
         h.message.get('conversation-id')?.toLowerCase() === group.conversationId &&
-        /alice@/.test(h.message.uri),
+        s.userPattern('alice').test(h.message.uri),
     );
     c.add(
       'PF',
@@ -133,7 +133,7 @@ export const deferredInactive = scenario(
     c.add(
       'D1.ii',
       'delivery notifications go back over SIP MESSAGE to the sender (R-URI = bob)',
-      imdns.length >= 2 && imdns.every((h) => /bob@/.test(h.message.uri)),
+      imdns.length >= 2 && imdns.every((h) => s.userPattern('bob').test(h.message.uri)),
       imdns.map((h) => brief(h.hop)).join('; ') || 'none',
       imdns.map((h) => h.hop),
     );

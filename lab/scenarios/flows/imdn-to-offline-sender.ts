@@ -18,7 +18,7 @@ export const imdnToOfflineSender = scenario(
     await s.online('bob');
     const notified = await waitUntil("bob's delivery notification from alice", async () => {
       const all = await s.lab
-        .node('bob')
+        .node(s.user('bob'))
         .get<Array<{ groupKey: string; from: string; notification: { type?: string; status?: string } }>>(
           '/notifications',
         );
@@ -27,10 +27,10 @@ export const imdnToOfflineSender = scenario(
     const all = await readHops();
     const hops = groupHops(all, group);
     const fromAlice = requestHops(hops, { method: 'MESSAGE', from: 'alice' }).find((h) =>
-      /bob@/.test(h.message.uri),
+      s.userPattern('bob').test(h.message.uri),
     );
     const toPf = requestHops(hops, { method: 'MESSAGE', from: 'cscf', to: 'pf' }).find((h) =>
-      /bob@/.test(h.message.uri),
+      s.userPattern('bob').test(h.message.uri),
     );
     const stored = toPf ? responsesTo(hops, toPf.message, 'pf')[0] : undefined;
     c.add(

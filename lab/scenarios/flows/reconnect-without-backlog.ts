@@ -30,7 +30,7 @@ export const reconnectWithoutBacklog = scenario(
     const all = await readHops();
     const hops = groupHops(all, group);
     const register = requestHops(all, { method: 'REGISTER', from: 'cscf', to: 'pf' }).filter(
-      (h) => /alice@/.test(h.message.get('to') ?? '') && h.message.get('expires') !== '0',
+      (h) => s.userPattern('alice').test(h.message.get('to') ?? '') && h.message.get('expires') !== '0',
     );
     const lastRegister = register.at(-1);
     const invite = requestHops(hops, { method: 'INVITE', to: 'alice' }).find(

@@ -27,7 +27,7 @@ function registrationLost(goAway: (s: Steps) => Promise<void>, how: string): Bod
     const all = await readHops();
     const hops = groupHops(all, group);
     const gone = requestHops(all, { method: 'REGISTER', from: 'cscf', to: 'pf' }).find(
-      (h) => /alice@/.test(h.message.get('to') ?? '') && h.message.get('expires') === '0',
+      (h) => s.userPattern('alice').test(h.message.get('to') ?? '') && h.message.get('expires') === '0',
     );
     const aliceDereg = requestHops(all, { method: 'REGISTER', from: 'alice' }).find(
       (h) => h.message.get('expires') === '0',
@@ -75,7 +75,7 @@ export const networkDeregistration = scenario(
   "The CSCF ends alice's registration on its own (a network-initiated de-registration, injected through the lab CSCF's control API): it tells the PF (third-party REGISTER Expires: 0); bob's message is stored; when alice registers again it is delivered. Needs the lab's own CSCF.",
   registrationLost(async (s) => {
     s.say("the network de-registers alice (the CSCF's control API)");
-    await s.lab.node('cscf').post('/users/alice/deregister');
+    await s.lab.node('cscf').post(`/users/${encodeURIComponent(s.user('alice'))}/deregister`);
   }, 'on the network-initiated de-registration'),
   ['cscf-control'],
 );
