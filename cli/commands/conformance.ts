@@ -1,6 +1,8 @@
 // `cpm-lab conformance [--lab URL] [--out DIR] [--embedded]`: every scenario against a lab, a verdict per
 // clause of the CR, the report files (report.md/html, junit.xml, trace.json, Mermaid, pcaps) and a summary
-// table. Exit code 0 when every clause passes, 1 otherwise (a failing, uncovered or unreachable lab).
+// table. Exit code 0 when every clause judged passes, 1 when one fails or is not covered, 2 when the run
+// could not happen (usage, an unreachable lab, a lab that did not start). `--scenario X` judges only the
+// clauses of the chosen scenarios.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import {
@@ -39,7 +41,8 @@ export interface ConformanceIo {
 }
 
 export interface ConformanceOutcome {
-  exitCode: 0 | 1;
+  /** 0: every clause judged passes; 1: non-conformance; 2: usage or setup error (no verdict). */
+  exitCode: 0 | 1 | 2;
   report?: ConformanceReport;
   /** The report directory, absolute. */
   dir?: string;
@@ -67,7 +70,7 @@ export async function conformanceCommand(
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
       // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
-      stopListening = onShutdown(['SIGINT', 'SIGTERM'], cleanUp, { exit: () => process.exit(1) });
+      stopListening = onShutdown(['SIGINT', 'SIGTERM'], cleanUp, { exit: () => process.exit(2) });
       // The nodes log warnings and errors only, so that the progress stays readable (CPM_LAB_LOG overrides).
       io.err('starting a private embedded lab (ephemeral ports, temporary data directory)');
       embedded = await startPrivateLab({
@@ -93,7 +96,7 @@ export async function conformanceCommand(
     return { exitCode: report.passed ? 0 : 1, report, dir, files };
   } catch (err) {
     io.err(`cpm-lab conformance: ${(err as Error).message}`);
-    return { exitCode: 1 };
+    return { exitCode: 2 };
   } finally {
     stopListening?.();
     await cleanUp();
@@ -104,7 +107,7 @@ export function registerConformanceCommand(program: Command): void {
   program
     .command('conformance')
     .description(
-      'run every scenario against a lab; a verdict per clause of OMA CPM 7.3.11 and a report (exit 1 on any failure)',
+      'run every scenario against a lab; a verdict per clause of OMA CPM 7.3.11 and a report (exit 1: a clause fails; 2: no verdict)',
     )
     .option('--lab <url>', `the lab API (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
     .option('--out <dir>', `where the report goes (default ./${DEFAULT_REPORT_DIR})`)
@@ -116,7 +119,7 @@ export function registerConformanceCommand(program: Command): void {
       '--cscf <mock|kamailio|host:port>',
       "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
     )
-    .option('--scenario <name...>', 'run only these scenarios (the other clauses are then not covered)')
+    .option('--scenario <name...>', 'run only these scenarios, judging only the clauses they cover')
     .action(async (flags: ConformanceFlags) => {
       const outcome = await conformanceCommand(flags, {
         out: (text) => process.stdout.write(`${text}\n`),

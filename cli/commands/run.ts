@@ -32,13 +32,21 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--list', 'list the scenarios and the clauses they check')
     .option('--no-ladder', 'do not print the ladder diagram')
-    .option('--color', 'ANSI colours in the ladder')
+    .option('--color', 'ANSI colours in the ladder (default: on a terminal, unless NO_COLOR is set)')
+    .option('--no-color', 'no ANSI colours')
     .option('--width <columns>', 'ladder width', String(process.stdout.columns ?? 110))
     .action(async (name: string | undefined, flags: RunFlags) => {
-      if (flags.list || name === undefined) {
-        for (const s of SCENARIOS)
-          process.stdout.write(`${s.name.padEnd(18)} ${s.clauses.join(' ').padEnd(40)} ${s.title}\n`);
-        if (name === undefined && !flags.list) process.exitCode = 1;
+      if (flags.list) {
+        process.stdout.write(`${scenarioTable()}\n`);
+        return;
+      }
+      if (name === undefined) {
+        // Usage: say what to do, then what there is to run.
+        process.stderr.write(
+          'cpm-lab run: name a scenario, or "all": e.g. `npx cpm-lab run deferred-inactive --embedded`\n\n' +
+            `${scenarioTable()}\n`,
+        );
+        process.exitCode = 2;
         return;
       }
       const scenarios = name === 'all' ? [...SCENARIOS] : [findScenario(name)];
@@ -80,6 +88,22 @@ async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => 
   return { lab: new LabClient(embedded.url), close: () => embedded.close() };
 }
 
+/** The scenarios as a table: name, the clauses it checks, title; columns as wide as their widest cell. */
+function scenarioTable(): string {
+  const rows = [
+    ['SCENARIO', 'CLAUSES', 'WHAT HAPPENS'],
+    ...SCENARIOS.map((s) => [s.name, s.clauses.join(' '), s.title]),
+  ];
+  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`).join('\n');
+}
+
+/** Colour by default on a terminal; never on a pipe or with NO_COLOR (https://no-color.org); flags win. */
+function useColor(flags: RunFlags): boolean {
+  if (flags.color !== undefined) return flags.color;
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
 function printResult(result: ScenarioResult, flags: RunFlags): void {
   if (result.notApplicable !== undefined) {
     process.stdout.write(`\n  verdict: NOT APPLICABLE — ${result.name}: ${result.notApplicable}\n`);
@@ -87,7 +111,10 @@ function printResult(result: ScenarioResult, flags: RunFlags): void {
   }
   if (flags.ladder !== false && result.hops.length) {
     const width = Math.max(60, Number(flags.width) || 110);
-    process.stdout.write(`\n${renderLadder(result.hops, { width, color: flags.color ?? false })}\n`);
+    // Numbered rows: the checks below cite messages by these numbers. Times are seconds since the first message.
+    process.stdout.write(
+      `\n${renderLadder(result.hops, { width, color: useColor(flags), numbers: true })}\n`,
+    );
   }
   process.stdout.write('\n');
   for (const check of result.checks) {

@@ -53,7 +53,9 @@ describe('cpm-lab user verbs', () => {
     expect(d.client.store.policy.perGroup).toEqual({ [CONV_ID]: 'later' });
     expect(await offlineVerb('alice', true, target)).toBe('alice is offline (dropped)');
     const inbox = await inboxVerb('alice', target);
-    expect(inbox).toMatch(/^alice: 0 message\(s\), 0 notification\(s\)\n.*me: hello/);
+    expect(inbox).toMatch(
+      /^alice: 0 message\(s\) received, 1 sent, 0 notification\(s\); times in UTC\n {2}\d{4}-\d\d-\d\dT[^ ]+ {2}\[team\] me: hello/,
+    );
     expect(JSON.parse(await inboxVerb('alice', target, { json: true }))).toMatchObject({
       messages: [],
       sent: [{ text: 'hello' }],

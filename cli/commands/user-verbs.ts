@@ -94,18 +94,28 @@ export async function inboxVerb(
     c.call<SentMessage[]>('GET', `/sent${q}`),
   ]);
   if (options.json) return JSON.stringify({ messages, notifications, sent }, null, 2);
-  const lines = [`${user}: ${messages.length} message(s), ${notifications.length} notification(s)`];
-  for (const m of messages) {
-    lines.push(
-      `  ${m.dateTime ?? m.receivedAt}  ${m.fromName ?? m.from}: ${m.text ?? `(${m.contentType})`}  [${m.arrivedOn}]`,
-    );
-  }
-  for (const s of sent) {
-    const status = Object.entries(s.recipients)
-      .map(([who, st]) => `${who} ${st.display ?? st.delivery ?? '?'}`)
-      .join(', ');
-    lines.push(`  ${s.sentAt}  me: ${s.text}${status ? `  (${status})` : ''}`);
-  }
+  // One timeline, oldest first, each line naming its group (by subject). Times are UTC (RFC 3339), as sent.
+  const groups = await c.call<Array<{ key: string; subject?: string }>>('GET', '/groups');
+  const groupName = (key: string) => groups.find((g) => g.key === key)?.subject || key.slice(0, 8);
+  const entries = [
+    ...messages.map((m) => ({
+      at: m.dateTime ?? m.receivedAt,
+      line: `[${groupName(m.groupKey)}] ${m.fromName ?? m.from}: ${m.text ?? `(${m.contentType})`}  (${m.arrivedOn})`,
+    })),
+    ...sent.map((s) => {
+      const status = Object.entries(s.recipients)
+        .map(([who, st]) => `${who} ${st.display ?? st.delivery ?? '?'}`)
+        .join(', ');
+      return {
+        at: s.sentAt,
+        line: `[${groupName(s.groupKey)}] me: ${s.text}${status ? `  (${status})` : ''}`,
+      };
+    }),
+  ].sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
+  const lines = [
+    `${user}: ${messages.length} message(s) received, ${sent.length} sent, ${notifications.length} notification(s); times in UTC`,
+    ...entries.map((e) => `  ${e.at}  ${e.line}`),
+  ];
   return lines.join('\n');
 }
 
@@ -123,7 +133,7 @@ async function run(task: () => Promise<string>): Promise<void> {
     process.stdout.write(`${await task()}\n`);
   } catch (err) {
     process.stderr.write(`cpm-lab: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = 2; // the action could not be carried out (lab unreachable, unknown user or group)
   }
 }
 

@@ -7,7 +7,10 @@ import { type ConformanceProgress, runScenarios, type ScenarioRunner } from './r
 
 export interface ConformanceOptions {
   lab: LabClient;
-  /** Default: every scenario of lab/scenarios/registry.ts (run through its runScenario). */
+  /**
+   * Default: every scenario of lab/scenarios/registry.ts (run through its runScenario), judging every clause.
+   * Given scenarios judge only the clauses they claim (`cpm-lab conformance --scenario X`).
+   */
   scenarios?: readonly Scenario[];
   onProgress?: (event: ConformanceProgress) => void;
 }
@@ -18,7 +21,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   return runScenarios({
     lab,
     scenarios: options.scenarios ?? SCENARIOS,
-    ...(options.scenarios === undefined ? { runner: registryRunner } : {}),
+    ...(options.scenarios === undefined
+      ? { runner: registryRunner }
+      : { clauses: [...new Set(options.scenarios.flatMap((s) => s.clauses))] }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
 }

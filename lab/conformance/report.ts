@@ -57,6 +57,8 @@ export interface ReportMeta {
   durationMs: number;
   labUrl?: string;
   cscf?: string;
+  /** Judge only these clauses (a run of chosen scenarios judges what they cover); default every clause. */
+  clauses?: readonly ClauseId[];
 }
 
 /**
@@ -65,7 +67,9 @@ export interface ReportMeta {
  * check names it.
  */
 export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta): ConformanceReport {
-  const clauses = CLAUSE_IDS.map((clause): ClauseVerdict => {
+  const judged =
+    meta.clauses === undefined ? CLAUSE_IDS : CLAUSE_IDS.filter((c) => meta.clauses!.includes(c));
+  const clauses = judged.map((clause): ClauseVerdict => {
     const checks: ClauseEvidence[] = [];
     const scenarios: string[] = [];
     const reasons: string[] = [];

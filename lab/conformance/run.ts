@@ -1,6 +1,6 @@
 // Running the conformance scenarios against a lab and turning their results into the report.
 import type { LabClient } from '../scenarios/lab-client.js';
-import type { Scenario, ScenarioResult } from '../scenarios/types.js';
+import type { ClauseId, Scenario, ScenarioResult } from '../scenarios/types.js';
 import { buildReport, type ConformanceReport } from './report.js';
 
 export type ConformanceProgress =
@@ -19,6 +19,8 @@ export interface RunScenariosOptions {
   /** How to run one scenario (default: scenario.run({lab, step})). */
   runner?: ScenarioRunner;
   onProgress?: (event: ConformanceProgress) => void;
+  /** Judge only these clauses (default: every clause of the registry). */
+  clauses?: readonly ClauseId[];
 }
 
 /**
@@ -53,6 +55,7 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
     startedAt: new Date(started).toISOString(),
     durationMs: Math.round(performance.now() - clock),
     labUrl: lab.url,
+    ...(options.clauses === undefined ? {} : { clauses: options.clauses }),
     cscf: external
       ? `${external.product} at ${external.sip}${external.note ? ` (${external.note})` : ''}`
       : "the lab's own (mock CSCF)",

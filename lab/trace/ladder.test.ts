@@ -8,7 +8,7 @@ describe('renderLadder', () => {
 
   it('draws a 3-node flow: columns per node, time offsets, SIP solid and MSRP dashed arrows', () => {
     expect(renderLadder(hops, { width: 72 }).split('\n')).toEqual([
-      '                 alice                 cscf                  pf',
+      'time (s)         alice                 cscf                  pf',
       '  +0.000           │                    │◀──INVITE (cpm.def…─│',
       '  +0.002           │◀──INVITE (cpm.def…─│                    │',
       '  +0.010           │──200 OK (INVITE,…─▶│                    │',
@@ -26,10 +26,17 @@ describe('renderLadder', () => {
     ]);
   });
 
+  it('numbers each row with its hop index, the numbers checks and reports cite', () => {
+    const lines = renderLadder(hops.slice(0, 2), { width: 120, numbers: true }).split('\n');
+    expect(lines[0]).toMatch(/^ # time \(s\)/);
+    expect(lines[1]).toMatch(/^#0 {2}\+0\.000 /);
+    expect(lines[2]).toMatch(/^#1 {2}\+0\.002 /);
+  });
+
   it('widens columns up to the labels when there is room', () => {
     const lines = renderLadder(hops.slice(0, 2), { width: 120 }).split('\n');
     expect(lines).toEqual([
-      '                         alice                                 cscf                                  pf',
+      'time (s)                 alice                                 cscf                                  pf',
       '  +0.000                   │                                    │◀──INVITE (cpm.deferred, sendonly)──│',
       '  +0.002                   │◀──INVITE (cpm.deferred, sendonly)──│                                    │',
     ]);

@@ -15,6 +15,8 @@ export interface LadderOptions extends ParticipantOptions {
   details?: boolean;
   /** Time 0 of the offsets, ms since the epoch (default: the first hop's time). */
   origin?: number;
+  /** Number each row with its hop's index (`#12`), the numbers checks and reports cite (default false). */
+  numbers?: boolean;
 }
 
 export const DEFAULT_LADDER_WIDTH = 100;
@@ -29,12 +31,15 @@ const ANSI = { cyan: '\x1b[36m', green: '\x1b[32m', red: '\x1b[31m', magenta: '\
 export function renderLadder(hops: readonly Hop[], options: LadderOptions = {}): string {
   const names = participantOrder(hops, options);
   if (names.length === 0) return '';
-  const width = Math.max(TIME_WIDTH + MIN_SPACING, options.width ?? DEFAULT_LADDER_WIDTH);
+  // Left gutter: the message number (optional) and the time in seconds since the first message.
+  const numberWidth = options.numbers ? String(Math.max(0, ...hops.map((h) => h.index))).length + 2 : 0;
+  const gutter = numberWidth + TIME_WIDTH;
+  const width = Math.max(gutter + MIN_SPACING, options.width ?? DEFAULT_LADDER_WIDTH);
   const texts = hops.map((h) => (options.details === false ? messageLabel(h) : describeMessage(h)));
   const wanted = Math.max(12, ...texts.map((t) => t.length + 6), ...names.map((n) => n.length + 2));
-  const fit = Math.floor((width - TIME_WIDTH) / names.length);
+  const fit = Math.floor((width - gutter) / names.length);
   const spacing = Math.max(MIN_SPACING, Math.min(wanted, MAX_SPACING, fit));
-  const x = names.map((_, i) => TIME_WIDTH + Math.floor((spacing - 1) / 2) + i * spacing);
+  const x = names.map((_, i) => gutter + Math.floor((spacing - 1) / 2) + i * spacing);
   const column = new Map(names.map((n, i) => [n, i]));
   const origin = options.origin ?? hops[0]?.time ?? 0;
 
@@ -43,12 +48,14 @@ export function renderLadder(hops: readonly Hop[], options: LadderOptions = {}):
     const shown = cut(name, spacing - 1);
     put(header, x[i]! - Math.floor((shown.length - 1) / 2), shown);
   });
+  put(header, 0, options.numbers ? `${'#'.padStart(numberWidth - 1)} time (s)` : 'time (s)');
   const lines = [finish(header)];
 
   hops.forEach((hop, n) => {
     const row = blank(x.at(-1)! + spacing);
     for (const at of x) row[at] = '│';
-    put(row, 0, `${formatOffset(hop.time - origin)} `.padStart(TIME_WIDTH));
+    const number = options.numbers ? `#${hop.index}`.padStart(numberWidth - 1) : '';
+    put(row, 0, number + `${formatOffset(hop.time - origin)} `.padStart(TIME_WIDTH));
     const a = column.get(hop.from)!;
     const b = column.get(hop.to)!;
     const text = texts[n]!;
