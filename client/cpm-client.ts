@@ -37,7 +37,7 @@ import {
   UserAgent,
 } from '../protocol/sip/index.js';
 import { WireTrace } from '../protocol/trace/index.js';
-import { createLogger, type Logger } from '../runtime/index.js';
+import { createLogger, type Logger, logWireMessages } from '../runtime/index.js';
 import {
   type AcceptDecision,
   type ClauseRef,
@@ -261,6 +261,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     this.msrp = init.msrp;
     this.trace = init.trace;
     this.logger = init.options.logger ?? createLogger(`client-${this.user}`);
+    logWireMessages(this.trace, this.logger); // every SIP and MSRP message, in full, at debug
     this.instanceId = init.options.instanceId ?? stableInstanceId(init.aor);
     this.#factoryUri = init.options.conferenceFactoryUri ?? DEFAULT_CONFERENCE_FACTORY_URI;
     this.registration = new ClientRegistration({

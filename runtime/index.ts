@@ -12,6 +12,7 @@ export {
   type SynchronousMode,
 } from './sqlite.js';
 export { freePort } from './free-port.js';
+export { logWireMessages } from './wire-log.js';
 export { packageRoot } from './package-root.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {

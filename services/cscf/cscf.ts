@@ -36,6 +36,7 @@ import {
   requireString,
   startControlServer,
   TraceRecorder,
+  logWireMessages,
 } from '../../runtime/index.js';
 import type { CscfConfig } from './config.js';
 import { type Binding, bindingUri, Registrar } from './registrar.js';
@@ -99,6 +100,7 @@ export class Cscf {
     this.logger = options.logger ?? createLogger('cscf');
     this.recorder = new TraceRecorder({ node: 'cscf' });
     this.recorder.attach(this.trace);
+    logWireMessages(this.trace, this.logger); // every SIP and MSRP message, in full, at debug
     this.registrar = new Registrar({
       domain: config.domain,
       users: new Set(config.users),

@@ -18,6 +18,7 @@ import {
   NodeEvents,
   startControlServer,
   TraceRecorder,
+  logWireMessages,
 } from '../../runtime/index.js';
 import { Backlog } from './backlog.js';
 import type { PfConfig } from './config.js';
@@ -124,6 +125,7 @@ export class PfNode implements PfControlSurface {
     this.#sink = errorSink(this.logger);
     this.recorder = new TraceRecorder({ node: 'pf' });
     this.recorder.attach(this.trace);
+    logWireMessages(this.trace, this.logger); // every SIP and MSRP message, in full, at debug
     this.factoryUri = `sip:conference-factory@${config.domain}`;
     this.#cscf = { transport: 'tcp', address: config.cscf.host, port: config.cscf.port };
     const stores = openStores({ path: config.storePath, now: this.#now });
