@@ -145,11 +145,50 @@ describe('demo console (headless Chromium)', () => {
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
   });
 
-  it('large type for a projector, and reset brings every client back online', async () => {
+  it('layouts hold at 1,280 and 1,920 px with many groups and long group names (no horizontal overflow)', async () => {
+    const long = 'a-group-name-long-enough-to-push-the-layout-sideways';
+    for (let i = 0; i < 8; i++) {
+      await fetch(`${lab.url}/nodes/pf/groups`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: `${long}-${i}`,
+          participants: ['alice', 'bob', 'carol'],
+          subject: `${long} ${i}`,
+        }),
+      });
+    }
+    await page.locator(`[data-testid="group-${long}-7"]`).waitFor();
+    for (const width of [1280, 1920]) {
+      await page.setViewportSize({ width, height: 900 });
+      // Measured in the page (a string: this project's TypeScript has no DOM types).
+      const overflow = (await page.evaluate(
+        `(() => { const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')].filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > w + 1 && getComputedStyle(e).position !== 'fixed'; }).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 5); })()`,
+      )) as string[];
+      expect(overflow, `at ${width} px`).toEqual([]);
+      const scroll = (await page.evaluate(
+        'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
+      )) as boolean;
+      expect(scroll, `horizontal scroll at ${width} px`).toBe(true);
+    }
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  });
+
+  it('large type for a projector; reset brings every client back online, removes scenario groups, clears chats and ladder', async () => {
     await byTestId('offline-carol').click();
     await expectText(byTestId('status-carol'), 'offline');
+    const total = async () =>
+      Number(/of (\d+) messages/.exec((await byTestId('hop-count').textContent()) ?? '')?.[1]);
+    const before = await total();
+    expect(before).toBeGreaterThan(20);
     await byTestId('reset-lab').click();
     await expectText(byTestId('status-carol'), 'online');
+    // Reset deletes the groups that are not the topology's, and the chats and the ladder start afresh.
+    await page.locator('[data-testid^="group-a-group-name-long"]').first().waitFor({ state: 'detached' });
+    await byTestId('group-team').waitFor();
+    await expectText(byTestId('messages-alice'), 'no messages yet');
+    // The ladder counts only what came after the reset (polled: the count is rendered, not signalled).
+    await expect.poll(total, { timeout: 15_000 }).toBeLessThan(before);
 
     // Evaluated in the page (a string: this project's TypeScript has no DOM types).
     const rootFontSize = 'getComputedStyle(document.documentElement).fontSize';

@@ -47,6 +47,7 @@ export async function api(method, path, body, { idempotent = method === 'GET' ||
 export const get = (path) => api('GET', path);
 export const post = (path, body = {}, options = {}) => api('POST', path, body, options);
 export const put = (path, body = {}) => api('PUT', path, body);
+export const del = (path) => api('DELETE', path, undefined, { idempotent: true });
 
 /** A node's control API through the lab API's pass-through. */
 export function node(name) {
@@ -55,6 +56,7 @@ export function node(name) {
     get: (p) => get(base + p),
     post: (p, b, options) => post(base + p, b, options),
     put: (p, b) => put(base + p, b),
+    delete: (p) => del(base + p),
   };
 }
 

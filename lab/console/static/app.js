@@ -14,6 +14,8 @@ const view = {
   clauses: [],
   lights: new Map(),
   selectedClause: undefined,
+  /** "Reset lab": chats and the ladder show only what came after (an ISO time, a hop index). */
+  since: { time: '', hop: 0 },
 };
 
 // ---------------------------------------------------------------- DOM helpers
@@ -367,7 +369,9 @@ function updateChat(name) {
   const items = [
     ...chat.messages.map((m) => ({ at: m.receivedAt, mine: false, m })),
     ...chat.sent.map((m) => ({ at: m.sentAt, mine: true, m })),
-  ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  ]
+    .filter((item) => item.at >= view.since.time)
+    .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
   const atBottom = card.messages.scrollTop + card.messages.clientHeight >= card.messages.scrollHeight - 8;
   card.messages.replaceChildren(
     ...(items.length === 0 ? [h('div', { class: 'empty', text: 'no messages yet' })] : []),
@@ -513,13 +517,13 @@ function filteredHops() {
     keep = (hop) =>
       hop.callId === id || (hop.protocol === 'msrp' && hop.msrpSessionIds.some((s) => sessions.has(s)));
   }
-  return view.hops.filter((hop) => keep(hop) && !isNoise(hop));
+  return view.hops.slice(view.since.hop).filter((hop) => keep(hop) && !isNoise(hop));
 }
 
 function renderLadder() {
   const hops = filteredHops();
   ladder.setHops(hops);
-  $('hop-count').textContent = `${hops.length} of ${view.hops.length} messages`;
+  $('hop-count').textContent = `${hops.length} of ${view.hops.length - view.since.hop} messages`;
 }
 
 function updateFilterOptions() {
@@ -681,7 +685,16 @@ async function setupScenarios() {
   });
 }
 
-$('reset').addEventListener('click', (event) => act(event.currentTarget, () => resetLab(view.lab)));
+$('reset').addEventListener('click', (event) =>
+  act(event.currentTarget, async () => {
+    await resetLab(view.lab);
+    // The console starts afresh: chats and the ladder show what happens from now on.
+    view.since = { time: new Date().toISOString(), hop: view.hops.length };
+    for (const card of chatCards.values()) card.signature = undefined;
+    renderLadder();
+    scheduleRefresh(0);
+  }),
+);
 
 function setLarge(on) {
   document.documentElement.classList.toggle('large', on);

@@ -255,8 +255,17 @@ export async function remoteScenarios() {
 }
 
 /** Every client online, every invitation policy "accept", nobody unreachable at the CSCF. */
+/**
+ * "Reset lab": every client back online with policy accept, the CSCF's faults lifted, and every group that is
+ * not one of the topology's deleted at the PF (scenario groups; BYE with Reason 410 to who is connected).
+ * The console then starts its chats and ladder afresh (app.js).
+ */
 export async function resetLab(lab) {
   const state = (await get('/state')).nodes;
+  const keep = new Set(lab.groups.map((g) => g.name));
+  for (const g of state.pf?.groups ?? []) {
+    if (!keep.has(g.id)) await node('pf').delete(`/groups/${encodeURIComponent(g.id)}`);
+  }
   for (const n of lab.nodes.filter((x) => x.role === 'client')) {
     const s = state[n.name];
     if (!s || s.error) continue;
