@@ -7,13 +7,13 @@ import {
   type ConferenceInfo,
   type ConferenceUser,
 } from '../../protocol/bodies/index.js';
-import type { NotifierSubscription } from '../../protocol/sip/index.js';
+import type { PfNotifier } from './signalling.js';
 import { type Group, members } from './domain/index.js';
 import { focusContact } from './invitations.js';
 
 interface Subscriber {
   user: string;
-  sub: NotifierSubscription;
+  sub: PfNotifier;
   /** The version of the last document sent (RFC 4575 §5.1: starts at 1, +1 per notification). */
   version: number;
 }
@@ -62,7 +62,7 @@ export class ConferenceEvents {
   }
 
   /** A new subscription: send the full state at once (RFC 6665 §4.2.1: NOTIFY right after the 2xx). */
-  add(group: Group, user: string, sub: NotifierSubscription, connected: ReadonlySet<string>): void {
+  add(group: Group, user: string, sub: PfNotifier, connected: ReadonlySet<string>): void {
     const subscriber: Subscriber = { user, sub, version: 0 };
     const set = this.#byGroup.get(group.id) ?? new Set<Subscriber>();
     this.#byGroup.set(group.id, set);

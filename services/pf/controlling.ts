@@ -27,12 +27,7 @@ import { answerSdp, focusContact, PF_ACCEPT_TYPES } from './invitations.js';
 import { Leg } from './leg.js';
 import type { NotificationRouter } from './notifications.js';
 import { type InviteOptions, inviteUser } from './outgoing-invite.js';
-import type {
-  InviteServerResponse,
-  InviteSession,
-  SipRequest,
-  SubscribeServerResponse,
-} from './signalling.js';
+import type { PfInviteResponse, PfInviteDialog, SipRequest, PfSubscribeResponse } from './signalling.js';
 
 export interface ControllingDeps extends RoleDeps {
   domain: string;
@@ -59,7 +54,7 @@ export class ControllingFunction implements GroupSessionHost {
 
   // ---- incoming INVITE: factory and conference URIs (protocol profile §7) ----
 
-  async onInvite(req: SipRequest, res: InviteServerResponse): Promise<void> {
+  async onInvite(req: SipRequest, res: PfInviteResponse): Promise<void> {
     const { stores, events, inFlight } = this.#deps;
     const from = assertedIdentity(req);
     const requestUri = aorKey(req.uri);
@@ -172,7 +167,7 @@ export class ControllingFunction implements GroupSessionHost {
   /** Answer a client's offer (RFC 3264; setup by RFC 4145/6135 answer rules) and set up its MSRP session. */
   async #acceptLeg(
     req: SipRequest,
-    res: InviteServerResponse,
+    res: PfInviteResponse,
     group: Group,
     user: string,
     offer: MsrpMediaDescription,
@@ -185,7 +180,7 @@ export class ControllingFunction implements GroupSessionHost {
     // Passive: ready for the client's connection before it can see our 2xx.
     if (setup === 'passive')
       msrp.start(offer.path.join(' ')).catch(sink('MSRP session did not start', context));
-    let sip: InviteSession;
+    let sip: PfInviteDialog;
     try {
       sip = await res.accept({
         body: answer.sdp,
@@ -379,7 +374,7 @@ export class ControllingFunction implements GroupSessionHost {
 
   // ---- SUBSCRIBE: conference event package (RFC 4575; protocol profile §7) ----
 
-  async onSubscribe(req: SipRequest, res: SubscribeServerResponse): Promise<void> {
+  async onSubscribe(req: SipRequest, res: PfSubscribeResponse): Promise<void> {
     if (res.event !== 'conference') {
       await res.send(489, { reason: 'Bad Event' }); // RFC 6665 §8.2.2
       return;

@@ -4,7 +4,7 @@
 // sends BYE.
 import { EventEmitter } from 'node:events';
 import type { MsrpSession } from '../../protocol/msrp/index.js';
-import type { InviteSession } from '../../protocol/sip/index.js';
+import type { PfInviteDialog } from './signalling.js';
 
 /** `session`: member of the live group session (sendrecv); `deferred`: a sendonly delivery session (D1.i). */
 export type LegMode = 'session' | 'deferred';
@@ -26,7 +26,7 @@ export type LegEvents = {
 export class Leg extends EventEmitter<LegEvents> {
   readonly user: string;
   readonly groupId: string;
-  readonly sip: InviteSession;
+  readonly sip: PfInviteDialog;
   readonly msrp: MsrpSession;
   readonly mode: LegMode;
   /** True once the backlog is flushed and live traffic goes to this leg directly (A2.i: backlog first). */
@@ -37,7 +37,7 @@ export class Leg extends EventEmitter<LegEvents> {
   constructor(init: {
     user: string;
     groupId: string;
-    sip: InviteSession;
+    sip: PfInviteDialog;
     msrp: MsrpSession;
     mode: LegMode;
     /** Where failures that do not stop the leg go (the PF's error sink). */

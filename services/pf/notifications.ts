@@ -12,7 +12,7 @@ import { notificationMessageHeaders } from './invitations.js';
 import type { Leg } from './leg.js';
 import type { RegistrationWatch } from './registration-watch.js';
 import type { SessionRegistry } from './session-registry.js';
-import type { PfSignalling, ServerResponse, SipRequest } from './signalling.js';
+import type { PfSignalling, PfResponse, SipRequest } from './signalling.js';
 import type { PfStores } from './store/index.js';
 
 export interface NotificationDeps {
@@ -29,10 +29,7 @@ export interface NotificationDeps {
  * The CPIM payload of a SIP MESSAGE, or undefined after answering: 415 with Accept: message/cpim for another
  * body type (requireCpimBody), 400 for CPIM that does not parse.
  */
-async function cpimPayloadOrReject(
-  req: SipRequest,
-  res: ServerResponse,
-): Promise<CpimPayloadInfo | undefined> {
+async function cpimPayloadOrReject(req: SipRequest, res: PfResponse): Promise<CpimPayloadInfo | undefined> {
   if (!(await requireCpimBody(req, res))) return undefined;
   const info = describeCpimPayload(req.body);
   if (!info) await res.send(400, { reason: 'Bad CPIM' });
@@ -47,7 +44,7 @@ export class NotificationRouter {
   }
 
   /** A SIP MESSAGE to the PF: an IMDN for a conference URI, or for a member without a reachable contact. */
-  async onMessage(req: SipRequest, res: ServerResponse): Promise<void> {
+  async onMessage(req: SipRequest, res: PfResponse): Promise<void> {
     const group = this.#deps.stores.groups.byConferenceUri(req.uri);
     if (!group) {
       await this.#onMessageForUnregistered(req, res);
@@ -73,7 +70,7 @@ export class NotificationRouter {
    * (terminating-unregistered routing, services/cscf/routing.ts). Stored for that member, answered 202 once
    * committed; never sent on, so it cannot loop back through the CSCF.
    */
-  async #onMessageForUnregistered(req: SipRequest, res: ServerResponse): Promise<void> {
+  async #onMessageForUnregistered(req: SipRequest, res: PfResponse): Promise<void> {
     const { stores, backlog, events } = this.#deps;
     const conversationId = req.get('conversation-id');
     const group = conversationId

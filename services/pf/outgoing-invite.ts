@@ -9,7 +9,7 @@ import type { Group, InvitationResult } from './domain/index.js';
 import type { ErrorSink } from './error-sink.js';
 import { type InvitationIcsi, invitationHeaders, offerSdp, PF_ACCEPT_TYPES } from './invitations.js';
 import { Leg, type LegMode } from './leg.js';
-import type { InviteSession, PfSignalling } from './signalling.js';
+import type { PfInviteDialog, PfSignalling } from './signalling.js';
 
 export interface InviteOptions {
   icsi: InvitationIcsi;
@@ -34,7 +34,7 @@ export async function inviteUser(
   options: InviteOptions,
 ): Promise<InviteOutcome> {
   const msrp = deps.msrp.createSession({ setup: 'passive', acceptTypes: PF_ACCEPT_TYPES });
-  let session: InviteSession;
+  let session: PfInviteDialog;
   try {
     const init: Parameters<typeof invitationHeaders>[0] = { group, icsi: options.icsi };
     if (options.referredBy !== undefined) init.referredBy = options.referredBy;

@@ -21,7 +21,7 @@ import { pairKey } from './in-flight.js';
 import type { Leg } from './leg.js';
 import { inviteUser } from './outgoing-invite.js';
 import { registerExpires } from './registration-watch.js';
-import type { ServerResponse, SipRequest } from './signalling.js';
+import type { PfResponse, SipRequest } from './signalling.js';
 import { applyStoreEffects, backlogGroupsFor } from './store/index.js';
 
 export interface ParticipatingDeps extends RoleDeps {
@@ -81,7 +81,7 @@ export class ParticipatingFunction {
 
   // ---- third-party registration (protocol profile §3; clause PF) ----
 
-  onRegister(req: SipRequest, res: ServerResponse): void {
+  onRegister(req: SipRequest, res: PfResponse): void {
     // Only the CSCF tells the PF who is online (as an S-CSCF does for its application servers). An address is
     // checked at once, so registrations are taken in the order they arrive; a host name may need a lookup.
     const source = res.source.remote.address.replace(/^::ffff:/, '');
@@ -120,7 +120,7 @@ export class ParticipatingFunction {
   }
 
   /** A third-party REGISTER from the CSCF (protocol profile §3): the user's registration state changes. */
-  #takeRegister(req: SipRequest, res: ServerResponse): void {
+  #takeRegister(req: SipRequest, res: PfResponse): void {
     let user: string;
     let contactExpires: string | undefined;
     try {

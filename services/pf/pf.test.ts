@@ -35,7 +35,8 @@ import {
 } from '../../protocol/sip/index.js';
 import type { NodeEvent } from '../../runtime/index.js';
 import { aorKey, createGroup, type Group } from './domain/index.js';
-import { assertedIdentity, type PfNode } from './pf.js';
+import { assertedIdentity, type PfNode, type PfOptions } from './pf.js';
+import { BuiltInSignalling, type PfSignalling, type RequestHandler } from './signalling.js';
 import { openStores } from './store/index.js';
 import { Lab } from './test-support/lab.js';
 import { readChat, type TestClient } from './test-support/test-client.js';
@@ -213,6 +214,58 @@ describe('deferred delivery, inactive group session (clause PF; D1.i, D1.iii, D1
     await l.waitEvent('delivery-finished', forUser(ALICE));
     expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);
     expect(pf.stores.deferred.deliveryRecord(ALICE, 'team')).toBeUndefined();
+  });
+});
+
+describe('the signalling port (another SIP engine plugs in without touching the roles)', () => {
+  it('the PF runs on any PfSignalling: a deferred delivery and a re-join go through an engine given in PfOptions', async () => {
+    const seen: string[] = [];
+    // An engine of its own: it wraps the built-in one and sees every request the roles receive and send.
+    const engine: PfOptions['signalling'] = async (options) => {
+      const inner = await BuiltInSignalling.listen(options);
+      const wrap =
+        <R>(method: string, on: (h: RequestHandler<R>) => void) =>
+        (handler: RequestHandler<R>) =>
+          on((req, res) => {
+            seen.push(`in ${method}`);
+            return handler(req, res);
+          });
+      const port: PfSignalling = {
+        get sipUri() {
+          return inner.sipUri;
+        },
+        get addresses() {
+          return inner.addresses;
+        },
+        onRegister: wrap('REGISTER', (h) => inner.onRegister(h)),
+        onInvite: wrap('INVITE', (h) => inner.onInvite(h)),
+        onSubscribe: wrap('SUBSCRIBE', (h) => inner.onSubscribe(h)),
+        onMessage: wrap('MESSAGE', (h) => inner.onMessage(h)),
+        invite: (target, request) => {
+          seen.push('out INVITE');
+          return inner.invite(target, request);
+        },
+        message: (target, body, request) => {
+          seen.push('out MESSAGE');
+          return inner.message(target, body, request);
+        },
+        close: () => inner.close(),
+      };
+      return port;
+    };
+    const l = await lab({ signalling: engine });
+    const pf = l.pf!;
+    seed(pf, ALICE, ['through the port']);
+    const alice = await l.client('alice');
+    await alice.register();
+    const invite = await alice.waitSession(1);
+    expect(texts(await alice.waitMessages(invite, 2))).toEqual(['through the port']);
+    await alice.waitBye(invite);
+    const bob = await l.client('bob');
+    await bob.register();
+    await rejoin(l, bob);
+    await l.waitEvent('participant-live', forUser(BOB));
+    expect(seen).toEqual(expect.arrayContaining(['in REGISTER', 'out INVITE', 'in INVITE']));
   });
 });
 

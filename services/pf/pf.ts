@@ -41,7 +41,7 @@ import { NotificationRouter } from './notifications.js';
 import { ParticipatingFunction } from './participating.js';
 import { RegistrationWatch } from './registration-watch.js';
 import { SessionRegistry } from './session-registry.js';
-import { BuiltInSignalling, type PfSignalling } from './signalling.js';
+import { BuiltInSignalling, type BuiltInSignallingOptions, type PfSignalling } from './signalling.js';
 import {
   applyStoreEffects,
   type BacklogCount,
@@ -59,6 +59,11 @@ export interface PfOptions {
   /** Start the control API (default true). */
   control?: boolean;
   now?: () => number;
+  /**
+   * The SIP engine behind the signalling port (signalling.ts): default the built-in stack. Another engine
+   * gets the same options and must record every SIP message it sends or receives on `options.trace`.
+   */
+  signalling?: (options: BuiltInSignallingOptions) => Promise<PfSignalling>;
 }
 
 export interface PfGroupState extends Group {
@@ -114,6 +119,7 @@ export class PfNode implements PfControlSurface {
   readonly #inFlight: InFlight;
   /** The outbound proxy; mutated in place by setCscf (the signalling reads it per request). */
   readonly #cscf: SendTarget;
+  readonly #signallingFactory: PfOptions['signalling'];
   #roles: Roles | undefined;
   #control: ControlServer | undefined;
   #closed = false;
@@ -121,6 +127,7 @@ export class PfNode implements PfControlSurface {
   private constructor(config: PfConfig, options: PfOptions) {
     this.config = config;
     this.#now = options.now ?? Date.now;
+    this.#signallingFactory = options.signalling;
     this.logger = options.logger ?? createLogger('pf');
     this.#sink = errorSink(this.logger);
     this.recorder = new TraceRecorder({ node: 'pf' });
@@ -168,7 +175,8 @@ export class PfNode implements PfControlSurface {
       if (spec.contributionId !== undefined) input.contributionId = spec.contributionId;
       this.provisionGroup(input);
     }
-    const signalling = await BuiltInSignalling.listen({
+    const listen = this.#signallingFactory ?? ((o: BuiltInSignallingOptions) => BuiltInSignalling.listen(o));
+    const signalling = await listen({
       host: config.host,
       advertisedHost: config.advertisedHost,
       udpPort: config.sipUdpPort,

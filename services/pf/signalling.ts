@@ -3,18 +3,63 @@
 // out through the CSCF (outbound proxy), and the dialogs those create (ACK, BYE, NOTIFY inside them).
 // BuiltInSignalling implements it with the project's own stack (protocol/sip); another SIP engine (drachtio)
 // implements the same interface, and the roles do not change. MSRP is not part of it (protocol/msrp).
-import type {
-  InviteServerResponse,
-  InviteSession,
-  ServerResponse,
-  SipRequest,
-  SubscribeServerResponse,
-} from '../../protocol/sip/index.js';
+import type { SipRequest } from '../../protocol/sip/index.js';
 import { type SendTarget, SipTransportLayer, UserAgent } from '../../protocol/sip/index.js';
 import type { WireTrace } from '../../protocol/trace/index.js';
 import type { Logger } from '../../runtime/index.js';
 
-export type { InviteServerResponse, InviteSession, ServerResponse, SipRequest, SubscribeServerResponse };
+/** Requests reach the roles parsed by the project's SIP parser, whatever engine received them. */
+export type { SipRequest };
+
+export type HeaderList = Array<[string, string | number]>;
+
+/** Why a dialog ended, as the roles read it (`remote-bye`, `local-bye`; anything else: the dialog went away). */
+export type DialogEndReason = string;
+
+/** An INVITE dialog (RFC 3261 §12–15) as the roles use it: the peer's SDP, the ACK, BYE, and its end. */
+export interface PfInviteDialog {
+  /** The peer's body: the SDP answer (UAC) or offer (UAS). */
+  readonly remoteBody: Buffer;
+  /** Settles when the ACK for the 2xx came (UAS) or went (UAC); rejects if it never does. */
+  readonly acked: Promise<unknown>;
+  bye(options?: { headers?: HeaderList }): Promise<unknown>;
+  on(event: 'terminated', listener: (reason: DialogEndReason) => void): unknown;
+}
+
+/** A conference event package subscription (RFC 6665 notifier) as the controlling role uses it. */
+export interface PfNotifier {
+  readonly terminated: boolean;
+  notify(options: { body?: Buffer | string; contentType?: string; headers?: HeaderList }): Promise<unknown>;
+  /** §4.2.2: a final NOTIFY with Subscription-State terminated and this reason. */
+  terminate(reason?: string): Promise<unknown>;
+  once(event: 'terminated', listener: () => void): unknown;
+}
+
+export interface PfResponseOptions {
+  reason?: string;
+  headers?: HeaderList;
+  body?: Buffer | string;
+  contentType?: string;
+}
+
+/** The answer to an out-of-dialog request. */
+export interface PfResponse {
+  /** Where the request came from (the PF accepts third-party REGISTERs only from the CSCF). */
+  readonly source: { remote: { address: string; port: number } };
+  send(status: number, options?: PfResponseOptions): Promise<unknown>;
+}
+
+export interface PfInviteResponse extends PfResponse {
+  reject(status: number, options?: PfResponseOptions): Promise<unknown>;
+  /** 2xx with our SDP; resolves with the dialog (the ACK follows: PfInviteDialog.acked). */
+  accept(options: PfResponseOptions): Promise<PfInviteDialog>;
+}
+
+export interface PfSubscribeResponse extends PfResponse {
+  /** The Event package (RFC 6665 §8.2.1); undefined when the SUBSCRIBE named none. */
+  readonly event: string | undefined;
+  accept(options: { expires: number }): Promise<PfNotifier>;
+}
 
 export type RequestHandler<R> = (req: SipRequest, res: R) => void | Promise<void>;
 
@@ -42,12 +87,15 @@ export interface PfSignalling {
   /** Where the CSCF routes the PF's service URIs and third-party REGISTERs: `sip:127.0.0.1:5070;transport=tcp`. */
   readonly sipUri: string;
   readonly addresses: SipAddresses;
-  onRegister(handler: RequestHandler<ServerResponse>): void;
-  onInvite(handler: RequestHandler<InviteServerResponse>): void;
-  onSubscribe(handler: RequestHandler<SubscribeServerResponse>): void;
-  onMessage(handler: RequestHandler<ServerResponse>): void;
-  /** INVITE `target`; resolves with the dialog once the 2xx is ACKed, rejects with SipRequestError or a local failure. */
-  invite(target: string, request: OutgoingInviteRequest): Promise<InviteSession>;
+  onRegister(handler: RequestHandler<PfResponse>): void;
+  onInvite(handler: RequestHandler<PfInviteResponse>): void;
+  onSubscribe(handler: RequestHandler<PfSubscribeResponse>): void;
+  onMessage(handler: RequestHandler<PfResponse>): void;
+  /**
+   * INVITE `target`; resolves with the dialog once the 2xx is ACKed, rejects with SipRequestError (a final
+   * response; `localFailure` set for a local timeout or transport failure) or another error.
+   */
+  invite(target: string, request: OutgoingInviteRequest): Promise<PfInviteDialog>;
   /** MESSAGE `target` (RFC 3428); resolves on 2xx. */
   message(target: string, body: Buffer, request: OutgoingMessageRequest): Promise<void>;
   close(): Promise<void>;
@@ -118,23 +166,23 @@ export class BuiltInSignalling implements PfSignalling {
     return this.#transport.addresses;
   }
 
-  onRegister(handler: RequestHandler<ServerResponse>): void {
+  onRegister(handler: RequestHandler<PfResponse>): void {
     this.#ua.on('REGISTER', handler);
   }
 
-  onInvite(handler: RequestHandler<InviteServerResponse>): void {
+  onInvite(handler: RequestHandler<PfInviteResponse>): void {
     this.#ua.on('INVITE', handler);
   }
 
-  onSubscribe(handler: RequestHandler<SubscribeServerResponse>): void {
+  onSubscribe(handler: RequestHandler<PfSubscribeResponse>): void {
     this.#ua.on('SUBSCRIBE', handler);
   }
 
-  onMessage(handler: RequestHandler<ServerResponse>): void {
+  onMessage(handler: RequestHandler<PfResponse>): void {
     this.#ua.on('MESSAGE', handler);
   }
 
-  invite(target: string, request: OutgoingInviteRequest): Promise<InviteSession> {
+  invite(target: string, request: OutgoingInviteRequest): Promise<PfInviteDialog> {
     return this.#ua.invite(target, request).session;
   }
 

@@ -7,7 +7,7 @@ import type { NodeEvent } from '../../../runtime/index.js';
 import { silentLogger, startTestCscf } from '../../../test-support/cscf.js';
 import type { Cscf } from '../../cscf/index.js';
 import { parseGroupSpecs, pfConfig, type PfConfig } from '../config.js';
-import { PfNode } from '../pf.js';
+import { PfNode, type PfOptions } from '../pf.js';
 import { Signal, TestClient } from './test-client.js';
 
 export { silentLogger };
@@ -19,6 +19,8 @@ export interface PfTestOptions {
   idleTimeoutMs?: number;
   msrpTimeoutMs?: number;
   groups?: string;
+  /** Another SIP engine behind the PF's signalling port (PfOptions.signalling). */
+  signalling?: PfOptions['signalling'];
 }
 
 export function testPfConfig(options: PfTestOptions): PfConfig {
@@ -81,7 +83,10 @@ export class Lab {
   }
 
   async startPf(options: PfTestOptions): Promise<PfNode> {
-    const pf = await PfNode.start(testPfConfig(options), { logger: silentLogger('pf') });
+    const pf = await PfNode.start(testPfConfig(options), {
+      logger: silentLogger('pf'),
+      ...(options.signalling ? { signalling: options.signalling } : {}),
+    });
     pf.setCscf({ host: '127.0.0.1', port: this.cscfPort });
     this.routeToPf(pf.sipUri);
     this.#unsubscribe?.();
