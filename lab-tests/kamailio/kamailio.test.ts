@@ -129,6 +129,7 @@ describe('Kamailio as the CSCF', () => {
     const group = await steps.newGroup('kamailio-rejoin', ['alice', 'bob']);
     await steps.send('bob', group, 'opening');
     await steps.waitConnected(group, ['alice', 'bob']);
+    await steps.waitSent('bob', group, ['opening']); // or bob, unanswered, would re-join after the BYE
     await steps.endSession(group);
     const since = await client.traceBookmark();
     await steps.send('alice', group, 'back again'); // R3: a re-join with something to send

@@ -179,6 +179,9 @@ export class Steps {
     await this.offline(user, 'deregister');
     for (const text of texts) await this.send(sender, group, text);
     await this.waitStored(user, group, texts.length);
+    // The sender has its MSRP 200s: ending the session now cannot leave it a message to send again (it would
+    // re-join at once, and the session would not stay inactive).
+    await this.waitSent(sender, group, texts);
     await this.endSession(group);
     await beforeReturn?.();
     await this.online(user);
@@ -253,6 +256,16 @@ export class Steps {
     return waitUntil(`${user} to receive ${texts.map((t) => `"${t}"`).join(', ')}`, async () => {
       const got = await this.messagesOf(user, group);
       return texts.every((t) => got.some((m) => m.text === t)) ? got : undefined;
+    });
+  }
+
+  /** `user`'s client has each of `texts` as sent in `group` (the PF acknowledged it: RFC 4975 200). */
+  async waitSent(user: string, group: ScenarioGroup, texts: string[]): Promise<void> {
+    await waitUntil(`${user}'s ${texts.map((t) => `"${t}"`).join(', ')} to be acknowledged`, async () => {
+      const sent = await this.lab
+        .node(this.user(user))
+        .get<Array<{ groupKey: string; text: string }>>('/sent');
+      return texts.every((t) => sent.some((m) => m.groupKey === group.conversationId && m.text === t));
     });
   }
 

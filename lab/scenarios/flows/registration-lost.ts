@@ -21,6 +21,7 @@ function registrationLost(goAway: (s: Steps) => Promise<void>, how: string): Bod
     );
     await s.send('bob', group, 'lost you there');
     await s.waitStored('alice', group, 1);
+    await s.waitSent('bob', group, ['lost you there']);
     await s.endSession(group);
     await s.online('alice');
     await s.waitReceived('alice', group, ['lost you there']);

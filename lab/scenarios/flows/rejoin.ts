@@ -28,6 +28,7 @@ export const rejoin = scenario(
     await s.offline('alice', 'deregister');
     await s.send('bob', group, 'are you there?');
     await s.waitStored('alice', group, 1);
+    await s.waitSent('bob', group, ['are you there?']);
     await s.endSession(group);
     await s.send('alice', group, 'back soon'); // typed while offline: queued (outbox)
     await s.online('alice');

@@ -15,6 +15,7 @@ export const unknownGroup = scenario(
     await s.send('bob', live, 'nor this one');
     await s.waitStored('alice', quiet, 1);
     await s.waitStored('alice', live, 1);
+    await s.waitSent('bob', quiet, ['you do not know this group']);
     await s.endSession(quiet);
     await s.waitConnected(live, ['bob', 'carol']);
     await s.online('alice');
