@@ -36,6 +36,10 @@ export function registerCscfCommand(program: Command): void {
       '--max-expires <seconds>',
       'longest registration granted (CPM_LAB_CSCF_MAX_EXPIRES, default 7200)',
     )
+    .option(
+      '--max-connections <n>',
+      'open TCP connections held at most; more are refused (CPM_LAB_CSCF_MAX_CONNECTIONS, default 1024)',
+    )
     .option('--control-host <address>', 'control API address (CPM_LAB_CSCF_CONTROL_HOST, default 127.0.0.1)')
     .option('--control-port <port>', 'control API port (CPM_LAB_CSCF_CONTROL_PORT, default 8081)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')

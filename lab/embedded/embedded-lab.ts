@@ -125,6 +125,8 @@ export class EmbeddedLab {
             controlHost: host,
             controlPort: topology.cscf.controlPort,
             t1,
+            // One flow per client, the PF's connections, and room: the cap grows with the topology.
+            maxConnections: Math.max(1024, 2 * topology.clients.length + 64),
           },
           { logger: loggerFor('cscf') },
         );
@@ -261,7 +263,16 @@ export class EmbeddedLab {
       const lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes, dataDir });
       // Groups first (so that invitations find them known), then every client registers.
       await provisionLab(lab.url, topology);
-      for (const daemon of clients.values()) await daemon.client.online();
+      for (const [user, daemon] of clients) {
+        try {
+          await daemon.client.online();
+        } catch (err) {
+          // The lab is not usable without every client: stop with the reason (the CLI exits 2 with it).
+          throw new Error(
+            `${user} could not register with the CSCF at ${cscfSip.address}:${cscfSip.port}: ${(err as Error).message}`,
+          );
+        }
+      }
       return lab;
     } catch (err) {
       for (const node of started.reverse()) await node.close().catch(() => {});

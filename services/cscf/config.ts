@@ -33,6 +33,8 @@ export interface CscfConfig {
   unreachableTimeoutMs: number;
   /** RFC 3261 T1 in ms (lower it in tests). */
   t1: number;
+  /** Open TCP connections (UE flows, the PF's, outbound) the CSCF holds at most; beyond it new ones are refused. */
+  maxConnections: number;
 }
 
 export interface CscfFlags {
@@ -47,6 +49,7 @@ export interface CscfFlags {
   passwords?: string;
   minExpires?: string;
   maxExpires?: string;
+  maxConnections?: string;
   controlHost?: string;
   controlPort?: string;
   t1?: string;
@@ -118,6 +121,12 @@ export function cscfConfig(flags: CscfFlags = {}, env: Env = process.env): CscfC
       flag: flag('--max-expires', flags.maxExpires),
       default: 7200,
       min: 1,
+    }),
+    maxConnections: envInt('CPM_LAB_CSCF_MAX_CONNECTIONS', {
+      env,
+      flag: flag('--max-connections', flags.maxConnections),
+      default: 1024,
+      min: 16,
     }),
     controlHost: envString('CPM_LAB_CSCF_CONTROL_HOST', {
       env,

@@ -126,6 +126,7 @@ export class Cscf {
       trace: this.trace,
       // A UE's flow must outlive its registration interval (RFC 5626 keep-alives are optional here).
       idleTimeoutMs: 0,
+      maxConnections: config.maxConnections,
     });
     this.#transport.on('error', (err) => this.logger.warn('transport error', { error: err.message }));
     this.#transport.on('malformed', (m) =>
