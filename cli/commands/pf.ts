@@ -52,6 +52,10 @@ export function registerPfCommand(program: Command): void {
       '--msrp-timeout <ms>',
       'MSRP transaction timeout and wait for a client connection (CPM_LAB_PF_MSRP_TIMEOUT, default 30000)',
     )
+    .option(
+      '--msrp-max-connections <n>',
+      'MSRP connections held at most (CPM_LAB_PF_MSRP_MAX_CONNECTIONS, default 256)',
+    )
     .action(async (flags: PfFlags) => {
       const logger = createLogger('pf');
       const pf = await PfNode.start(pfConfig(flags), { logger });

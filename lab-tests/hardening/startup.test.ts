@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedLab } from '../../lab/embedded/index.js';
 import { parseTopology } from '../../lab/topology/index.js';
+import { cscfConfig } from '../../services/cscf/index.js';
 import { silentLogger, startTestCscf } from '../../test-support/cscf.js';
 
 describe('lab start-up failures', () => {
@@ -39,4 +40,12 @@ describe('lab start-up failures', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('per-node limits scale with the topology', () => {
+  it('the CSCF flag and variable set its connection cap (1024 by default)', () => {
+    expect(cscfConfig({}, {}).maxConnections).toBe(1024);
+    expect(cscfConfig({ maxConnections: '5000' }, {}).maxConnections).toBe(5000);
+    expect(cscfConfig({}, { CPM_LAB_CSCF_MAX_CONNECTIONS: '4096' }).maxConnections).toBe(4096);
+  });
 });

@@ -158,6 +158,12 @@ export class EmbeddedLab {
           controlHost: host,
           controlPort: topology.pf.controlPort,
           t1,
+          // A session per membership may be up at once (plus the scenarios' groups): the cap grows with the topology.
+          msrpMaxConnections: Math.max(
+            256,
+            2 * (topology.clients.length + topology.groups.reduce((n, g) => n + g.participants.length, 0)) +
+              64,
+          ),
         },
         { logger: loggerFor('pf') },
       );

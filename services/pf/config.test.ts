@@ -16,7 +16,10 @@ describe('PF configuration (flags, then CPM_LAB_PF_* variables, then defaults)',
       cscf: { host: '127.0.0.1', port: 5060 },
       idleTimeoutMs: 300_000,
       domain: 'ims.lab',
+      msrpMaxConnections: 256,
     });
+    expect(pfConfig({ msrpMaxConnections: '5000' }, {}).msrpMaxConnections).toBe(5000);
+    expect(pfConfig({}, { CPM_LAB_PF_MSRP_MAX_CONNECTIONS: '900' }).msrpMaxConnections).toBe(900);
     expect(config.groups).toEqual([
       {
         id: 'team',

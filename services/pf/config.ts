@@ -46,6 +46,8 @@ export interface PfConfig {
   t1: number;
   /** RFC 4975 §7.1.1 transaction timeout for MSRP SENDs, and the wait for a client's MSRP connection. */
   msrpTimeoutMs: number;
+  /** MSRP connections held at most (one per connected participant); more are refused. */
+  msrpMaxConnections: number;
   /** A failed delivery is retried after this long, doubling per attempt (protocol profile §4). */
   retryBaseDelayMs: number;
   /** … up to this long between attempts. */
@@ -68,6 +70,7 @@ export interface PfFlags {
   controlPort?: string;
   t1?: string;
   msrpTimeout?: string;
+  msrpMaxConnections?: string;
   retryDelay?: string;
   retryMaxDelay?: string;
 }
@@ -155,6 +158,12 @@ export function pfConfig(flags: PfFlags = {}, env: Env = process.env): PfConfig 
       flag: flag('--msrp-timeout', flags.msrpTimeout),
       default: 30_000,
       min: 1,
+    }),
+    msrpMaxConnections: envInt('CPM_LAB_PF_MSRP_MAX_CONNECTIONS', {
+      env,
+      flag: flag('--msrp-max-connections', flags.msrpMaxConnections),
+      default: 256,
+      min: 16,
     }),
     retryBaseDelayMs: envInt('CPM_LAB_PF_RETRY_DELAY', {
       env,

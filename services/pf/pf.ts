@@ -193,6 +193,7 @@ export class PfNode implements PfControlSurface {
       advertisedHost: config.advertisedHost,
       trace: this.trace,
       transactionTimeoutMs: config.msrpTimeoutMs,
+      maxConnections: config.msrpMaxConnections,
     });
     msrp.on('protocol-error', (err) =>
       this.events.emit('msrp-protocol-error', {
