@@ -23,20 +23,17 @@ import {
 import { Backlog } from './backlog.js';
 import type { PfConfig } from './config.js';
 import { type PfControlSurface, pfControlApp, type ProvisionInput } from './control.js';
-
-export type { ProvisionInput } from './control.js';
 import { ControllingFunction } from './controlling.js';
 import {
   aorKey,
   createGroup,
-  type DeliveryRecord,
   type Group,
   isMember,
   type NewGroupInput,
   type SessionState,
 } from './domain/index.js';
 import { type ErrorSink, errorSink } from './error-sink.js';
-import { InFlight, type InFlightDelivery } from './in-flight.js';
+import { InFlight } from './in-flight.js';
 import { NotificationRouter } from './notifications.js';
 import { ParticipatingFunction } from './participating.js';
 import { RegistrationWatch } from './registration-watch.js';
@@ -50,9 +47,12 @@ import {
   type PfStores,
   WriteBatcher,
 } from './store/index.js';
+import type { PfGroupState, PfState } from './state.js';
 
+export type { ProvisionInput } from './control.js';
 export type { InFlightDelivery } from './in-flight.js';
 export { assertedIdentity, readInviteBody } from './incoming-requests.js';
+export type { PfGroupState, PfState } from './state.js';
 
 export interface PfOptions {
   logger?: Logger;
@@ -64,33 +64,6 @@ export interface PfOptions {
    * gets the same options and must record every SIP message it sends or receives on `options.trace`.
    */
   signalling?: (options: BuiltInSignallingOptions) => Promise<PfSignalling>;
-}
-
-export interface PfGroupState extends Group {
-  session: SessionState;
-  /** Users with a leg in the live session. */
-  connected: string[];
-  /** Users subscribed to the conference event package. */
-  subscribers: string[];
-}
-
-export interface PfState {
-  node: 'pf';
-  domain: string;
-  conferenceFactory: string;
-  sip: { udp?: { address: string; port: number }; tcp?: { address: string; port: number } };
-  msrp: { address: string; port: number };
-  cscf: string;
-  store: string;
-  idleTimeoutMs: number;
-  groups: PfGroupState[];
-  online: string[];
-  backlog: BacklogCount[];
-  /** Per (recipient, group): pending / delivering / stopped-481 (D1.iv, A2.ii). */
-  deliveries: DeliveryRecord[];
-  inFlight: InFlightDelivery[];
-  /** Deliveries the PF will try again on its own (after a failure), with the time of the next attempt. */
-  retries: Array<{ user: string; groupId: string; attempt: number; reason: string; at?: string }>;
 }
 
 /** The roles and what they share, once SIP and MSRP are bound. */
