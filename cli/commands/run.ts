@@ -1,3 +1,6 @@
+// `cpm-lab run <scenario>|all [--lab URL | --embedded [--cscf ...]]`: a named flow against a lab, its numbered
+// ladder, each check with its clause and evidence. Exit 0 when every scenario passes, 1 when one fails (a
+// scenario that does not apply counts as neither), 2 for usage and setup errors.
 import type { Command } from 'commander';
 import { startPrivateLab } from '../../lab/embedded/index.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';

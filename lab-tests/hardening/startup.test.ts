@@ -1,43 +1,29 @@
 // A lab that cannot start says why and stops (no hang, nothing left running): here the CSCF refuses the
 // 17th client's connection (its connection cap, 16), the way a 1,025-client topology once hung on the
 // default cap of 1,024. The embedded lab's own CSCF scales its cap with the topology; an external one may not.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
-import { parseTopology } from '../../lab/topology/index.js';
 import { cscfConfig } from '../../services/cscf/index.js';
-import { silentLogger, startTestCscf } from '../../test-support/cscf.js';
+import { startTestCscf } from '../../test-support/cscf.js';
+import { startEmbeddedTestLab } from '../../test-support/embedded-lab.js';
 
 describe('lab start-up failures', () => {
   it('a client the CSCF refuses (connection cap) stops the start with the user and the reason', async () => {
     const users = Array.from({ length: 20 }, (_, i) => `u${i}`);
     const cscf = await startTestCscf({ maxConnections: 16, users: users.map((u) => `sip:${u}@ims.lab`) });
-    const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-startup-'));
     try {
       const tcp = cscf.sipAddresses.tcp!;
-      const topology = parseTopology({
-        cscf: { engine: 'external', address: `${tcp.address}:${tcp.port}` },
-        pf: { sipPort: 0 },
-        clients: users.map((user) => ({ user })),
-        groups: [],
-      });
       await expect(
-        EmbeddedLab.start({
-          topology,
-          ephemeral: true,
-          dataDir,
-          t1: 50,
-          logger: silentLogger('lab'),
-          loggerFor: (node) => silentLogger(node),
+        startEmbeddedTestLab({
+          cscf: { engine: 'external', address: `${tcp.address}:${tcp.port}` },
+          pf: { sipPort: 0 },
+          clients: users.map((user) => ({ user })),
+          groups: [],
         }),
       ).rejects.toThrowError(
         new RegExp(`^u1[6-9] could not register with the CSCF at ${tcp.address}:${tcp.port}: .*503`),
       );
     } finally {
       await cscf.close();
-      await rm(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
 });

@@ -1,40 +1,19 @@
 // Scenarios take their users from the lab's topology: the roles alice, bob and carol are played by whichever
 // clients the lab has (a client of the same name keeps its role), and a lab with too few clients is told so
 // before anything runs.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
 import { findScenario, LabClient } from '../../lab/scenarios/index.js';
-import { parseTopology } from '../../lab/topology/index.js';
-import { silentLogger } from '../../test-support/cscf.js';
+import { startEmbeddedTestLab, type TestEmbeddedLab } from '../../test-support/embedded-lab.js';
 
-async function startLab(users: string[]): Promise<{ lab: EmbeddedLab; close: () => Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-roles-'));
-  const topology = parseTopology({
+function startLab(users: string[]) {
+  return startEmbeddedTestLab({
     clients: users.map((user) => ({ user })),
     groups: [{ name: 'crew', participants: users.slice(0, 2) }],
   });
-  const lab = await EmbeddedLab.start({
-    topology,
-    ephemeral: true,
-    dataDir,
-    t1: 50,
-    logger: silentLogger('lab'),
-    loggerFor: (node) => silentLogger(node),
-  });
-  return {
-    lab,
-    close: async () => {
-      await lab.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 describe('scenarios on a topology with other user names', () => {
-  let started: Awaited<ReturnType<typeof startLab>>;
+  let started: TestEmbeddedLab;
   let client: LabClient;
 
   beforeAll(async () => {
