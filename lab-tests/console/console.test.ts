@@ -201,6 +201,38 @@ describe('demo console (headless Chromium)', () => {
   });
 });
 
+describe('demo console with Kamailio as the CSCF', () => {
+  it('the CSCF card shows the external CSCF (product, SIP address), and the ladder names it "cscf"', async () => {
+    const kamailioLab = await startPrivateLab({
+      t1: 50,
+      level: 'error',
+      label: 'console-kamailio',
+      cscf: 'kamailio',
+    });
+    try {
+      const peer = kamailioLab.lab.peers[0]!;
+      await page.goto(`${kamailioLab.url}/`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await expectText(byTestId('node-cscf'), 'external');
+      await expectText(byTestId('node-cscf'), `SIP ${peer.sip}`);
+      expect(await byTestId('node-cscf').textContent()).toMatch(/Kamailio \d+\.\d+/);
+      // Traffic through Kamailio appears in the ladder between the nodes and the "cscf" column.
+      await fetch(`${kamailioLab.url}/nodes/alice/offline`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'deregister' }),
+      });
+      await byTestId('ladder')
+        .locator('g.hop[data-label="REGISTER"][data-from="alice"][data-to="cscf"]')
+        .first()
+        .waitFor();
+      expect(pageErrors, pageErrors.join('\n')).toEqual([]);
+    } finally {
+      await kamailioLab.close();
+    }
+  }, 60_000);
+});
+
 /** Wait (bounded by vitest's timeout) until the element's text contains `text`. */
 async function expectText(locator: ReturnType<Page['locator']>, text: string): Promise<void> {
   await locator.filter({ hasText: text }).first().waitFor({ timeout: 15_000 });
