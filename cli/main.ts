@@ -1,6 +1,5 @@
 // cpm-lab command line: one binary for every lab role and the user-facing verbs.
 import { Command, CommanderError } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
 import { registerClientCommand } from './commands/client.js';
 import { registerCscfCommand } from './commands/cscf.js';
 import { registerLabCommands } from './commands/lab.js';
@@ -8,18 +7,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerConformanceCommand } from './commands/conformance.js';
 import { registerUserVerbs } from './commands/user-verbs.js';
 import { registerPfCommand } from './commands/pf.js';
-
-/** The package's own package.json: the nearest one above this module (dist/cli/ or cli/). */
-function packageVersion(): string {
-  let dir = new URL('.', import.meta.url);
-  for (let i = 0; i < 4; i++) {
-    const candidate = new URL('package.json', dir);
-    if (existsSync(candidate))
-      return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
-    dir = new URL('..', dir);
-  }
-  return 'unknown';
-}
+import { packageVersion } from '../runtime/index.js';
 
 export function buildProgram(): Command {
   const program = new Command();

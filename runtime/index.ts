@@ -13,7 +13,7 @@ export {
 } from './sqlite.js';
 export { freePort } from './free-port.js';
 export { logWireMessages } from './wire-log.js';
-export { packageRoot } from './package-root.js';
+export { packageRoot, packageVersion } from './package-root.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {
   type ApiGuardOptions,

@@ -99,6 +99,12 @@ describe('conformance report files', () => {
     const md = await readFile(join(outDir, 'report.md'), 'utf8');
     for (const clause of CLAUSE_IDS) expect(md).toContain(`### ${clause} — `);
     expect(md).toMatch(/- #\d+ cscf → alice `INVITE \(cpm\.deferred, sendonly\)`/);
+    // Each clause with its normative level; the lab that judged, with its version and its CSCF.
+    expect(md).toMatch(/^\| \[D1\.vi\]\(#[^)]+\) .* \| SHALL NOT \| /m);
+    expect(md).toMatch(/^\| \[R3\]\(#[^)]+\) .* \| MAY \/ SHOULD NOT \| /m);
+    expect(md).toMatch(/^- cpm-lab: \d+\.\d+\.\d+/m);
+    expect(md).toContain("- CSCF: the lab's own (mock CSCF)");
+    expect(clauseVerdict(report, 'D1.a').level).toBe('SHALL');
   });
 
   it('report.html: self-contained, a ladder per flow, every message’s raw text', async () => {

@@ -25,18 +25,20 @@ export function renderHtml(report: ConformanceReport): string {
       `${t.checks - t.failedChecks} of ${t.checks} checks pass.</p>`,
     `<p class="meta">Started ${esc(report.startedAt)} · ${esc(formatMs(report.durationMs))}` +
       `${report.labUrl === undefined ? '' : ` · lab ${esc(report.labUrl)}`}` +
-      `${report.cscf === undefined ? '' : ` · CSCF ${esc(report.cscf)}`} · OMA CPM 7.3.11, clause IDs of docs/clauses.md</p>`,
+      `${report.cscf === undefined ? '' : ` · CSCF ${esc(report.cscf)}`}` +
+      `${report.labVersion === undefined ? '' : ` · cpm-lab ${esc(report.labVersion)}`} · OMA CPM 7.3.11, clause IDs of docs/clauses.md</p>`,
     '</header>',
   );
 
   body.push('<section id="clauses"><h2>Clauses</h2><table class="clauses">');
   body.push(
-    '<thead><tr><th>Clause</th><th>Verdict</th><th>Checks</th><th>Scenarios</th></tr></thead><tbody>',
+    '<thead><tr><th>Clause</th><th>Level</th><th>Verdict</th><th>Checks</th><th>Scenarios</th></tr></thead><tbody>',
   );
   for (const c of report.clauses) {
     const passed = c.checks.filter((e) => e.check.passed).length;
     body.push(
       `<tr class="${c.verdict}"><td><a href="#${clauseAnchor(c.clause)}"><b>${esc(c.clause)}</b></a> ${esc(c.title)}</td>` +
+        `<td>${esc(c.level)}</td>` +
         `<td><span class="badge ${c.verdict}">${VERDICT_TEXT[c.verdict]}</span></td>` +
         `<td>${passed}/${c.checks.length}</td>` +
         `<td>${c.scenarios.map(scenarioLink).join(', ') || '—'}</td></tr>`,

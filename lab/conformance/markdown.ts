@@ -24,13 +24,14 @@ export function renderMarkdown(report: ConformanceReport): string {
   out.push(`- Started: ${report.startedAt}`, `- Duration: ${formatMs(report.durationMs)}`);
   if (report.labUrl !== undefined) out.push(`- Lab: ${report.labUrl}`);
   if (report.cscf !== undefined) out.push(`- CSCF: ${report.cscf}`);
+  if (report.labVersion !== undefined) out.push(`- cpm-lab: ${report.labVersion}`);
   out.push('- Spec: OMA CPM 7.3.11, clause IDs of `docs/clauses.md`', '');
 
-  out.push('## Clauses', '', '| Clause | Verdict | Checks | Scenarios |', '|---|---|---|---|');
+  out.push('## Clauses', '', '| Clause | Level | Verdict | Checks | Scenarios |', '|---|---|---|---|---|');
   for (const c of report.clauses) {
     const passed = c.checks.filter((e) => e.check.passed).length;
     out.push(
-      `| [${c.clause}](#${anchor(c.clause)}) ${cell(c.title)} | ${VERDICT[c.verdict]} | ${passed}/${c.checks.length} | ${cell(c.scenarios.join(', ') || '—')} |`,
+      `| [${c.clause}](#${anchor(c.clause)}) ${cell(c.title)} | ${c.level} | ${VERDICT[c.verdict]} | ${passed}/${c.checks.length} | ${cell(c.scenarios.join(', ') || '—')} |`,
     );
   }
   out.push('');

@@ -3,6 +3,7 @@
 import type { Hop } from '../trace/index.js';
 import { describeMessage } from '../trace/index.js';
 import { type Check, CLAUSE_IDS, type ClauseId, type ScenarioResult } from '../scenarios/types.js';
+import { CLAUSES, type NormativeLevel } from '../../protocol/cpm/index.js';
 import { CLAUSE_TITLES } from './clauses.js';
 
 /**
@@ -21,6 +22,8 @@ export interface ClauseEvidence {
 export interface ClauseVerdict {
   clause: ClauseId;
   title: string;
+  /** Normative level of the clause (protocol/cpm/clauses.ts): SHALL, SHALL NOT, MAY / SHOULD NOT, … */
+  level: NormativeLevel;
   verdict: Verdict;
   /** Every check that names the clause, in scenario order. */
   checks: ClauseEvidence[];
@@ -36,6 +39,8 @@ export interface ConformanceReport {
   durationMs: number;
   /** The lab API the scenarios ran against. */
   labUrl?: string;
+  /** The cpm-lab version that judged. */
+  labVersion?: string;
   /** Which SIP server was the CSCF: `the lab's own (mock)` or `Kamailio 5.6.3 at 127.0.0.1:5060 (…)`. */
   cscf?: string;
   /** True when every clause passed (not-covered counts as a failure). */
@@ -56,6 +61,7 @@ export interface ReportMeta {
   startedAt: string;
   durationMs: number;
   labUrl?: string;
+  labVersion?: string;
   cscf?: string;
   /** Judge only these clauses (a run of chosen scenarios judges what they cover); default every clause. */
   clauses?: readonly ClauseId[];
@@ -104,7 +110,15 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
           : `claimed by ${scenarios.join(', ')} but no check names it`,
       );
     }
-    return { clause, title: CLAUSE_TITLES[clause], verdict, checks, scenarios, reasons };
+    return {
+      clause,
+      title: CLAUSE_TITLES[clause],
+      level: CLAUSES[clause].level,
+      verdict,
+      checks,
+      scenarios,
+      reasons,
+    };
   });
   const count = (v: Verdict) => clauses.filter((c) => c.verdict === v).length;
   const allChecks = results.flatMap((r) => r.checks);
@@ -125,6 +139,7 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
   };
   if (meta.labUrl !== undefined) report.labUrl = meta.labUrl;
   if (meta.cscf !== undefined) report.cscf = meta.cscf;
+  if (meta.labVersion !== undefined) report.labVersion = meta.labVersion;
   return report;
 }
 

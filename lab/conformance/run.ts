@@ -1,4 +1,5 @@
 // Running the conformance scenarios against a lab and turning their results into the report.
+import { packageVersion } from '../../runtime/index.js';
 import type { LabClient } from '../scenarios/lab-client.js';
 import type { ClauseId, Scenario, ScenarioResult } from '../scenarios/types.js';
 import { buildReport, type ConformanceReport } from './report.js';
@@ -55,6 +56,7 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
     startedAt: new Date(started).toISOString(),
     durationMs: Math.round(performance.now() - clock),
     labUrl: lab.url,
+    labVersion: packageVersion(),
     ...(options.clauses === undefined ? {} : { clauses: options.clauses }),
     cscf: external
       ? `${external.product} at ${external.sip}${external.note ? ` (${external.note})` : ''}`
