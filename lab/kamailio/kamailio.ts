@@ -88,7 +88,12 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   ];
   const logger = options.logger;
   // Its own process group: Ctrl-C in a terminal reaches the lab, which stops Kamailio in its turn (close()).
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // Under a small shell watchdog holding a pipe from this process: if the lab dies without close() (SIGKILL,
+  // a crash), the pipe closes and the watchdog stops Kamailio, which would otherwise keep the SIP port.
+  const child = spawn('sh', ['-c', WATCHDOG, 'cpm-lab-kamailio', binary, ...args], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
+  });
   const recent: string[] = [];
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<void>((resolve) => {
@@ -111,8 +116,8 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   const stop = async (): Promise<void> => {
     stopping = true;
     if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      signalGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000);
       await exit;
       clearTimeout(timer);
     }
@@ -132,6 +137,30 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   running = true;
   logger.info('kamailio ready', { version, sip: listen, pf: options.pfUri, pid: child.pid });
   return { host: options.host, port, version, pid: child.pid!, close: stop };
+}
+
+/**
+ * Runs `"$@"` (kamailio and its arguments) and stops it when this script's stdin closes: the lab keeps that
+ * pipe open for as long as it lives. (A background job's stdin is /dev/null unless redirected: fd 3.)
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" &',
+  'k=$!',
+  '{ cat >/dev/null; kill -TERM "$k" 2>/dev/null; } <&3 &',
+  'w=$!',
+  'wait "$k"; s=$?',
+  'kill "$w" 2>/dev/null',
+  'exit "$s"',
+].join('\n');
+
+/** Signal the watchdog's whole process group (the watchdog, Kamailio and its workers). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 /** A `-A NAME=VALUE` string value: a double-quoted cfg string (no quote or backslash inside). */
