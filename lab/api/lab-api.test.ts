@@ -3,7 +3,7 @@ import { freePort } from '../../runtime/index.js';
 import { createLogger, readSse, startControlServer } from '../../runtime/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { createLabApi } from './lab-api.js';
-import { parseNodeList } from './node-directory.js';
+import { parseNodeList, parsePeerList, peerNames } from './node-directory.js';
 
 const quiet = createLogger('lab', { level: 'error', write: () => {} });
 const cleanups: Array<() => Promise<void>> = [];
@@ -127,5 +127,27 @@ describe('lab API', () => {
   it('rejects a malformed node list', () => {
     expect(() => parseNodeList(['cscf'])).toThrowError(/expected name=url/);
     expect(() => parseNodeList(['cscf=not a url'])).toThrowError(/not a URL/);
+  });
+});
+
+describe('external peers (lab-api --peer)', () => {
+  it('name=host:port[,product]: the host resolved (traces carry addresses), the role from the name', async () => {
+    expect(await parsePeerList(['cscf=127.0.0.1:5060,Kamailio (Debian package)'])).toEqual([
+      {
+        name: 'cscf',
+        role: 'cscf',
+        sip: '127.0.0.1:5060',
+        product: 'Kamailio (Debian package)',
+        note: '127.0.0.1:5060, no control API',
+      },
+    ]);
+    const [local] = await parsePeerList(['cscf=localhost:5070']);
+    expect(local!.sip).toMatch(/^(127\.0\.0\.1|\[::1\]):5070$/);
+    expect(local!.product).toBe('external SIP server');
+    expect(peerNames([local!])).toEqual({ [local!.sip]: 'cscf' });
+    await expect(parsePeerList(['no-equals-sign'])).rejects.toThrow('expected name=host:port[,product]');
+    await expect(parsePeerList(['cscf=no-such-host.invalid:5060'])).rejects.toThrow(
+      'peer cscf: cannot resolve no-such-host.invalid',
+    );
   });
 });
