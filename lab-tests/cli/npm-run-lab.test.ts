@@ -2,23 +2,11 @@
 // manager does) stops the lab node process too, and its ports are free again (the script execs node, so the
 // signal npm forwards reaches it).
 import { spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { listening } from '../../test-support/net.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function alive(pid: number): boolean {
   try {

@@ -1,24 +1,13 @@
 // A lab killed without a chance to stop its Kamailio (SIGKILL) does not leave Kamailio running on the SIP
 // port: the launcher's watchdog sees the lab's pipe close and stops it.
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kamailioVersion } from '../../lab/kamailio/index.js';
+import { listening } from '../../test-support/net.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('Kamailio started by the lab', () => {
   it('stops when the lab process is SIGKILLed (no orphan holding the SIP port)', async () => {
