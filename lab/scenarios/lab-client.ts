@@ -89,12 +89,18 @@ export class LabClient {
   }
 
   async nodes(): Promise<TopologyNode[]> {
-    return (await this.get<{ nodes: TopologyNode[] }>('/topology')).nodes;
+    return (await this.topology()).nodes;
   }
 
   /** SIP servers of the lab that are not nodes (an external CSCF such as Kamailio). */
   async peers(): Promise<TopologyPeer[]> {
-    return (await this.get<{ peers?: TopologyPeer[] }>('/topology')).peers ?? [];
+    return (await this.topology()).peers;
+  }
+
+  /** The lab's nodes and peers, in one GET /topology. */
+  async topology(): Promise<{ nodes: TopologyNode[]; peers: TopologyPeer[] }> {
+    const t = await this.get<{ nodes: TopologyNode[]; peers?: TopologyPeer[] }>('/topology');
+    return { nodes: t.nodes, peers: t.peers ?? [] };
   }
 
   /** A node's own control API, through the lab API's pass-through. */
@@ -114,8 +120,10 @@ export class LabClient {
   }
 
   /** Each node's trace page after `since[node]` (its own ids), through the lab API's pass-through. */
-  async #tracePages(query: (node: string) => string): Promise<Array<{ node: string; page: TraceResponse }>> {
-    const nodes = await this.nodes();
+  async #tracePages(
+    query: (node: string) => string,
+    nodes: readonly TopologyNode[],
+  ): Promise<Array<{ node: string; page: TraceResponse }>> {
     return Promise.all(
       nodes.map(async (n) => ({
         node: n.name,
@@ -126,10 +134,11 @@ export class LabClient {
 
   /** The merged timeline of every node's trace (records with id > since[node], if given). */
   async hops(since: Record<string, number> = {}): Promise<Hop[]> {
+    const { nodes, peers } = await this.topology();
     const pages = await this.#tracePages(
       (node) => `?since=${since[node] ?? 0}&limit=${DEFAULT_TRACE_CAPACITY}`,
+      nodes,
     );
-    const peers = await this.peers();
     return mergeNodeTraces(
       pages.map(({ page }) => page.records.map(traceRecordFromJson)),
       { peerNames: peerNames(peers) },
@@ -138,7 +147,7 @@ export class LabClient {
 
   /** The latest trace id per node: a bookmark so a scenario sees only its own messages. */
   async traceBookmark(): Promise<Record<string, number>> {
-    const pages = await this.#tracePages(() => '?limit=1');
+    const pages = await this.#tracePages(() => '?limit=1', await this.nodes());
     return Object.fromEntries(pages.map(({ node, page }) => [node, page.latestId]));
   }
 }

@@ -4,7 +4,7 @@ import { parseCpim } from '../../protocol/cpim/index.js';
 import { imdnMessageId } from '../../protocol/imdn/index.js';
 import type { Hop } from '../trace/index.js';
 import { Checks } from './checks.js';
-import { type LabClient, waitUntil } from './lab-client.js';
+import { type TopologyNode, waitUntil } from './lab-client.js';
 import { type ScenarioGroup, Steps } from './steps.js';
 import {
   CAPABILITY_REASONS,
@@ -37,7 +37,24 @@ export function scenario(
     ...(requires.length ? { requires } : {}),
     async run(ctx: ScenarioContext): Promise<ScenarioResult> {
       const started = performance.now();
-      const missing = await missingCapability(ctx.lab, requires);
+      // One look at the lab's nodes: what the scenario needs, and who plays its roles.
+      let nodes: TopologyNode[];
+      try {
+        nodes = await ctx.lab.nodes();
+      } catch (err) {
+        // The lab does not answer: the scenario could not run (as when a step fails).
+        return {
+          name,
+          title,
+          clauses,
+          passed: false,
+          checks: [],
+          hops: [],
+          error: (err as Error).message,
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
+      const missing = missingCapability(nodes, requires);
       if (missing !== undefined) {
         ctx.step(`not applicable: ${CAPABILITY_REASONS[missing]}`);
         return {
@@ -58,7 +75,7 @@ export function scenario(
       let bookmark: Record<string, number> | undefined;
       try {
         // The roles are filled from the lab's clients before anything runs (a lab with other user names works).
-        const clients = (await ctx.lab.nodes()).filter((n) => n.role === 'client').map((n) => n.name);
+        const clients = nodes.filter((n) => n.role === 'client').map((n) => n.name);
         steps.cast(USERS, clients);
         await steps.baseline(USERS);
         bookmark = await ctx.lab.traceBookmark();
@@ -95,12 +112,10 @@ export function scenario(
 }
 
 /** The first capability in `requires` this lab lacks (`cscf-control`: no CSCF among its nodes). */
-async function missingCapability(
-  lab: LabClient,
+function missingCapability(
+  nodes: readonly TopologyNode[],
   requires: readonly LabCapability[],
-): Promise<LabCapability | undefined> {
-  if (requires.length === 0) return undefined;
-  const nodes = await lab.nodes();
+): LabCapability | undefined {
   return requires.find(
     (capability) => capability === 'cscf-control' && !nodes.some((n) => n.role === 'cscf'),
   );
