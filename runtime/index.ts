@@ -11,7 +11,7 @@ export {
   type SqliteDatabase,
   type SynchronousMode,
 } from './sqlite.js';
-export { freePort } from './free-port.js';
+export { acceptsTcp, freePort } from './ports.js';
 export { logWireMessages } from './wire-log.js';
 export { packageRoot, packageVersion } from './package-root.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';

@@ -3,10 +3,9 @@
 // stopped with the lab. The settings the configuration reads are `-A` defines on the command line.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type Logger, packageRoot } from '../../runtime/index.js';
+import { acceptsTcp, freePort, type Logger, packageRoot } from '../../runtime/index.js';
 
 /** The project's Kamailio configuration, written for this lab. */
 export const KAMAILIO_CONFIG = join(packageRoot(), 'interop', 'kamailio', 'kamailio.cfg');
@@ -124,7 +123,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
     await rm(runDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
-  while (!(await accepts(options.host, port))) {
+  while (!(await acceptsTcp(port, options.host))) {
     if (exited || Date.now() > deadline) {
       await stop();
       const why = exited ? `exited (${exited.code ?? exited.signal})` : 'did not listen in time';
@@ -191,16 +190,5 @@ function pipeLog(
       else if (/\bWARNING:/.test(line)) log('warn', line);
       else log('debug', line);
     }
-  });
-}
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, host);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }

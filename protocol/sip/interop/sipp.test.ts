@@ -11,7 +11,7 @@ import {
   waitForTcpListener,
 } from '../test-support/sipp.js';
 // A test may reach up to runtime for a helper; protocol sources never do.
-import { freePort } from '../../../runtime/free-port.js';
+import { freePort } from '../../../runtime/ports.js';
 import { startUa } from '../test-support/ua.js';
 import type { TransportKind } from '../transport/index.js';
 import type { InviteSession, UserAgent } from '../ua/index.js';

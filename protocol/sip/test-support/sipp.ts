@@ -2,9 +2,10 @@
 // a missing binary is a test failure with a clear message, never a skip.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// Test support may reach up to runtime for a helper; protocol sources never do.
+import { acceptsTcp } from '../../../runtime/ports.js';
 
 export const SIPP_SCENARIOS = new URL('./sipp/', import.meta.url).pathname;
 
@@ -58,14 +59,7 @@ export function startSipp(args: string[], options: { timeoutSeconds?: number } =
 /** Resolves once something accepts TCP connections on 127.0.0.1:port (event-driven retry, bounded). */
 export async function waitForTcpListener(port: number, attempts = 200): Promise<void> {
   for (let i = 0; i < attempts; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
+    const ok = await acceptsTcp(port);
     if (ok) return;
     await new Promise((r) => setImmediate(r));
   }
