@@ -75,6 +75,17 @@ async function rejoin(l: Lab, client: TestClient) {
   return client.invite(g.conferenceUri, { headers: ids(g) });
 }
 
+/** bob and carol registered and in the team's live session. */
+async function liveSession(l: Lab) {
+  const [bob, carol] = [await l.client('bob'), await l.client('carol')];
+  await bob.register();
+  await carol.register();
+  const bobSession = await rejoin(l, bob);
+  const carolSession = await carol.waitSession(1);
+  await l.waitEvent('participant-live', forUser(CAROL));
+  return { bob, carol, bobSession, carolSession };
+}
+
 /** Stored items for `user` written straight into the PF's store (CPIM from bob), for the outcome tests. */
 function seed(pf: PfNode, user: string, texts: string[]): string[] {
   return texts.map((text, i) => {
@@ -333,17 +344,6 @@ describe('reconnection to an active group session (clause PF; A2.a, A2.i; protoc
 });
 
 describe('reconnection without a backlog, delivery without waiting for a REGISTER (clause PF; protocol profile §4)', () => {
-  /** bob and carol registered and in the team's live session. */
-  async function liveSession(l: Lab) {
-    const [bob, carol] = [await l.client('bob'), await l.client('carol')];
-    await bob.register();
-    await carol.register();
-    const bobSession = await rejoin(l, bob);
-    const carolSession = await carol.waitSession(1);
-    await l.waitEvent('participant-live', forUser(CAROL));
-    return { bob, carol, bobSession, carolSession };
-  }
-
   it('clause PF: a member returning while the session is active is invited with cpm.session + a=sendrecv even with nothing stored; a refresh does not invite again', async () => {
     const l = await lab();
     const pf = l.pf!;
@@ -837,12 +837,7 @@ describe('robustness (architecture.md "Rules")', () => {
   it('a participant whose MSRP connection resets is removed from the live session (BYE), not left connected', async () => {
     const l = await lab();
     const pf = l.pf!;
-    const [bob, carol] = [await l.client('bob'), await l.client('carol')];
-    await bob.register();
-    await carol.register();
-    const bobSession = await rejoin(l, bob);
-    const carolSession = await carol.waitSession(1);
-    await l.waitEvent('participant-live', forUser(CAROL));
+    const { carol, bobSession, carolSession } = await liveSession(l);
     if (carolSession.msrp!.state !== 'bound') await once(carolSession.msrp!, 'bound');
     carolSession.msrp!.connection!.destroy();
     await carol.waitBye(carolSession);
