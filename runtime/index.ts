@@ -12,6 +12,7 @@ export {
   type SynchronousMode,
 } from './sqlite.js';
 export { acceptsTcp, freePort } from './ports.js';
+export { type SupervisedProcess, spawnSupervised } from './supervised-process.js';
 export { logWireMessages } from './wire-log.js';
 export { packageRoot, packageVersion } from './package-root.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';

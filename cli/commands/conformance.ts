@@ -26,6 +26,8 @@ export interface ConformanceFlags {
   embedded?: boolean;
   /** The embedded lab's CSCF: `mock` (default), `kamailio`, or the host:port of an external one. */
   cscf?: string;
+  /** With --embedded: the PF's SIP engine (builtin, drachtio). */
+  pfSipEngine?: string;
   /** Run only these scenarios (the clauses the others cover are then not covered: the run fails). */
   scenario?: string[];
   /** SIP T1 of the embedded lab's nodes (ms). */
@@ -67,6 +69,8 @@ export async function conformanceCommand(
     let url = flags.lab ?? env['CPM_LAB_URL'] ?? DEFAULT_LAB_URL;
     if (flags.cscf !== undefined && !flags.embedded)
       throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
+    if (flags.pfSipEngine !== undefined && !flags.embedded)
+      throw new Error('--pf-sip-engine chooses the SIP engine of a lab it starts: use it with --embedded');
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
       // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
@@ -77,6 +81,7 @@ export async function conformanceCommand(
         label: 'conformance',
         env,
         ...(flags.cscf === undefined ? {} : { cscf: flags.cscf }),
+        ...(flags.pfSipEngine === undefined ? {} : { pfSipEngine: flags.pfSipEngine }),
         ...(flags.t1 === undefined ? {} : { t1: flags.t1 }),
       });
       url = embedded.url;
@@ -118,6 +123,10 @@ export function registerConformanceCommand(program: Command): void {
     .option(
       '--cscf <mock|kamailio|host:port>',
       "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
+    )
+    .option(
+      '--pf-sip-engine <builtin|drachtio>',
+      "with --embedded: the PF's SIP engine: builtin (default) or drachtio (drachtio-server started by the PF; docs/drachtio.md)",
     )
     .option('--scenario <name...>', 'run only these scenarios, judging only the clauses they cover')
     .action(async (flags: ConformanceFlags) => {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { createLabApi, parseNodeList, parsePeerList } from '../../lab/api/index.js';
 import { mountConsole } from '../../lab/console/index.js';
 import { EmbeddedLab, provisionLab } from '../../lab/embedded/index.js';
-import { DEFAULT_TOPOLOGY_PATH, loadTopology, withCscf } from '../../lab/topology/index.js';
+import { DEFAULT_TOPOLOGY_PATH, loadTopology, withCscf, withPfSipEngine } from '../../lab/topology/index.js';
 import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
 import { createLogger, envString, onShutdown, startControlServer } from '../../runtime/index.js';
 
@@ -26,6 +26,10 @@ export function registerLabCommands(program: Command): void {
       "the CSCF: the lab's own (default), Kamailio started from interop/kamailio/kamailio.cfg, or an external one at host:port (CPM_LAB_CSCF)",
     )
     .option(
+      '--pf-sip-engine <builtin|drachtio>',
+      "the PF's SIP engine: builtin (default) or drachtio (drachtio-server started by the PF; docs/drachtio.md) (CPM_LAB_PF_SIP_ENGINE)",
+    )
+    .option(
       '--ephemeral',
       'bind every port to any free port, data in a private temporary directory (a second lab next to the first)',
     )
@@ -37,12 +41,15 @@ export function registerLabCommands(program: Command): void {
         keepData?: boolean;
         ephemeral?: boolean;
         cscf?: string;
+        pfSipEngine?: string;
       }) => {
         const logger = createLogger('lab');
         const path = flags.topology ?? process.env.CPM_LAB_TOPOLOGY;
         const cscfChoice = flags.cscf ?? process.env.CPM_LAB_CSCF;
         const loaded = await loadTopology(path);
-        const topology = cscfChoice === undefined ? loaded : withCscf(loaded, cscfChoice);
+        const engineChoice = flags.pfSipEngine ?? process.env.CPM_LAB_PF_SIP_ENGINE;
+        const withEngine = engineChoice === undefined ? loaded : withPfSipEngine(loaded, engineChoice);
+        const topology = cscfChoice === undefined ? withEngine : withCscf(withEngine, cscfChoice);
         let lab: EmbeddedLab | undefined;
         // An ephemeral lab never shares a data directory with another lab: a private one, removed at the end.
         const configuredDir = flags.dataDir ?? process.env.CPM_LAB_DATA_DIR;

@@ -56,6 +56,23 @@ export function registerPfCommand(program: Command): void {
       '--msrp-max-connections <n>',
       'MSRP connections held at most (CPM_LAB_PF_MSRP_MAX_CONNECTIONS, default 256)',
     )
+    .option(
+      '--sip-engine <builtin|drachtio>',
+      'SIP engine: the built-in stack, or drachtio-server through drachtio-srf (CPM_LAB_PF_SIP_ENGINE, default builtin; docs/drachtio.md)',
+    )
+    .option(
+      '--drachtio <host:port>',
+      "drachtio-server's admin address to connect to (CPM_LAB_PF_DRACHTIO, port default 9022); unset: start a `drachtio` binary on --host and --sip-port",
+    )
+    .option(
+      '--drachtio-secret <secret>',
+      "drachtio-server's shared secret (CPM_LAB_PF_DRACHTIO_SECRET, default cymru)",
+    )
+    .option(
+      '--drachtio-capture <host:port|off>',
+      "where the PF takes drachtio-server's HEP3 capture for its trace; the server must send there (--homer) " +
+        '(CPM_LAB_PF_DRACHTIO_CAPTURE, default --host:9060 with --drachtio, any free port otherwise)',
+    )
     .action(async (flags: PfFlags) => {
       const logger = createLogger('pf');
       const pf = await PfNode.start(pfConfig(flags), { logger });
@@ -63,6 +80,7 @@ export function registerPfCommand(program: Command): void {
       logReady(logger, {
         sipUdp: udp ? `${udp.address}:${udp.port}` : 'off',
         sipTcp: tcp ? `${tcp.address}:${tcp.port}` : 'off',
+        sipEngine: pf.config.sipEngine,
         msrp: formatHostPort({ host: pf.msrpAddress.address, port: pf.msrpAddress.port }),
         control: pf.controlUrl ?? 'off',
         domain: pf.config.domain,

@@ -14,6 +14,8 @@ interface RunFlags {
   lab?: string;
   embedded?: boolean;
   cscf?: string;
+  /** With --embedded: the PF's SIP engine (builtin, drachtio). */
+  pfSipEngine?: string;
   list?: boolean;
   ladder?: boolean;
   color?: boolean;
@@ -32,6 +34,10 @@ export function registerRunCommand(program: Command): void {
     .option(
       '--cscf <mock|kamailio|host:port>',
       "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
+    )
+    .option(
+      '--pf-sip-engine <builtin|drachtio>',
+      "with --embedded: the PF's SIP engine: builtin (default) or drachtio (drachtio-server started by the PF; docs/drachtio.md)",
     )
     .option('--list', 'list the scenarios and the clauses they check')
     .option('--no-ladder', 'do not print the ladder diagram')
@@ -80,6 +86,8 @@ async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => 
   if (!flags.embedded) {
     if (flags.cscf !== undefined)
       throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
+    if (flags.pfSipEngine !== undefined)
+      throw new Error('--pf-sip-engine chooses the SIP engine of a lab it starts: use it with --embedded');
     const lab = new LabClient(flags.lab ?? process.env.CPM_LAB_URL ?? DEFAULT_LAB_URL);
     await lab.get('/health'); // fail early, with the "is the lab running?" hint
     return { lab, close: async () => {} };
@@ -87,6 +95,7 @@ async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => 
   const embedded = await startPrivateLab({
     label: 'run',
     ...(flags.cscf === undefined ? {} : { cscf: flags.cscf }),
+    ...(flags.pfSipEngine === undefined ? {} : { pfSipEngine: flags.pfSipEngine }),
   });
   return { lab: new LabClient(embedded.url), close: () => embedded.close() };
 }

@@ -164,6 +164,10 @@ export class EmbeddedLab {
             2 * (topology.clients.length + topology.groups.reduce((n, g) => n + g.participants.length, 0)) +
               64,
           ),
+          // drachtio: the PF starts drachtio-server on its SIP port and takes its HEP3 capture on any free port.
+          sipEngine: topology.pf.sipEngine,
+          drachtio: undefined,
+          drachtioCapture: { host, port: 0 },
         },
         { logger: loggerFor('pf') },
       );
@@ -242,7 +246,7 @@ export class EmbeddedLab {
           name: 'pf',
           role: 'pf',
           controlUrl: pf.controlUrl!,
-          sip: `${pfTcp.address}:${pfTcp.port} (udp+tcp)`,
+          sip: `${pfTcp.address}:${pfTcp.port} (udp+tcp${topology.pf.sipEngine === 'drachtio' ? ', drachtio-server' : ''})`,
           msrp: `${pf.msrpAddress.address}:${pf.msrpAddress.port}`,
         },
         ...[...clients].map(

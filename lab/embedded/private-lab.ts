@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Env, type LogLevel, logLevelFromEnv } from '../../runtime/index.js';
-import { loadTopology, withCscf } from '../topology/index.js';
+import { loadTopology, withCscf, withPfSipEngine } from '../topology/index.js';
 import { EmbeddedLab } from './embedded-lab.js';
 
 export interface PrivateLab {
@@ -22,6 +22,8 @@ export async function startPrivateLab(
     env?: Env;
     /** `mock` (default), `kamailio` or the host:port of an external CSCF (lab/topology withCscf). */
     cscf?: string;
+    /** The PF's SIP engine: `builtin` (default) or `drachtio` (lab/topology withPfSipEngine). */
+    pfSipEngine?: string;
   } = {},
 ): Promise<PrivateLab> {
   const env = options.env ?? process.env;
@@ -30,9 +32,11 @@ export async function startPrivateLab(
   const loggerFor = (node: string) => createLogger(node, { level, env });
   let lab: EmbeddedLab;
   try {
+    let topology = await loadTopology();
+    if (options.cscf !== undefined) topology = withCscf(topology, options.cscf);
+    if (options.pfSipEngine !== undefined) topology = withPfSipEngine(topology, options.pfSipEngine);
     lab = await EmbeddedLab.start({
-      topology:
-        options.cscf === undefined ? await loadTopology() : withCscf(await loadTopology(), options.cscf),
+      topology,
       ephemeral: true,
       dataDir,
       ...(options.t1 === undefined ? {} : { t1: options.t1 }),

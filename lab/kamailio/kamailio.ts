@@ -1,11 +1,11 @@
 // Kamailio as the lab's CSCF (docs/kamailio.md): Debian's `kamailio` started from the project's
 // configuration (interop/kamailio/kamailio.cfg) on a given port, its log lines passed to a Logger, and
 // stopped with the lab. The settings the configuration reads are `-A` defines on the command line.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acceptsTcp, freePort, type Logger, packageRoot } from '../../runtime/index.js';
+import { acceptsTcp, freePort, type Logger, packageRoot, spawnSupervised } from '../../runtime/index.js';
 
 /** The project's Kamailio configuration, written for this lab. */
 export const KAMAILIO_CONFIG = join(packageRoot(), 'interop', 'kamailio', 'kamailio.cfg');
@@ -86,80 +86,44 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
     `TCP_SOCKET=${cfgString(`tcp:${listen}`)}`,
   ];
   const logger = options.logger;
-  // Its own process group: Ctrl-C in a terminal reaches the lab, which stops Kamailio in its turn (close()).
-  // Under a small shell watchdog holding a pipe from this process: if the lab dies without close() (SIGKILL,
-  // a crash), the pipe closes and the watchdog stops Kamailio, which would otherwise keep the SIP port.
-  const child = spawn('sh', ['-c', WATCHDOG, 'cpm-lab-kamailio', binary, ...args], {
-    stdio: ['pipe', 'ignore', 'pipe'],
-    detached: true,
-  });
-  const recent: string[] = [];
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-  });
-  child.once('error', (err) => logger.error('kamailio could not run', { error: err.message }));
   // Its errors while starting are the lab's errors. Once it runs, a send that fails (a UE's flow is gone) is an
   // ERROR line to Kamailio and routine in the lab: its log is at debug then (CPM_LAB_LOG=debug shows it),
   // except CRITICAL and ALERT.
   let running = false;
-  pipeLog(child, recent, (level, line) => {
-    if (!running) logger[level](line);
-    else if (/\b(CRITICAL|ALERT):/.test(line) && !stopping) logger.error(line);
-    else logger.debug(line);
-  });
   let stopping = false;
+  const child = spawnSupervised('cpm-lab-kamailio', binary, args, {
+    onSpawnError: (err) => logger.error('kamailio could not run', { error: err.message }),
+    onLine: (line) => {
+      const level = /\b(CRITICAL|ALERT|ERROR):/.test(line)
+        ? 'error'
+        : /\bWARNING:/.test(line)
+          ? 'warn'
+          : 'debug';
+      if (!running) logger[level](line);
+      else if (/\b(CRITICAL|ALERT):/.test(line) && !stopping) logger.error(line);
+      else logger.debug(line);
+    },
+  });
   const stop = async (): Promise<void> => {
     stopping = true;
-    if (!exited) {
-      signalGroup(child, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000);
-      await exit;
-      clearTimeout(timer);
-    }
+    await child.stop();
     await rm(runDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (!(await acceptsTcp(port, options.host))) {
+    const exited = child.exited;
     if (exited || Date.now() > deadline) {
       await stop();
       const why = exited ? `exited (${exited.code ?? exited.signal})` : 'did not listen in time';
       throw new KamailioError(
-        `Kamailio ${why} on ${listen}; its last log lines:\n  ${recent.slice(-15).join('\n  ')}`,
+        `Kamailio ${why} on ${listen}; its last log lines:\n  ${child.recent.slice(-15).join('\n  ')}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   running = true;
   logger.info('kamailio ready', { version, sip: listen, pf: options.pfUri, pid: child.pid });
-  return { host: options.host, port, version, pid: child.pid!, close: stop };
-}
-
-/**
- * Runs `"$@"` (kamailio and its arguments) and stops it when this script's stdin closes: the lab keeps that
- * pipe open for as long as it lives. (A background job's stdin is /dev/null unless redirected: fd 3.)
- */
-const WATCHDOG = [
-  'exec 3<&0',
-  '"$@" &',
-  'k=$!',
-  '{ cat >/dev/null; kill -TERM "$k" 2>/dev/null; } <&3 &',
-  'w=$!',
-  'wait "$k"; s=$?',
-  'kill "$w" 2>/dev/null',
-  'exit "$s"',
-].join('\n');
-
-/** Signal the watchdog's whole process group (the watchdog, Kamailio and its workers). */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
+  return { host: options.host, port, version, pid: child.pid, close: stop };
 }
 
 /** A `-A NAME=VALUE` string value: a double-quoted cfg string (no quote or backslash inside). */
@@ -167,28 +131,4 @@ function cfgString(value: string): string {
   if (/["\\\r\n\0]/.test(value))
     throw new KamailioError(`not usable in the Kamailio configuration: ${value}`);
   return `"${value}"`;
-}
-
-/** Kamailio's stderr lines to the logger: errors as errors, warnings as warnings, the rest at debug. */
-function pipeLog(
-  child: ChildProcess,
-  recent: string[],
-  log: (level: 'error' | 'warn' | 'debug', line: string) => void,
-): void {
-  let pending = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    if (pending.length > 64 * 1024) pending = pending.slice(-16 * 1024); // a line without end is bounded
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const raw of lines) {
-      const line = raw.trim();
-      if (!line) continue;
-      recent.push(line);
-      if (recent.length > 50) recent.shift();
-      if (/\b(CRITICAL|ALERT|ERROR):/.test(line)) log('error', line);
-      else if (/\bWARNING:/.test(line)) log('warn', line);
-      else log('debug', line);
-    }
-  });
 }

@@ -5,11 +5,13 @@ export {
   type CscfEngine,
   type CscfSpec,
   type GroupSpec,
+  type PfSipEngine,
   parseTopology,
   type Policy,
   type Topology,
   TopologyError,
   withCscf,
+  withPfSipEngine,
   withEphemeralPorts,
 } from './topology.js';
 export { provisionedGroupIds, type ProvisionedGroupIds, uuidV5 } from './group-ids.js';

@@ -27,6 +27,8 @@ export interface GroupSpec {
  */
 export type CscfEngine = 'mock' | 'kamailio' | 'external';
 
+export type PfSipEngine = 'builtin' | 'drachtio';
+
 export interface CscfSpec {
   engine: CscfEngine;
   /** SIP port (UDP and TCP) of the mock CSCF or of the Kamailio the lab starts (0: any free port). */
@@ -42,7 +44,14 @@ export interface Topology {
   host: string;
   labApiPort: number;
   cscf: CscfSpec;
-  pf: { sipPort: number; msrpPort: number; controlPort: number; idleTimeoutSeconds: number };
+  pf: {
+    sipPort: number;
+    msrpPort: number;
+    controlPort: number;
+    idleTimeoutSeconds: number;
+    /** The PF's SIP engine: the built-in stack, or drachtio-server started by the PF (docs/drachtio.md). */
+    sipEngine: PfSipEngine;
+  };
   clients: ClientNode[];
   groups: GroupSpec[];
 }
@@ -112,7 +121,12 @@ export function parseTopology(input: unknown): Topology {
   if (engine !== 'external' && cscfJson.address !== undefined)
     problems.push('topology.cscf.address: only for engine "external"');
   const pfJson = obj(root.pf ?? {}, 'topology.pf');
-  known(pfJson, 'topology.pf', ['sipPort', 'msrpPort', 'controlPort', 'idleTimeoutSeconds']);
+  known(pfJson, 'topology.pf', ['sipPort', 'msrpPort', 'controlPort', 'idleTimeoutSeconds', 'sipEngine']);
+  const sipEngine = pfJson.sipEngine ?? 'builtin';
+  if (sipEngine !== 'builtin' && sipEngine !== 'drachtio')
+    problems.push(
+      `topology.pf.sipEngine: expected "builtin" or "drachtio", got ${JSON.stringify(sipEngine)}`,
+    );
   const idle = pfJson.idleTimeoutSeconds ?? 300;
   if (typeof idle !== 'number' || !(idle > 0))
     problems.push('topology.pf.idleTimeoutSeconds: expected a positive number');
@@ -192,6 +206,7 @@ export function parseTopology(input: unknown): Topology {
       msrpPort: port(pfJson, 'msrpPort', 'topology.pf', 7394),
       controlPort: port(pfJson, 'controlPort', 'topology.pf', 8082),
       idleTimeoutSeconds: typeof idle === 'number' ? idle : 300,
+      sipEngine: sipEngine as PfSipEngine,
     },
     clients,
     groups,
@@ -256,4 +271,14 @@ export function withCscf(topology: Topology, choice: string): Topology {
     ]);
   }
   return { ...topology, cscf: { ...cscf, engine: 'external', address } };
+}
+
+/** The CLI's `--pf-sip-engine` choice applied to a topology (`builtin` or `drachtio`; docs/drachtio.md). */
+export function withPfSipEngine(topology: Topology, choice: string): Topology {
+  if (choice !== 'builtin' && choice !== 'drachtio') {
+    throw new TopologyError([
+      `--pf-sip-engine: expected "builtin" or "drachtio", got ${JSON.stringify(choice)}`,
+    ]);
+  }
+  return { ...topology, pf: { ...topology.pf, sipEngine: choice } };
 }

@@ -10,6 +10,7 @@ import {
   envString,
   type HostPort,
   flag,
+  parseHostPort,
 } from '../../runtime/index.js';
 import { isValidGroupId } from './domain/index.js';
 
@@ -52,7 +53,22 @@ export interface PfConfig {
   retryBaseDelayMs: number;
   /** … up to this long between attempts. */
   retryMaxDelayMs: number;
+  /** The SIP engine behind the PF's signalling port: the built-in stack, or drachtio-server (docs/drachtio.md). */
+  sipEngine: SipEngine;
+  /**
+   * With `sipEngine: 'drachtio'`: the drachtio-server to connect to as its application; undefined: the PF
+   * starts a `drachtio` binary itself on `host` and the SIP port.
+   */
+  drachtio: { host: string; port: number; secret: string } | undefined;
+  /**
+   * Where the PF takes drachtio-server's HEP3 capture (the PF's SIP messages in the trace); null: none.
+   * drachtio-server must send there (`--homer host:port`); a server the PF starts is told so itself.
+   */
+  drachtioCapture: HostPort | null;
 }
+
+export const SIP_ENGINES = ['builtin', 'drachtio'] as const;
+export type SipEngine = (typeof SIP_ENGINES)[number];
 
 export interface PfFlags {
   host?: string;
@@ -73,6 +89,10 @@ export interface PfFlags {
   msrpMaxConnections?: string;
   retryDelay?: string;
   retryMaxDelay?: string;
+  sipEngine?: string;
+  drachtio?: string;
+  drachtioSecret?: string;
+  drachtioCapture?: string;
 }
 
 /** The lab's default topology (lab/topology/default.json): group "team" with alice, bob and carol. */
@@ -92,6 +112,43 @@ export function pfConfig(flags: PfFlags = {}, env: Env = process.env): PfConfig 
     default: 5070,
     allowZero: true,
   });
+  const sipEngine = envString('CPM_LAB_PF_SIP_ENGINE', {
+    env,
+    flag: flag('--sip-engine', flags.sipEngine),
+    default: 'builtin',
+    allowed: SIP_ENGINES,
+  });
+  const drachtioAt = envOptional('CPM_LAB_PF_DRACHTIO', { env, flag: flag('--drachtio', flags.drachtio) });
+  const drachtio =
+    drachtioAt === undefined
+      ? undefined
+      : {
+          ...parseHostPort(drachtioAt, { name: '--drachtio / CPM_LAB_PF_DRACHTIO', defaultPort: 9022 }),
+          // drachtio-server's documented default secret, for a server started with its sample configuration.
+          secret: envString('CPM_LAB_PF_DRACHTIO_SECRET', {
+            env,
+            flag: flag('--drachtio-secret', flags.drachtioSecret),
+            default: 'cymru',
+          }),
+        };
+  if (drachtio && sipEngine !== 'drachtio') {
+    throw new ConfigError('--drachtio / CPM_LAB_PF_DRACHTIO', 'is set but --sip-engine is not drachtio');
+  }
+  const captureText = envOptional('CPM_LAB_PF_DRACHTIO_CAPTURE', {
+    env,
+    flag: flag('--drachtio-capture', flags.drachtioCapture),
+  });
+  // Homer's usual HEP port for a server given to us; any free port for one the PF starts (it is told).
+  const drachtioCapture =
+    captureText?.toLowerCase() === 'off'
+      ? null
+      : captureText === undefined
+        ? { host, port: drachtio ? 9060 : 0 }
+        : parseHostPort(captureText, {
+            name: '--drachtio-capture / CPM_LAB_PF_DRACHTIO_CAPTURE',
+            defaultPort: 9060,
+            allowZero: true,
+          });
   const groupsText =
     flags.group && flags.group.length > 0
       ? flags.group.join(';')
@@ -177,6 +234,9 @@ export function pfConfig(flags: PfFlags = {}, env: Env = process.env): PfConfig 
       default: 60_000,
       min: 1,
     }),
+    sipEngine,
+    drachtio,
+    drachtioCapture,
   };
 }
 

@@ -39,6 +39,7 @@ import { ParticipatingFunction } from './participating.js';
 import { RegistrationWatch } from './registration-watch.js';
 import { SessionRegistry } from './session-registry.js';
 import { BuiltInSignalling, type BuiltInSignallingOptions, type PfSignalling } from './signalling.js';
+import { drachtioEngine, startDrachtioServer } from './drachtio/index.js';
 import {
   applyStoreEffects,
   type BacklogCount,
@@ -148,7 +149,7 @@ export class PfNode implements PfControlSurface {
       if (spec.contributionId !== undefined) input.contributionId = spec.contributionId;
       this.provisionGroup(input);
     }
-    const listen = this.#signallingFactory ?? ((o: BuiltInSignallingOptions) => BuiltInSignalling.listen(o));
+    const listen = this.#signallingFactory ?? this.#engine();
     const signalling = await listen({
       host: config.host,
       advertisedHost: config.advertisedHost,
@@ -191,6 +192,27 @@ export class PfNode implements PfControlSurface {
         logger: this.logger,
       });
     }
+  }
+
+  /** The SIP engine the configuration names (config.sipEngine). */
+  #engine(): (options: BuiltInSignallingOptions) => Promise<PfSignalling> {
+    const { config } = this;
+    if (config.sipEngine === 'builtin') return (o) => BuiltInSignalling.listen(o);
+    return drachtioEngine({
+      // No server given: start a `drachtio` binary on our address and SIP port, sending its capture to us.
+      server:
+        config.drachtio ??
+        (async (capture) => {
+          const server = await startDrachtioServer({
+            host: config.host,
+            sipPort: config.sipTcpPort,
+            capture,
+            logger: this.logger,
+          });
+          return { admin: server.admin, close: () => server.close() };
+        }),
+      capture: config.drachtioCapture,
+    });
   }
 
   /** The roles, each given what it uses; dependencies run participating → controlling → notifications. */

@@ -15,6 +15,15 @@ export function localFailureOf(response: SipResponse): LocalFailure | undefined 
   return localFailures.get(response);
 }
 
+/**
+ * Mark a response another SIP engine generated locally (§8.1.3.1), so the roles read it as a local failure
+ * like one of ours (e.g. the PF on drachtio-server, whose stack answers a timeout with its own 408).
+ */
+export function markLocalFailure(response: SipResponse, failure: LocalFailure): SipResponse {
+  localFailures.set(response, failure);
+  return response;
+}
+
 /** §8.1.3.1: a timeout is treated as 408, a transport error as 503. */
 export function localResponse(request: SipRequest, failure: LocalFailure): SipResponse {
   const response =

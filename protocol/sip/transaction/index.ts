@@ -49,6 +49,7 @@ export {
   type LocalFailure,
   type ResponseListener,
   localFailureOf,
+  markLocalFailure,
   localResponse,
 } from './client-transaction.js';
 export { buildAckForNon2xx, InviteClientState, InviteClientTransaction } from './invite-client.js';

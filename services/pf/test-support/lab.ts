@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { NodeEvent } from '../../../runtime/index.js';
 import { silentLogger, startTestCscf } from '../../../test-support/cscf.js';
 import type { Cscf } from '../../cscf/index.js';
-import { parseGroupSpecs, pfConfig, type PfConfig } from '../config.js';
+import { parseGroupSpecs, pfConfig, type PfConfig, SIP_ENGINES, type SipEngine } from '../config.js';
 import { PfNode, type PfOptions } from '../pf.js';
 import { Signal, TestClient } from './test-client.js';
 
@@ -21,6 +21,17 @@ export interface PfTestOptions {
   groups?: string;
   /** Another SIP engine behind the PF's signalling port (PfOptions.signalling). */
   signalling?: PfOptions['signalling'];
+  /** The configured engine (default: testSipEngine()). */
+  sipEngine?: SipEngine;
+}
+
+/** The SIP engine the PF's tests run on: CPM_LAB_TEST_PF_SIP_ENGINE (default builtin). */
+export function testSipEngine(env: NodeJS.ProcessEnv = process.env): SipEngine {
+  const engine = env.CPM_LAB_TEST_PF_SIP_ENGINE ?? 'builtin';
+  if (!(SIP_ENGINES as readonly string[]).includes(engine)) {
+    throw new Error(`CPM_LAB_TEST_PF_SIP_ENGINE=${engine}: not one of ${SIP_ENGINES.join(', ')}`);
+  }
+  return engine as SipEngine;
 }
 
 export function testPfConfig(options: PfTestOptions): PfConfig {
@@ -35,6 +46,8 @@ export function testPfConfig(options: PfTestOptions): PfConfig {
     msrpTimeoutMs: options.msrpTimeoutMs ?? 2000,
     groups: parseGroupSpecs(options.groups ?? 'team:alice,bob,carol:Team chat', 'ims.lab'),
     t1: 50,
+    // CPM_LAB_TEST_PF_SIP_ENGINE=drachtio runs the PF's tests on drachtio-server (started by the PF).
+    sipEngine: options.sipEngine ?? testSipEngine(),
   };
 }
 
