@@ -11,7 +11,7 @@ import {
 } from '../../lab/conformance/index.js';
 import type { LabClient } from '../../lab/scenarios/lab-client.js';
 import { CLAUSE_IDS } from '../../lab/scenarios/types.js';
-import { containerName, startComposeLab } from './compose-lab.js';
+import { containerLogs, startComposeLab } from './compose-lab.js';
 import { COMPOSE_FILE, KAMAILIO_COMPOSE_FILE } from './paths.js';
 import { projectVolumes } from './preflight.js';
 
@@ -33,7 +33,7 @@ describe('Compose lab with Kamailio as the CSCF (docker-compose.kamailio.yml)', 
     lab = up.lab;
     console.info(`Compose lab with Kamailio up in ${up.seconds.toFixed(1)} s at ${lab.url}`);
     report = await runConformance({ lab });
-    if (!report.passed) diagnostics = await containerLogs(up.environment, ['cscf', 'pf']);
+    if (!report.passed) diagnostics = await containerLogs(setup, up.environment, ['cscf', 'pf']);
   }, 900_000);
 
   afterAll(async () => {
@@ -58,26 +58,3 @@ describe('Compose lab with Kamailio as the CSCF (docker-compose.kamailio.yml)', 
     });
   }
 });
-
-/** The last lines each service logged (Kamailio logs at debug in the Compose override's CPM_LAB_LOG). */
-async function containerLogs(
-  environment: StartedDockerComposeEnvironment,
-  services: string[],
-): Promise<string> {
-  const out: string[] = [];
-  for (const service of services) {
-    const lines: string[] = [];
-    try {
-      const stream = await environment.getContainer(containerName(setup, service)).logs({ tail: 80 });
-      await new Promise<void>((resolve) => {
-        stream.on('data', (d: Buffer | string) => lines.push(String(d)));
-        stream.on('end', () => resolve());
-        setTimeout(resolve, 3000).unref();
-      });
-    } catch (err) {
-      lines.push(`(no logs: ${(err as Error).message})`);
-    }
-    out.push(`--- ${service} (last lines)`, lines.join('').trimEnd());
-  }
-  return out.join('\n');
-}

@@ -23,6 +23,8 @@ export async function startComposeLab(
   setup: ComposeSetup,
   files: string[],
   env: Record<string, string> = {},
+  /** Services an override adds (e.g. `drachtio`), waited on until healthy like the others. */
+  extraServices: readonly string[] = [],
 ): Promise<ComposeLab> {
   const started = performance.now();
   let compose = new DockerComposeEnvironment(REPO_ROOT, files)
@@ -38,7 +40,7 @@ export async function startComposeLab(
     })
     .withDefaultWaitStrategy(Wait.forHealthCheck())
     .withStartupTimeout(300_000);
-  for (const service of SERVICES)
+  for (const service of [...SERVICES, ...extraServices])
     compose = compose.withWaitStrategy(containerName(setup, service), Wait.forHealthCheck());
   if (setup.compose.version === 1) {
     compose = compose.withClientOptions({
@@ -51,4 +53,28 @@ export async function startComposeLab(
     timeoutMs: 30_000,
   });
   return { environment, lab, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The last lines each service logged, for assertion messages of a failed run. */
+export async function containerLogs(
+  setup: ComposeSetup,
+  environment: StartedDockerComposeEnvironment,
+  services: string[],
+): Promise<string> {
+  const out: string[] = [];
+  for (const service of services) {
+    const lines: string[] = [];
+    try {
+      const stream = await environment.getContainer(containerName(setup, service)).logs({ tail: 80 });
+      await new Promise<void>((resolve) => {
+        stream.on('data', (d: Buffer | string) => lines.push(String(d)));
+        stream.on('end', () => resolve());
+        setTimeout(resolve, 3000).unref();
+      });
+    } catch (err) {
+      lines.push(`(no logs: ${(err as Error).message})`);
+    }
+    out.push(`--- ${service} (last lines)`, lines.join('').trimEnd());
+  }
+  return out.join('\n');
 }

@@ -7,3 +7,7 @@ export const COMPOSE_FILE = fileURLToPath(new URL('../../docker-compose.yml', im
 export const KAMAILIO_COMPOSE_FILE = fileURLToPath(
   new URL('../../docker-compose.kamailio.yml', import.meta.url),
 );
+/** The override that puts the PF on drachtio-server (docs/drachtio.md). */
+export const DRACHTIO_COMPOSE_FILE = fileURLToPath(
+  new URL('../../docker-compose.drachtio.yml', import.meta.url),
+);

@@ -26,6 +26,7 @@ export function renderHtml(report: ConformanceReport): string {
     `<p class="meta">Started ${esc(report.startedAt)} · ${esc(formatMs(report.durationMs))}` +
       `${report.labUrl === undefined ? '' : ` · lab ${esc(report.labUrl)}`}` +
       `${report.cscf === undefined ? '' : ` · CSCF ${esc(report.cscf)}`}` +
+      `${report.pfSipEngine === undefined ? '' : ` · PF SIP engine ${esc(report.pfSipEngine)}`}` +
       `${report.labVersion === undefined ? '' : ` · cpm-lab ${esc(report.labVersion)}`} · OMA CPM 7.3.11, clause IDs of docs/clauses.md</p>`,
     '</header>',
   );

@@ -24,6 +24,7 @@ export function renderMarkdown(report: ConformanceReport): string {
   out.push(`- Started: ${report.startedAt}`, `- Duration: ${formatMs(report.durationMs)}`);
   if (report.labUrl !== undefined) out.push(`- Lab: ${report.labUrl}`);
   if (report.cscf !== undefined) out.push(`- CSCF: ${report.cscf}`);
+  if (report.pfSipEngine !== undefined) out.push(`- PF SIP engine: ${report.pfSipEngine}`);
   if (report.labVersion !== undefined) out.push(`- cpm-lab: ${report.labVersion}`);
   out.push('- Spec: OMA CPM 7.3.11, clause IDs of `docs/clauses.md`', '');
 

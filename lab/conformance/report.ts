@@ -43,6 +43,8 @@ export interface ConformanceReport {
   labVersion?: string;
   /** Which SIP server was the CSCF: `the lab's own (mock)` or `Kamailio 5.6.3 at 127.0.0.1:5060 (…)`. */
   cscf?: string;
+  /** The PF's SIP engine: `cpm-lab built-in SIP stack` or `drachtio-server 1.0.0 (…), drachtio-srf 5.0.29`. */
+  pfSipEngine?: string;
   /** True when every clause passed (not-covered counts as a failure). */
   passed: boolean;
   clauses: ClauseVerdict[];
@@ -63,6 +65,7 @@ export interface ReportMeta {
   labUrl?: string;
   labVersion?: string;
   cscf?: string;
+  pfSipEngine?: string;
   /** Judge only these clauses (a run of chosen scenarios judges what they cover); default every clause. */
   clauses?: readonly ClauseId[];
 }
@@ -139,6 +142,7 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
   };
   if (meta.labUrl !== undefined) report.labUrl = meta.labUrl;
   if (meta.cscf !== undefined) report.cscf = meta.cscf;
+  if (meta.pfSipEngine !== undefined) report.pfSipEngine = meta.pfSipEngine;
   if (meta.labVersion !== undefined) report.labVersion = meta.labVersion;
   return report;
 }

@@ -34,8 +34,17 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
   const runner: ScenarioRunner = options.runner ?? ((scenario, step) => scenario.run({ lab, step }));
   const started = Date.now();
   const clock = performance.now();
-  const peers = await lab.peers();
+  const { nodes, peers } = await lab.topology();
   const external = peers.find((p) => p.role === 'cscf');
+  const pfNode = nodes.find((n) => n.role === 'pf');
+  // The PF's SIP engine, as it reports it (a PF without it, e.g. an older node, leaves the line out).
+  const pfEngine = pfNode
+    ? await lab
+        .node(pfNode.name)
+        .get<{ sipEngine?: string }>('/state')
+        .then((s) => s.sipEngine)
+        .catch(() => undefined)
+    : undefined;
   progress({ type: 'start', labUrl: lab.url, scenarios: scenarios.map((s) => s.name) });
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of scenarios.entries()) {
@@ -61,6 +70,7 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
     cscf: external
       ? `${external.product} at ${external.sip}${external.note ? ` (${external.note})` : ''}`
       : "the lab's own (mock CSCF)",
+    ...(pfEngine === undefined ? {} : { pfSipEngine: pfEngine }),
   });
   progress({ type: 'end', report });
   return report;

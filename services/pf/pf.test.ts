@@ -248,6 +248,7 @@ describe('the signalling port (another SIP engine plugs in without touching the 
         get addresses() {
           return inner.addresses;
         },
+        engine: 'a wrapping engine',
         onRegister: wrap('REGISTER', (h) => inner.onRegister(h)),
         onInvite: wrap('INVITE', (h) => inner.onInvite(h)),
         onSubscribe: wrap('SUBSCRIBE', (h) => inner.onSubscribe(h)),
@@ -961,10 +962,9 @@ describe('group lifecycle (protocol-notes §7; R3, D1.viii)', () => {
     await l.waitEvent('message-stored', forUser(CAROL));
   });
 
-  it('protocol-notes §7: idle timeout → BYE without Reason and the session is inactive; a deleted group → BYE with Reason 410 Gone, then 404', async () => {
+  it('protocol-notes §7: idle timeout → BYE without Reason and the session is inactive', async () => {
     const l = await lab({ idleTimeoutMs: 300 });
     const pf = l.pf!;
-    const g = team(pf);
     const bob = await l.client('bob');
     await bob.register();
     const first = await rejoin(l, bob);
@@ -972,12 +972,20 @@ describe('group lifecycle (protocol-notes §7; R3, D1.viii)', () => {
     expect(idleBye.has('reason')).toBe(false);
     await l.waitEvent('session-ended', (d) => d.reason === 'idle');
     expect(pf.sessionState('team')).toBe('inactive');
+  });
 
-    const second = await rejoin(l, bob);
+  it('protocol-notes §7: a deleted group → BYE with Reason 410 Gone, then 404', async () => {
+    // The default idle timeout (30 s): a loaded machine must not end the session as idle before the DELETE.
+    const l = await lab();
+    const pf = l.pf!;
+    const g = team(pf);
+    const bob = await l.client('bob');
+    await bob.register();
+    const session = await rejoin(l, bob);
     expect(pf.sessionState('team')).toBe('active');
     const response = await fetch(`${pf.controlUrl}/groups/team`, { method: 'DELETE' });
     expect(response.status).toBe(200);
-    const goneBye = await bob.waitBye(second);
+    const goneBye = await bob.waitBye(session);
     expect(goneBye.get('reason')).toBe('SIP;cause=410;text="Gone"');
     expect(pf.stores.groups.get('team')).toBeUndefined();
     // protocol-notes §7: unknown conference URI → 404.

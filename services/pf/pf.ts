@@ -209,7 +209,7 @@ export class PfNode implements PfControlSurface {
             capture,
             logger: this.logger,
           });
-          return { admin: server.admin, close: () => server.close() };
+          return { admin: server.admin, version: server.version, close: () => server.close() };
         }),
       capture: config.drachtioCapture,
     });
@@ -416,6 +416,7 @@ export class PfNode implements PfControlSurface {
       domain: this.config.domain,
       conferenceFactory: this.factoryUri,
       sip: roles.signalling.addresses,
+      sipEngine: roles.signalling.engine,
       msrp: this.msrpAddress,
       cscf: formatHostPort({ host: this.#cscf.address, port: this.#cscf.port }),
       store: this.stores.db.path,

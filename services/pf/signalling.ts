@@ -87,6 +87,8 @@ export interface PfSignalling {
   /** Where the CSCF routes the PF's service URIs and third-party REGISTERs: `sip:127.0.0.1:5070;transport=tcp`. */
   readonly sipUri: string;
   readonly addresses: SipAddresses;
+  /** The engine, for the state and the report: `cpm-lab built-in SIP stack`, `drachtio-server 1.0.0 at …`. */
+  readonly engine: string;
   onRegister(handler: RequestHandler<PfResponse>): void;
   onInvite(handler: RequestHandler<PfInviteResponse>): void;
   onSubscribe(handler: RequestHandler<PfSubscribeResponse>): void;
@@ -164,6 +166,10 @@ export class BuiltInSignalling implements PfSignalling {
 
   get addresses(): SipAddresses {
     return this.#transport.addresses;
+  }
+
+  get engine(): string {
+    return 'cpm-lab built-in SIP stack';
   }
 
   onRegister(handler: RequestHandler<PfResponse>): void {

@@ -17,6 +17,8 @@ export interface PfState {
   domain: string;
   conferenceFactory: string;
   sip: { udp?: { address: string; port: number }; tcp?: { address: string; port: number } };
+  /** The SIP engine behind the PF's signalling port (`cpm-lab built-in SIP stack`, `drachtio-server 1.0.0 …`). */
+  sipEngine: string;
   msrp: { address: string; port: number };
   cscf: string;
   store: string;

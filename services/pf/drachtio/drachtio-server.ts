@@ -41,7 +41,7 @@ export function drachtioBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.CPM_LAB_DRACHTIO || 'drachtio';
 }
 
-/** `drachtio 1.0.0`, or a DrachtioServerError that says what to install. */
+/** drachtio-server's version (`1.0.0`), or a DrachtioServerError that says what to install. */
 export function drachtioVersion(binary = drachtioBinary()): string {
   const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {

@@ -212,10 +212,10 @@ describe('settings and failures say what is wrong', () => {
     };
     await expect(
       DrachtioSignalling.connect({ ...base, server: { ...server.admin, secret: 'wrong' } }),
-    ).rejects.toThrow(/refused the PF|no answer/);
+    ).rejects.toThrow(/refused the PF/);
     await expect(
       DrachtioSignalling.connect({ ...base, server: { host: '127.0.0.1', port: 1, secret: 'x' } }),
-    ).rejects.toThrow(/cannot reach drachtio-server at 127\.0\.0\.1:1|no answer/);
+    ).rejects.toThrow(/cannot reach drachtio-server at 127\.0\.0\.1:1 within 3000 ms/);
     // The right secret connects; the PF's SIP URI is drachtio-server's TCP endpoint.
     const ok = await DrachtioSignalling.connect({ ...base, server: server.admin });
     cleanups.push(() => ok.close());

@@ -31,6 +31,7 @@ import type {
 import { HepCapture, type SipEndpoint } from './hep-capture.js';
 import {
   Srf,
+  SRF_VERSION,
   type SrfApp,
   type SrfDialog,
   type SrfError,
@@ -51,6 +52,8 @@ export interface DrachtioServer {
 /** A drachtio-server this engine started (embedded lab), closed with the signalling. */
 export interface OwnedDrachtioServer {
   admin: DrachtioServer;
+  /** `1.0.0`, as `drachtio --version` reports it. */
+  version: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +69,10 @@ export interface DrachtioEngineSettings {
    * messages, and the PF says so at start).
    */
   capture: { host: string; port: number } | null;
-  /** How long to wait for drachtio-server to accept the application connection (default 10 s). */
+  /**
+   * How long to keep trying to reach drachtio-server (default 30 s: a server container may start after the
+   * PF's). A server that answers and refuses (wrong secret) fails at once.
+   */
   connectTimeoutMs?: number;
 }
 
@@ -99,6 +105,7 @@ export class DrachtioSignalling implements PfSignalling {
     capture: HepCapture | undefined,
     endpoints: SipEndpoint[],
     release: () => Promise<void>,
+    readonly engine: string,
   ) {
     this.#srf = srf;
     this.#options = options;
@@ -125,25 +132,43 @@ export class DrachtioSignalling implements PfSignalling {
         ? await HepCapture.start({ ...options.capture, trace: options.trace, logger })
         : undefined;
       if (capture) resources.push(() => capture.close());
+      // A server the PF starts gets its SIP port from a free-port probe, which another process can take before
+      // drachtio-server binds it: then it comes up without that endpoint, and is started again (3 tries).
       let admin: DrachtioServer;
-      if (typeof options.server === 'function') {
-        if (!capture) throw new Error('a drachtio-server started by the PF needs a capture address');
-        const owned = await options.server({ host: capture.address.address, port: capture.address.port });
-        resources.push(() => owned.close());
-        admin = owned.admin;
-      } else {
-        admin = options.server;
+      let engine: string;
+      let srf: SrfApp;
+      let hostport: string;
+      let endpoints: SipEndpoint[];
+      for (let attempt = 1; ; attempt++) {
+        let owned: OwnedDrachtioServer | undefined;
+        if (typeof options.server === 'function') {
+          if (!capture) throw new Error('a drachtio-server started by the PF needs a capture address');
+          owned = await options.server({ host: capture.address.address, port: capture.address.port });
+          admin = owned.admin;
+          engine = `drachtio-server ${owned.version} (started by the PF), drachtio-srf ${SRF_VERSION}`;
+        } else {
+          admin = options.server;
+          engine = `drachtio-server at ${admin.host}:${admin.port}, drachtio-srf ${SRF_VERSION}`;
+        }
+        try {
+          ({ srf, hostport } = await connectWithRetry(admin, options.connectTimeoutMs ?? 30_000));
+        } catch (err) {
+          await owned?.close();
+          throw err;
+        }
+        endpoints = parseHostport(hostport);
+        if (endpoints.some((e) => e.transport === 'tcp')) {
+          if (owned) resources.push(() => owned.close());
+          resources.push(() => srf.disconnect());
+          break;
+        }
+        srf.disconnect();
+        await owned?.close();
+        const problem = `drachtio-server at ${admin.host}:${admin.port} listens on no SIP TCP endpoint (${hostport || 'none'}); the CSCF reaches the PF over TCP`;
+        if (!owned || attempt >= 3) throw new Error(problem);
+        logger.warn(`${problem}: starting it again`, { attempt });
       }
-      const srf = new Srf();
-      resources.push(() => srf.disconnect());
-      const hostport = await connectApp(srf, admin, options.connectTimeoutMs ?? 10_000);
       const where = `${admin.host}:${admin.port}`;
-      const endpoints = parseHostport(hostport);
-      if (!endpoints.some((e) => e.transport === 'tcp')) {
-        throw new Error(
-          `drachtio-server at ${where} listens on no SIP TCP endpoint (${hostport}); the CSCF reaches the PF over TCP`,
-        );
-      }
       capture?.setEndpoints(endpoints);
       // From here on drachtio-srf reconnects by itself: a lost connection is a warning, not a crash.
       srf.on('error', (err: Error) =>
@@ -156,7 +181,7 @@ export class DrachtioSignalling implements PfSignalling {
         capture: capture ? `${capture.address.address}:${capture.address.port}` : 'off',
       });
       if (!capture) logger.warn("no HEP capture address: the lab trace will not show the PF's SIP messages");
-      return new DrachtioSignalling(srf, options, capture, endpoints, release);
+      return new DrachtioSignalling(srf, options, capture, endpoints, release, engine);
     } catch (err) {
       await release();
       throw err;
@@ -534,22 +559,54 @@ class NotifierDialog extends EventEmitter implements PfNotifier {
   }
 }
 
-/** drachtio-srf's inbound connection: resolves with the server's SIP endpoints (`udp/…,tcp/…`). */
-function connectApp(srf: SrfApp, admin: DrachtioServer, timeoutMs: number): Promise<string> {
+class RefusedError extends Error {}
+
+/**
+ * drachtio-srf's inbound connection, tried again every 250 ms while the server cannot be reached (not yet
+ * listening, its name not yet resolvable) until `timeoutMs`; resolves with the server's SIP endpoints.
+ */
+async function connectWithRetry(
+  admin: DrachtioServer,
+  timeoutMs: number,
+): Promise<{ srf: SrfApp; hostport: string }> {
   const where = `${admin.host}:${admin.port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const srf = new Srf();
+    // drachtio-srf may report a failed connection more than once (and retries on its own): an 'error' without a
+    // listener would throw, so one stays for the life of this attempt's object.
+    srf.on('error', () => undefined);
+    try {
+      return { srf, hostport: await connectOnce(srf, admin, Math.max(1, deadline - Date.now())) };
+    } catch (err) {
+      try {
+        srf.disconnect();
+      } catch {
+        // drachtio-srf's disconnect asserts on a socket that never connected
+      }
+      if (err instanceof RefusedError || Date.now() + 250 >= deadline) {
+        throw new Error(
+          err instanceof RefusedError
+            ? `drachtio-server at ${where} refused the PF: ${err.message}`
+            : `cannot reach drachtio-server at ${where} within ${timeoutMs} ms: ${(err as Error).message}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+function connectOnce(srf: SrfApp, admin: DrachtioServer, timeoutMs: number): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no answer from drachtio-server at ${where} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(new Error('no answer')), timeoutMs);
     srf.once('connect', (err: Error | null, hostport: string) => {
       clearTimeout(timer);
-      if (err) reject(new Error(`drachtio-server at ${where} refused the PF: ${err.message}`));
+      if (err) reject(new RefusedError(err.message));
       else resolve(hostport);
     });
     srf.once('error', (err: Error) => {
       clearTimeout(timer);
-      reject(new Error(`cannot reach drachtio-server at ${where}: ${err.message}`));
+      reject(err);
     });
     srf.connect({ host: admin.host, port: admin.port, secret: admin.secret });
   });

@@ -107,4 +107,8 @@ export interface SrfModule {
 
 // drachtio-srf is CommonJS; its declarations describe another shape (see above), so it is loaded untyped and
 // seen through SrfModule.
-export const Srf = createRequire(import.meta.url)('drachtio-srf') as SrfModule;
+const require = createRequire(import.meta.url);
+export const Srf = require('drachtio-srf') as SrfModule;
+
+/** drachtio-srf's version, for the PF's state and the report. */
+export const SRF_VERSION: string = (require('drachtio-srf/package.json') as { version: string }).version;
