@@ -3,6 +3,16 @@ import { decodeHep3, encodeHep3, Hep3Error } from './hep3.js';
 
 const sip = Buffer.from('OPTIONS sip:pf@ims.lab SIP/2.0\r\nContent-Length: 0\r\n\r\n');
 
+/** A UDP SIP packet between two loopback ports. */
+const loopbackPacket = () =>
+  encodeHep3({
+    ipProtocol: 17,
+    source: { address: '127.0.0.1', port: 1 },
+    destination: { address: '127.0.0.1', port: 2 },
+    time: 0,
+    payload: sip,
+  });
+
 describe('HEP3 (sipcapture.org HEP3 specification)', () => {
   it('round-trips an IPv4 TCP SIP packet with a microsecond timestamp', () => {
     const time = 1_764_900_000_123.456;
@@ -42,13 +52,7 @@ describe('HEP3 (sipcapture.org HEP3 specification)', () => {
   });
 
   it('skips chunks of other vendors (HEP3 is extensible)', () => {
-    const base = encodeHep3({
-      ipProtocol: 17,
-      source: { address: '127.0.0.1', port: 1 },
-      destination: { address: '127.0.0.1', port: 2 },
-      time: 0,
-      payload: sip,
-    });
+    const base = loopbackPacket();
     const vendorChunk = Buffer.from([0x00, 0x21, 0x00, 0x01, 0x00, 0x08, 0xab, 0xcd]);
     const packet = Buffer.concat([base, vendorChunk]);
     packet.writeUInt16BE(packet.length, 4);
@@ -56,13 +60,7 @@ describe('HEP3 (sipcapture.org HEP3 specification)', () => {
   });
 
   it('returns an error, never throws, for truncated or lying packets', () => {
-    const good = encodeHep3({
-      ipProtocol: 17,
-      source: { address: '127.0.0.1', port: 1 },
-      destination: { address: '127.0.0.1', port: 2 },
-      time: 0,
-      payload: sip,
-    });
+    const good = loopbackPacket();
     expect(decodeHep3(Buffer.from('HEP2'))).toBeInstanceOf(Hep3Error);
     for (let cut = 0; cut < good.length; cut++) {
       expect(decodeHep3(good.subarray(0, cut))).toBeInstanceOf(Hep3Error);

@@ -962,13 +962,18 @@ describe('group lifecycle (protocol-notes §7; R3, D1.viii)', () => {
     await l.waitEvent('message-stored', forUser(CAROL));
   });
 
-  it('protocol-notes §7: idle timeout → BYE without Reason and the session is inactive', async () => {
-    const l = await lab({ idleTimeoutMs: 300 });
-    const pf = l.pf!;
+  /** A lab where bob registered and re-joined the team's session. */
+  async function bobRejoined(options: Parameters<typeof lab>[0] = {}) {
+    const l = await lab(options);
     const bob = await l.client('bob');
     await bob.register();
-    const first = await rejoin(l, bob);
-    const idleBye = await bob.waitBye(first);
+    const session = await rejoin(l, bob);
+    return { l, pf: l.pf!, bob, session };
+  }
+
+  it('protocol-notes §7: idle timeout → BYE without Reason and the session is inactive', async () => {
+    const { l, pf, bob, session } = await bobRejoined({ idleTimeoutMs: 300 });
+    const idleBye = await bob.waitBye(session);
     expect(idleBye.has('reason')).toBe(false);
     await l.waitEvent('session-ended', (d) => d.reason === 'idle');
     expect(pf.sessionState('team')).toBe('inactive');
@@ -976,12 +981,8 @@ describe('group lifecycle (protocol-notes §7; R3, D1.viii)', () => {
 
   it('protocol-notes §7: a deleted group → BYE with Reason 410 Gone, then 404', async () => {
     // The default idle timeout (30 s): a loaded machine must not end the session as idle before the DELETE.
-    const l = await lab();
-    const pf = l.pf!;
+    const { pf, bob, session } = await bobRejoined();
     const g = team(pf);
-    const bob = await l.client('bob');
-    await bob.register();
-    const session = await rejoin(l, bob);
     expect(pf.sessionState('team')).toBe('active');
     const response = await fetch(`${pf.controlUrl}/groups/team`, { method: 'DELETE' });
     expect(response.status).toBe(200);
