@@ -93,7 +93,6 @@ class AckTimeoutError extends Error {
 export class DrachtioSignalling implements PfSignalling {
   readonly #srf: SrfApp;
   readonly #options: DrachtioSignallingOptions;
-  readonly #capture: HepCapture | undefined;
   readonly #endpoints: SipEndpoint[];
   /** Disconnects, closes the capture and stops a drachtio-server the engine started. */
   readonly #release: () => Promise<void>;
@@ -102,14 +101,12 @@ export class DrachtioSignalling implements PfSignalling {
   private constructor(
     srf: SrfApp,
     options: DrachtioSignallingOptions,
-    capture: HepCapture | undefined,
     endpoints: SipEndpoint[],
     release: () => Promise<void>,
     readonly engine: string,
   ) {
     this.#srf = srf;
     this.#options = options;
-    this.#capture = capture;
     this.#endpoints = endpoints;
     this.#release = release;
   }
@@ -181,7 +178,7 @@ export class DrachtioSignalling implements PfSignalling {
         capture: capture ? `${capture.address.address}:${capture.address.port}` : 'off',
       });
       if (!capture) logger.warn("no HEP capture address: the lab trace will not show the PF's SIP messages");
-      return new DrachtioSignalling(srf, options, capture, endpoints, release, engine);
+      return new DrachtioSignalling(srf, options, endpoints, release, engine);
     } catch (err) {
       await release();
       throw err;
@@ -202,13 +199,8 @@ export class DrachtioSignalling implements PfSignalling {
     return out;
   }
 
-  /** The HEP capture's counts (tests and diagnostics). */
-  get capture(): { received: number; rejected: number } | undefined {
-    return this.#capture?.counts;
-  }
-
   onRegister(handler: RequestHandler<PfResponse>): void {
-    this.#srf.register((req, res) => this.#dispatch(req, res, handler, (r) => this.#response(req, res, r)));
+    this.#srf.register((req, res) => this.#dispatch(req, res, handler, () => this.#response(req, res)));
   }
 
   onInvite(handler: RequestHandler<PfInviteResponse>): void {
@@ -222,7 +214,7 @@ export class DrachtioSignalling implements PfSignalling {
   }
 
   onMessage(handler: RequestHandler<PfResponse>): void {
-    this.#srf.message((req, res) => this.#dispatch(req, res, handler, (r) => this.#response(req, res, r)));
+    this.#srf.message((req, res) => this.#dispatch(req, res, handler, () => this.#response(req, res)));
   }
 
   async invite(target: string, request: OutgoingInviteRequest): Promise<PfInviteDialog> {
@@ -313,7 +305,7 @@ export class DrachtioSignalling implements PfSignalling {
     if (!res.finalResponseSent) res.send(500, 'Server Internal Error', {}, () => undefined);
   }
 
-  #response(req: SrfRequest, res: SrfResponse, _parsed?: SipRequest): PfResponse {
+  #response(req: SrfRequest, res: SrfResponse): PfResponse {
     return {
       source: { remote: { address: req.source_address ?? '', port: req.source_port ?? 0 } },
       send: (status, options) => send(res, status, options),
