@@ -2,7 +2,8 @@
 // clause of the CR, the report files (report.md/html, junit.xml, trace.json, Mermaid, pcaps) and a summary
 // table. Exit code 0 when every clause judged passes, 1 when one fails or is not covered, 2 when the run
 // could not happen (usage, an unreachable lab, a lab that did not start). `--scenario X` judges only the
-// clauses of the chosen scenarios.
+// clauses of the chosen scenarios; `--scenarios DIR` runs scenario files (docs/scenarios.md) instead of the
+// built-ins, every file checked before anything runs.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import {
@@ -13,6 +14,7 @@ import {
   writeReport,
 } from '../../lab/conformance/index.js';
 import { type PrivateLab, startPrivateLab } from '../../lab/embedded/index.js';
+import { fileScenario, loadScenarioDir } from '../../lab/scenarios/file/index.js';
 import { findScenario } from '../../lab/scenarios/registry.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
 import { onShutdown } from '../../runtime/index.js';
@@ -30,6 +32,8 @@ export interface ConformanceFlags {
   pfSipEngine?: string;
   /** Run only these scenarios (the clauses the others cover are then not covered: the run fails). */
   scenario?: string[];
+  /** Run the scenario files of this directory instead of the built-ins (docs/scenarios.md). */
+  scenarios?: string;
   /** SIP T1 of the embedded lab's nodes (ms). */
   t1?: number;
 }
@@ -65,7 +69,19 @@ export async function conformanceCommand(
     await embedded?.close();
   };
   try {
-    const scenarios = flags.scenario?.map(findScenario);
+    // Scenario files are read and checked before any lab starts: a bad file is a usage error (exit 2).
+    const pool =
+      flags.scenarios === undefined ? undefined : (await loadScenarioDir(flags.scenarios)).map(fileScenario);
+    const pick = (name: string) => {
+      if (!pool) return findScenario(name);
+      const found = pool.find((s) => s.name === name);
+      if (!found)
+        throw new Error(
+          `no scenario "${name}" in ${flags.scenarios} (${pool.map((s) => s.name).join(', ')})`,
+        );
+      return found;
+    };
+    const scenarios = flags.scenario?.map(pick) ?? pool;
     let url = flags.lab ?? env['CPM_LAB_URL'] ?? DEFAULT_LAB_URL;
     if (flags.cscf !== undefined && !flags.embedded)
       throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
@@ -129,6 +145,10 @@ export function registerConformanceCommand(program: Command): void {
       "with --embedded: the PF's SIP engine: builtin (default) or drachtio (drachtio-server started by the PF; docs/drachtio.md)",
     )
     .option('--scenario <name...>', 'run only these scenarios, judging only the clauses they cover')
+    .option(
+      '--scenarios <dir>',
+      'run the scenario files (*.yaml) of this directory instead of the built-ins, judging the clauses they cover (docs/scenarios.md)',
+    )
     .action(async (flags: ConformanceFlags) => {
       const outcome = await conformanceCommand(flags, {
         out: (text) => process.stdout.write(`${text}\n`),

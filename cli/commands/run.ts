@@ -1,9 +1,10 @@
-// `cpm-lab run <scenario>|all [--lab URL | --embedded [--cscf ...]]`: a named flow against a lab, its numbered
-// ladder, each check with its clause and evidence. Exit 0 when every scenario passes, 1 when one fails (a
+// `cpm-lab run <scenario>|all|FILE.yaml [--lab URL | --embedded [--cscf ...]]`: a named flow or a scenario file
+// against a lab, its numbered ladder, each check with its clause and evidence. Exit 0 when every scenario passes, 1 when one fails (a
 // scenario that does not apply counts as neither), 2 for usage and setup errors.
 import type { Command } from 'commander';
 import { startPrivateLab } from '../../lab/embedded/index.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
+import { fileScenario, isScenarioFilePath, loadScenarioFile } from '../../lab/scenarios/file/index.js';
 import { SCENARIOS, findScenario } from '../../lab/scenarios/registry.js';
 import type { ScenarioResult } from '../../lab/scenarios/types.js';
 import { renderLadder } from '../../lab/trace/index.js';
@@ -28,7 +29,7 @@ export function registerRunCommand(program: Command): void {
     .description(
       `run a named flow and check it on the wire (${SCENARIOS.map((s) => s.name).join(', ')}, or "all")`,
     )
-    .argument('[scenario]', 'scenario name, or "all"')
+    .argument('[scenario]', 'scenario name, "all", or a scenario file (FILE.yaml: docs/scenarios.md)')
     .option('--lab <url>', `lab API of a running lab (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
     .option('--embedded', 'start a private embedded lab for the run (any free ports, temporary stores)')
     .option(
@@ -58,7 +59,13 @@ export function registerRunCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const scenarios = name === 'all' ? [...SCENARIOS] : [findScenario(name)];
+      // A file is read and checked before any lab starts: its problems, located, are a usage error (exit 2).
+      const scenarios =
+        name === 'all'
+          ? [...SCENARIOS]
+          : isScenarioFilePath(name)
+            ? [fileScenario(await loadScenarioFile(name))]
+            : [findScenario(name)];
       const { lab, close } = await openLab(flags);
       let failed = 0;
       let notApplicable = 0;

@@ -1,32 +1,35 @@
-// The named flows of `cpm-lab run` and of the conformance suite, one file each under flows/. Each drives the
-// lab through its API (exactly what a tester would do by hand), then checks the wire: the merged trace of
-// its own messages.
-import { activeSession } from './flows/active-session.js';
-import { decline } from './flows/decline.js';
-import { deferredInactive } from './flows/deferred-inactive.js';
-import { imdnToOfflineSender } from './flows/imdn-to-offline-sender.js';
-import { later } from './flows/later.js';
-import { membershipChange } from './flows/membership-change.js';
-import { reconnectWithoutBacklog } from './flows/reconnect-without-backlog.js';
-import { dropAndReturn, networkDeregistration } from './flows/registration-lost.js';
-import { rejoin } from './flows/rejoin.js';
-import { unknownGroup } from './flows/unknown-group.js';
+// The named flows of `cpm-lab run` and of the conformance suite: scenario files (scenarios/*.yaml, the format of
+// docs/scenarios.md) run by the generic engine (file/). Each drives the lab through its API (exactly what a
+// tester would do by hand), then checks the wire: the merged trace of its own messages.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../runtime/index.js';
+import { fileScenario, parseScenarioFile } from './file/index.js';
 import type { LabClient } from './lab-client.js';
 import type { Scenario, ScenarioResult } from './types.js';
 
-export const SCENARIOS: readonly Scenario[] = [
-  deferredInactive,
-  activeSession,
-  rejoin,
-  decline,
-  later,
-  unknownGroup,
-  dropAndReturn,
-  networkDeregistration,
-  imdnToOfflineSender,
-  membershipChange,
-  reconnectWithoutBacklog,
+/** Where the built-in scenario files are: `scenarios/` of this package. */
+export const BUILTIN_SCENARIO_DIR = join(packageRoot(), 'scenarios');
+
+/** The built-ins, in the order the suite runs them (the deferred case first, the CSCF fault last but one). */
+const BUILTIN = [
+  'deferred-inactive',
+  'active-session',
+  'rejoin',
+  'decline',
+  'later',
+  'unknown-group',
+  'drop-and-return',
+  'network-deregistration',
+  'imdn-to-offline-sender',
+  'membership-change',
+  'reconnect-without-backlog',
 ];
+
+export const SCENARIOS: readonly Scenario[] = BUILTIN.map((name) => {
+  const file = join(BUILTIN_SCENARIO_DIR, `${name}.yaml`);
+  return fileScenario(parseScenarioFile(readFileSync(file, 'utf8'), file));
+});
 
 export function findScenario(name: string): Scenario {
   const found = SCENARIOS.find((x) => x.name === name);

@@ -4,7 +4,7 @@ import { parseCpim } from '../../protocol/cpim/index.js';
 import { imdnMessageId } from '../../protocol/imdn/index.js';
 import type { Hop } from '../trace/index.js';
 import { Checks } from './checks.js';
-import { type TopologyNode, waitUntil } from './lab-client.js';
+import type { TopologyNode } from './lab-client.js';
 import { type ScenarioGroup, Steps } from './steps.js';
 import {
   CAPABILITY_REASONS,
@@ -28,6 +28,8 @@ export function scenario(
   description: string,
   body: Body,
   requires: LabCapability[] = [],
+  /** The roles it casts onto the lab's clients, in order (default alice, bob, carol). */
+  roles: readonly string[] = USERS,
 ): Scenario {
   return {
     name,
@@ -76,8 +78,8 @@ export function scenario(
       try {
         // The roles are filled from the lab's clients before anything runs (a lab with other user names works).
         const clients = nodes.filter((n) => n.role === 'client').map((n) => n.name);
-        steps.cast(USERS, clients);
-        await steps.baseline(USERS);
+        steps.cast(roles, clients);
+        await steps.baseline(roles);
         bookmark = await ctx.lab.traceBookmark();
         const since = bookmark;
         // The checks read users by role; the result keeps the hops as the lab named them.
@@ -144,9 +146,4 @@ export function cpimMessageId(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-export async function waitFor(s: Steps, what: string, probe: () => Promise<boolean>): Promise<void> {
-  await waitUntil(what, async () => (await probe()) || undefined);
-  s.say(`… ${what}`);
 }

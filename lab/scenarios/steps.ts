@@ -23,6 +23,8 @@ interface PfGroupView {
 
 interface PfStateView {
   domain: string;
+  /** AoRs the PF counts online (registered). */
+  online: string[];
   groups: PfGroupView[];
   backlog: Array<{ recipient: string; groupId: string; pending: number }>;
   deliveries: Array<{ recipient: string; groupId: string; status: string }>;
@@ -43,6 +45,11 @@ interface ClientGroupView {
   sessionState: 'active' | 'inactive';
   left: boolean;
   participants: Array<{ uri: string }>;
+}
+
+/** `text` matched literally inside a regular expression. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export class Steps {
@@ -88,7 +95,7 @@ export class Steps {
 
   /** Matches a SIP URI (or a header holding one) of the user playing `role`: `sip:dave@…`. */
   userPattern(role: string): RegExp {
-    return new RegExp(`\\bsips?:${this.user(role).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}@`, 'i');
+    return new RegExp(`\\bsips?:${escapeRegExp(this.user(role))}@`, 'i');
   }
 
   /** The hops with users named by their roles (the names the scenarios' checks use); indexes kept. */
@@ -164,29 +171,6 @@ export class Steps {
       .put('/policy', group ? { policy, group: group.conferenceUri } : { policy });
   }
 
-  /**
-   * The deferred-delivery preamble: `user` goes offline (de-registration), `sender` writes `texts`, the PF
-   * stores them for `user`, the group session ends (inactive), `beforeReturn` runs (membership changes, a
-   * second user going offline), and `user` comes online: the PF's invitation follows.
-   */
-  async backlogThenReturn(
-    user: string,
-    group: ScenarioGroup,
-    sender: string,
-    texts: string[],
-    beforeReturn?: () => Promise<void>,
-  ): Promise<void> {
-    await this.offline(user, 'deregister');
-    for (const text of texts) await this.send(sender, group, text);
-    await this.waitStored(user, group, texts.length);
-    // The sender has its MSRP 200s: ending the session now cannot leave it a message to send again (it would
-    // re-join at once, and the session would not stay inactive).
-    await this.waitSent(sender, group, texts);
-    await this.endSession(group);
-    await beforeReturn?.();
-    await this.online(user);
-  }
-
   /** The PF adds `user` to the group (its control API): membership changes without the user's client. */
   async addMember(group: ScenarioGroup, user: string): Promise<void> {
     this.say(`${user} joins ${group.name} (the PF adds the participant)`);
@@ -232,19 +216,24 @@ export class Steps {
     return state.deliveries.find((d) => d.recipient === this.aor(user) && d.groupId === group.name)?.status;
   }
 
-  async waitStored(user: string, group: ScenarioGroup, count: number): Promise<void> {
+  async waitStored(user: string, group: ScenarioGroup, count: number, timeoutMs?: number): Promise<void> {
     await waitUntil(
       `${count} message(s) stored for ${user} in ${group.name}`,
       async () => (await this.pending(user, group)) >= count,
+      { timeoutMs },
     );
     this.say(`the PF stores ${count} message(s) for ${user}`);
   }
 
-  async waitConnected(group: ScenarioGroup, users: string[]): Promise<void> {
-    await waitUntil(`${users.join(', ')} connected to ${group.name}`, async () => {
-      const g = await this.pfGroup(group);
-      return g.session === 'active' && users.every((u) => g.connected.includes(this.aor(u)));
-    });
+  async waitConnected(group: ScenarioGroup, users: string[], timeoutMs?: number): Promise<void> {
+    await waitUntil(
+      `${users.join(', ')} connected to ${group.name}`,
+      async () => {
+        const g = await this.pfGroup(group);
+        return g.session === 'active' && users.every((u) => g.connected.includes(this.aor(u)));
+      },
+      { timeoutMs },
+    );
   }
 
   async messagesOf(user: string, group: ScenarioGroup): Promise<ReceivedView[]> {
@@ -252,34 +241,51 @@ export class Steps {
     return all.filter((m) => m.groupKey === group.conversationId);
   }
 
-  async waitReceived(user: string, group: ScenarioGroup, texts: string[]): Promise<ReceivedView[]> {
-    return waitUntil(`${user} to receive ${texts.map((t) => `"${t}"`).join(', ')}`, async () => {
-      const got = await this.messagesOf(user, group);
-      return texts.every((t) => got.some((m) => m.text === t)) ? got : undefined;
-    });
+  async waitReceived(
+    user: string,
+    group: ScenarioGroup,
+    texts: string[],
+    timeoutMs?: number,
+  ): Promise<ReceivedView[]> {
+    return waitUntil(
+      `${user} to receive ${texts.map((t) => `"${t}"`).join(', ')}`,
+      async () => {
+        const got = await this.messagesOf(user, group);
+        return texts.every((t) => got.some((m) => m.text === t)) ? got : undefined;
+      },
+      { timeoutMs },
+    );
   }
 
   /** `user`'s client has each of `texts` as sent in `group` (the PF acknowledged it: RFC 4975 200). */
-  async waitSent(user: string, group: ScenarioGroup, texts: string[]): Promise<void> {
-    await waitUntil(`${user}'s ${texts.map((t) => `"${t}"`).join(', ')} to be acknowledged`, async () => {
-      const sent = await this.lab
-        .node(this.user(user))
-        .get<Array<{ groupKey: string; text: string }>>('/sent');
-      return texts.every((t) => sent.some((m) => m.groupKey === group.conversationId && m.text === t));
-    });
+  async waitSent(user: string, group: ScenarioGroup, texts: string[], timeoutMs?: number): Promise<void> {
+    await waitUntil(
+      `${user}'s ${texts.map((t) => `"${t}"`).join(', ')} to be acknowledged`,
+      async () => {
+        const sent = await this.lab
+          .node(this.user(user))
+          .get<Array<{ groupKey: string; text: string }>>('/sent');
+        return texts.every((t) => sent.some((m) => m.groupKey === group.conversationId && m.text === t));
+      },
+      { timeoutMs },
+    );
   }
 
   /** The delivery to `user` in `group` finished: nothing pending, nothing in flight. */
-  async waitDelivered(user: string, group: ScenarioGroup): Promise<void> {
-    await waitUntil(`the backlog of ${user} in ${group.name} to be delivered`, async () => {
-      const state = await this.pfState();
-      const pending =
-        state.backlog.find((b) => b.recipient === this.aor(user) && b.groupId === group.name)?.pending ?? 0;
-      const inFlight = state.inFlight.some(
-        (f) => (f.recipient ?? f.user) === this.aor(user) && f.groupId === group.name,
-      );
-      return pending === 0 && !inFlight;
-    });
+  async waitDelivered(user: string, group: ScenarioGroup, timeoutMs?: number): Promise<void> {
+    await waitUntil(
+      `the backlog of ${user} in ${group.name} to be delivered`,
+      async () => {
+        const state = await this.pfState();
+        const pending =
+          state.backlog.find((b) => b.recipient === this.aor(user) && b.groupId === group.name)?.pending ?? 0;
+        const inFlight = state.inFlight.some(
+          (f) => (f.recipient ?? f.user) === this.aor(user) && f.groupId === group.name,
+        );
+        return pending === 0 && !inFlight;
+      },
+      { timeoutMs },
+    );
   }
 
   async clientGroup(user: string, group: ScenarioGroup): Promise<ClientGroupView | undefined> {
