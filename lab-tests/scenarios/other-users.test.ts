@@ -52,7 +52,7 @@ describe('a lab with too few clients for a scenario', () => {
       });
       expect(result.passed).toBe(false);
       expect(result.error).toBe(
-        'the scenario needs 3 clients (roles alice, bob, carol); the lab has 2: dave, erin',
+        'the scenario needs 3 clients (roles alice, bob, carol); the lab has 2: dave, erin (add clients to its topology, or let the scenario create them for the run: docs/scenarios.md)',
       );
       expect(result.hops).toEqual([]);
     } finally {

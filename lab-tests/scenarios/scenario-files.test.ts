@@ -51,6 +51,32 @@ describe('a scenario file written by a user', () => {
     ]);
   });
 
+  it('a group of five with roles created for the run (dave, erin): the flow passes and the created clients are gone after it', async () => {
+    const before = (await client.nodes()).map((n) => n.name).sort();
+    const loaded = await loadScenarioFile(join(FILES, 'five-two-offline.yaml'));
+    const steps: string[] = [];
+    const result = await fileScenario(loaded).run({ lab: client, step: (t) => steps.push(t) });
+    expect(result.passed, show(result)).toBe(true);
+    expect(steps.join('\n')).toMatch(/dave: a client created for this run \(dave-[0-9a-f]{6}\)/);
+    // The result's trace names the created clients as the lab does: their users.
+    expect(result.hops.some((h) => /^erin-[0-9a-f]{6}$/.test(h.to))).toBe(true);
+    expect((await client.nodes()).map((n) => n.name).sort()).toEqual(before);
+  });
+
+  it('POST /clients refuses a bad or taken name; DELETE /clients refuses a client of the topology', async () => {
+    const post = (user: string) =>
+      fetch(`${lab.url}/clients`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user }),
+      });
+    expect((await post('Not A User')).status).toBe(400);
+    expect((await post('alice')).status).toBe(409);
+    const del = await fetch(`${lab.url}/clients/alice`, { method: 'DELETE' });
+    expect(del.status).toBe(409);
+    expect(JSON.stringify(await del.json())).toMatch(/client of the topology/);
+  });
+
   it('a wrong expectation fails with the check, what was seen, and the evidence', async () => {
     const loaded = parseScenarioFile(
       `
@@ -143,8 +169,17 @@ describe('scenario files from the command line', () => {
         { out: (t) => printed.push(t), err: (t) => printed.push(t), env: {} },
       );
       expect(outcome.exitCode, printed.join('\n')).toBe(0);
-      expect(outcome.report!.scenarios.map((r) => r.name)).toEqual(['two-offline-one-declines']);
-      expect(outcome.report!.clauses.map((c) => c.clause).sort()).toEqual(['D1.a', 'D1.i', 'D1.v', 'D1.vi']);
+      expect(outcome.report!.scenarios.map((r) => r.name)).toEqual([
+        'five-two-offline',
+        'two-offline-one-declines',
+      ]);
+      expect(outcome.report!.clauses.map((c) => c.clause).sort()).toEqual([
+        'A2.i',
+        'D1.a',
+        'D1.i',
+        'D1.v',
+        'D1.vi',
+      ]);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 // The lab API: aggregation and pass-through over the nodes' control APIs.
 export {
+  type ClientFactory,
   createLabApi,
   type LabApiOptions,
   type NodeTrace,

@@ -67,6 +67,17 @@ describe('lab API', () => {
     expect((await fetch(`${url}/traces?limit=0`)).status).toBe(400);
   });
 
+  it('POST /clients: a lab that cannot create clients (its nodes are separate processes) answers 501 and says what to do', async () => {
+    const { url } = await setup();
+    const r = await fetch(`${url}/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'dave' }),
+    });
+    expect(r.status).toBe(501);
+    expect(JSON.stringify(await r.json())).toMatch(/cannot create clients.*topology/);
+  });
+
   it('GET /traces?limit= is passed on to every node: each returns at most that many records', async () => {
     const { cscf } = await setup();
     const only = parseNodeList([`cscf=${cscf.controlUrl}`]);

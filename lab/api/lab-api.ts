@@ -5,6 +5,7 @@ import {
   authHeaders,
   queryInt,
   createControlApi,
+  requireString,
   fetchFailureCause,
   HttpError,
   type Logger,
@@ -13,6 +14,9 @@ import {
   type TraceRecordJson,
 } from '../../runtime/index.js';
 import type { ExternalPeer, LabNode } from './node-directory.js';
+
+const CANNOT_CREATE =
+  "this lab cannot create clients (they are separate processes or containers): add the roles' users to its topology";
 
 export interface LabApiOptions {
   nodes: readonly LabNode[];
@@ -25,7 +29,22 @@ export interface LabApiOptions {
   nodeTimeoutMs?: number;
   /** Extra routes (the embedded runner adds /reset, the console its assets). */
   routes?: (app: Express) => void;
+  /**
+   * Clients created at run time (a scenario's roles "created for the run": POST/DELETE /clients). The
+   * embedded lab can; a lab of separate processes or containers cannot (501).
+   */
+  clients?: ClientFactory;
 }
+
+export interface ClientFactory {
+  /** Start a client named `user`, registered, and add it to the nodes. */
+  create(user: string): Promise<LabNode>;
+  /** Stop a client `create` started (it de-registers) and drop it from the nodes. */
+  remove(user: string): Promise<void>;
+}
+
+/** A SIP user part the lab's clients may take (lower case, as the topology's). */
+const CLIENT_NAME = /^[a-z][a-z0-9._-]{0,31}$/;
 
 export interface NodeTrace {
   node: string;
@@ -56,10 +75,11 @@ export async function nodeFetch(
 export function createLabApi(options: LabApiOptions): Express {
   const { nodes, logger } = options;
   const timeout = options.nodeTimeoutMs ?? 5000;
-  const byName = new Map(nodes.map((n) => [n.name, n]));
+  // Looked up on each request: the embedded lab adds and removes clients created for scenario runs.
   const nodeOf = (name: string): LabNode => {
-    const node = byName.get(name);
-    if (!node) throw new HttpError(404, `no node named "${name}" (nodes: ${[...byName.keys()].join(', ')})`);
+    const node = nodes.find((n) => n.name === name);
+    if (!node)
+      throw new HttpError(404, `no node named "${name}" (nodes: ${nodes.map((n) => n.name).join(', ')})`);
     return node;
   };
   // The lab API has no wire trace of its own; its /trace is the merge of the nodes' (below).
@@ -95,6 +115,22 @@ export function createLabApi(options: LabApiOptions): Express {
           }),
         );
         res.json({ traces });
+      });
+      // Clients created for a scenario run (POST) and removed after it (DELETE).
+      app.post('/clients', async (req: Request, res: Response) => {
+        if (!options.clients) throw new HttpError(501, CANNOT_CREATE);
+        const user = requireString(req.body, 'user');
+        if (!CLIENT_NAME.test(user))
+          throw new HttpError(400, `user: "${user}" is not a lower-case SIP user part`);
+        if (nodes.some((n) => n.name === user))
+          throw new HttpError(409, `there is a node named "${user}" already`);
+        res.status(201).json(await options.clients.create(user));
+      });
+      app.delete('/clients/:user', async (req: Request, res: Response) => {
+        if (!options.clients) throw new HttpError(501, CANNOT_CREATE);
+        nodeOf(String(req.params.user));
+        await options.clients.remove(String(req.params.user));
+        res.status(204).end();
       });
       // Pass-through: /nodes/<name>/<path> → that node's control API, method and JSON body kept.
       app.all('/nodes/:name/*path', async (req: Request, res: Response) => {

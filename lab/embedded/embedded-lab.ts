@@ -6,17 +6,18 @@ import {
   createLogger,
   type ControlServer,
   freePort,
+  HttpError,
   type Logger,
   startControlServer,
 } from '../../runtime/index.js';
 import { ClientDaemon, clientConfig } from '../../client/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { PfNode, pfConfig } from '../../services/pf/index.js';
-import { createLabApi, type ExternalPeer, type LabNode } from '../api/index.js';
+import { type ClientFactory, createLabApi, type ExternalPeer, type LabNode } from '../api/index.js';
 import { type KamailioProcess, startKamailio } from '../kamailio/index.js';
 import { mountConsole } from '../console/index.js';
 import { provisionLab } from './provision.js';
-import { type Topology, withEphemeralPorts } from '../topology/index.js';
+import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/index.js';
 
 export interface EmbeddedLabOptions {
   topology: Topology;
@@ -56,6 +57,9 @@ export class EmbeddedLab {
   readonly dataDir: string;
   readonly #api: ControlServer;
   readonly #nodes: EmbeddedNodeInfo[];
+  readonly #clientSettings: ClientSettings;
+  /** Clients created at run time (POST /clients), removed by DELETE /clients/:user or with the lab. */
+  readonly #created = new Set<string>();
   #closed = false;
 
   private constructor(init: {
@@ -66,7 +70,9 @@ export class EmbeddedLab {
     api: ControlServer;
     nodes: EmbeddedNodeInfo[];
     dataDir: string;
+    clientSettings: ClientSettings;
   }) {
+    this.#clientSettings = init.clientSettings;
     this.dataDir = init.dataDir;
     this.topology = init.topology;
     this.cscfEngine = init.cscf;
@@ -207,27 +213,9 @@ export class EmbeddedLab {
         };
       }
       const clients = new Map<string, ClientDaemon>();
+      const clientSettings: ClientSettings = { topology, cscfSip, dataDir, t1, loggerFor };
       for (const c of topology.clients) {
-        const daemon = await ClientDaemon.start(
-          {
-            ...clientConfig({ user: c.user }, {}),
-            domain: topology.domain,
-            cscf: { host: cscfSip.address, port: cscfSip.port },
-            cscfTransport: 'tcp',
-            sipHost: host,
-            sipPort: c.sipPort,
-            msrpHost: host,
-            msrpPort: c.msrpPort,
-            storeDir: join(dataDir, 'clients'),
-            controlHost: host,
-            controlPort: c.controlPort,
-            policy: c.policy,
-            register: false,
-            conferenceFactoryUri: `sip:conference-factory@${topology.domain}`,
-            t1,
-          },
-          { logger: loggerFor(c.user) },
-        );
+        const daemon = await startClient(clientSettings, c);
         started.push(daemon);
         clients.set(c.user, daemon);
       }
@@ -254,6 +242,12 @@ export class EmbeddedLab {
         ),
       ];
       const peers = cscf.engine === 'mock' ? [] : [cscf.peer];
+      // Clients created for scenario runs (POST /clients): started like the topology's, on free ports.
+      let lab: EmbeddedLab | undefined;
+      const factory: ClientFactory = {
+        create: (user) => lab!.#createClient(user),
+        remove: (user) => lab!.#removeClient(user),
+      };
       const api = await startControlServer(
         createLabApi({
           nodes,
@@ -267,10 +261,11 @@ export class EmbeddedLab {
             cscf: cscf.engine === 'mock' ? { engine: 'mock' } : { engine: cscf.engine, ...cscf.peer },
           }),
           routes: (app) => mountConsole(app, { nodes, peers, logger }),
+          clients: factory,
         }),
         { host, port: topology.labApiPort, logger },
       );
-      const lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes, dataDir });
+      lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes, dataDir, clientSettings });
       // Groups first (so that invitations find them known), then every client registers.
       await provisionLab(lab.url, topology);
       for (const [user, daemon] of clients) {
@@ -290,6 +285,48 @@ export class EmbeddedLab {
     }
   }
 
+  /** A client for a scenario's role "created for the run": known to the CSCF, started, registered. */
+  async #createClient(user: string): Promise<EmbeddedNodeInfo> {
+    if (this.#closed) throw new HttpError(503, 'the lab is stopping');
+    if (this.cscfEngine.engine === 'mock') this.cscfEngine.cscf.addUser(user);
+    const daemon = await startClient(this.#clientSettings, {
+      user,
+      sipPort: 0,
+      msrpPort: 0,
+      controlPort: 0,
+      policy: 'accept',
+    });
+    try {
+      await daemon.client.online();
+    } catch (err) {
+      await daemon.close().catch(() => {});
+      throw new HttpError(502, `${user} could not register with the CSCF: ${(err as Error).message}`);
+    }
+    this.clients.set(user, daemon);
+    this.#created.add(user);
+    const node: EmbeddedNodeInfo = { name: user, role: 'client', controlUrl: daemon.controlUrl };
+    this.#nodes.push(node);
+    return node;
+  }
+
+  async #removeClient(user: string): Promise<void> {
+    if (!this.#created.has(user)) {
+      throw new HttpError(
+        409,
+        `${user} is a client of the topology; only clients created at run time can be removed`,
+      );
+    }
+    const daemon = this.clients.get(user)!;
+    this.#created.delete(user);
+    this.clients.delete(user);
+    this.#nodes.splice(
+      this.#nodes.findIndex((n) => n.name === user),
+      1,
+    );
+    await daemon.close();
+    if (this.cscfEngine.engine === 'mock') this.cscfEngine.cscf.removeUser(user);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -300,6 +337,40 @@ export class EmbeddedLab {
     if (this.cscfEngine.engine === 'mock') await this.cscfEngine.cscf.close();
     if (this.cscfEngine.engine === 'kamailio') await this.cscfEngine.kamailio.close();
   }
+}
+
+/** What every client of the lab shares: the CSCF, the domain, the store directory, T1, the loggers. */
+interface ClientSettings {
+  topology: Topology;
+  cscfSip: { address: string; port: number };
+  dataDir: string;
+  t1: number;
+  loggerFor: (node: string) => Logger;
+}
+
+function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDaemon> {
+  const { topology, cscfSip, dataDir, t1, loggerFor } = settings;
+  const host = topology.host;
+  return ClientDaemon.start(
+    {
+      ...clientConfig({ user: c.user }, {}),
+      domain: topology.domain,
+      cscf: { host: cscfSip.address, port: cscfSip.port },
+      cscfTransport: 'tcp',
+      sipHost: host,
+      sipPort: c.sipPort,
+      msrpHost: host,
+      msrpPort: c.msrpPort,
+      storeDir: join(dataDir, 'clients'),
+      controlHost: host,
+      controlPort: c.controlPort,
+      policy: c.policy,
+      register: false,
+      conferenceFactoryUri: `sip:conference-factory@${topology.domain}`,
+      t1,
+    },
+    { logger: loggerFor(c.user) },
+  );
 }
 
 function externalCscf(sip: string, product: string, note: string): ExternalPeer {

@@ -1,5 +1,6 @@
 // What every scenario shares: the runner that wraps a scenario's body (baseline, trace bookmark, checks,
 // the not-applicable verdict), and the small wire and wait helpers several scenarios use.
+import { randomBytes } from 'node:crypto';
 import { parseCpim } from '../../protocol/cpim/index.js';
 import { imdnMessageId } from '../../protocol/imdn/index.js';
 import type { Hop } from '../trace/index.js';
@@ -30,6 +31,8 @@ export function scenario(
   requires: LabCapability[] = [],
   /** The roles it casts onto the lab's clients, in order (default alice, bob, carol). */
   roles: readonly string[] = USERS,
+  /** Roles (among `roles`) played by clients created for the run (POST /clients) and removed after it. */
+  created: readonly string[] = [],
 ): Scenario {
   return {
     name,
@@ -75,10 +78,18 @@ export function scenario(
       let hops: Hop[] = [];
       let error: string | undefined;
       let bookmark: Record<string, number> | undefined;
+      const createdUsers = new Map<string, string>();
       try {
-        // The roles are filled from the lab's clients before anything runs (a lab with other user names works).
+        // Roles created for the run get a client of their own (a fresh user name), the others are cast onto the
+        // lab's clients (a lab with other user names works).
+        for (const role of created) {
+          const user = `${role}-${randomBytes(3).toString('hex')}`;
+          await ctx.lab.post('/clients', { user });
+          createdUsers.set(role, user);
+          ctx.step(`${role}: a client created for this run (${user})`);
+        }
         const clients = nodes.filter((n) => n.role === 'client').map((n) => n.name);
-        steps.cast(roles, clients);
+        steps.cast(roles, clients, createdUsers);
         await steps.baseline(roles);
         bookmark = await ctx.lab.traceBookmark();
         const since = bookmark;
@@ -97,6 +108,11 @@ export function scenario(
         } catch {
           // the lab is gone: report what we have
         }
+      }
+      for (const user of createdUsers.values()) {
+        await ctx.lab.delete(`/clients/${encodeURIComponent(user)}`).catch((err: unknown) => {
+          error ??= `the client created for the run (${user}) could not be removed: ${(err as Error).message}`;
+        });
       }
       const result: ScenarioResult = {
         name,

@@ -69,17 +69,25 @@ export class Steps {
   }
 
   /**
-   * Bind the scenario's roles to the lab's clients: a client of the same name plays its role, the others
-   * take the remaining clients in topology order. Throws when the lab has too few clients.
+   * Bind the scenario's roles to the lab's clients: `fixed` roles to their users (clients created for the
+   * run), then a client of the same name plays its role, the others take the remaining clients in topology
+   * order. Throws when the lab has too few clients.
    */
-  cast(roles: readonly string[], clients: readonly string[]): void {
-    if (clients.length < roles.length) {
+  cast(
+    roles: readonly string[],
+    clients: readonly string[],
+    fixed: ReadonlyMap<string, string> = new Map(),
+  ): void {
+    const open = roles.filter((r) => !fixed.has(r));
+    if (clients.length < open.length) {
       throw new Error(
-        `the scenario needs ${roles.length} clients (roles ${roles.join(', ')}); the lab has ${clients.length}: ${clients.join(', ') || 'none'}`,
+        `the scenario needs ${open.length} clients (roles ${open.join(', ')}); the lab has ${clients.length}: ${clients.join(', ') || 'none'} (add clients to its topology, or let the scenario create them for the run: docs/scenarios.md)`,
       );
     }
-    const free = clients.filter((c) => !roles.includes(c));
-    for (const role of roles) this.#cast.set(role, clients.includes(role) ? role : free.shift()!);
+    const free = clients.filter((c) => !open.includes(c));
+    for (const role of roles) {
+      this.#cast.set(role, fixed.get(role) ?? (clients.includes(role) ? role : free.shift()!));
+    }
     const recast = roles.filter((r) => this.#cast.get(r) !== r);
     if (recast.length > 0) this.say(`roles: ${recast.map((r) => `${r} → ${this.#cast.get(r)}`).join(', ')}`);
   }

@@ -430,6 +430,17 @@ export class Cscf {
    * Route PSIs matching `userPattern` to an application server and send it third-party REGISTERs (for
    * labs that start the AS after the CSCF, on a port known only then).
    */
+  /** A user known from now on (the embedded lab creating a client for a scenario run). */
+  addUser(user: string): void {
+    this.registrar.addUser(`sip:${user}@${this.config.domain}`);
+  }
+
+  /** Forget a user: its bindings go (the PF is told it is offline) and it gets 404 again. */
+  removeUser(user: string): void {
+    const aor = this.#aorOfUser(user);
+    if (this.registrar.removeUser(aor).length > 0) this.#notifyApplicationServers(aor);
+  }
+
   addApplicationServer(route: ServiceRoute): void {
     this.config.services.push(route);
   }

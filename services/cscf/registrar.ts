@@ -65,7 +65,7 @@ export class Registrar {
   readonly minExpires: number;
   readonly maxExpires: number;
   readonly defaultExpires: number;
-  readonly #users: ReadonlySet<string> | undefined;
+  readonly #users: Set<string> | undefined;
   readonly #now: () => number;
   readonly #bindings = new Map<string, Binding[]>();
   /** Bindings by the flow they were registered over (TCP flow id, or UDP address and port). */
@@ -73,11 +73,23 @@ export class Registrar {
 
   constructor(options: RegistrarOptions) {
     this.domain = options.domain.toLowerCase();
-    this.#users = options.users;
+    this.#users = options.users === undefined ? undefined : new Set(options.users);
     this.minExpires = options.minExpires ?? 60;
     this.maxExpires = options.maxExpires ?? 7200;
     this.defaultExpires = options.defaultExpires ?? 3600;
     this.#now = options.now ?? Date.now;
+  }
+
+  /** A user known from now on (a client the lab creates for a scenario run); all users are known without a list. */
+  addUser(aor: string): void {
+    this.#users?.add(aor);
+  }
+
+  /** A user no longer known: its bindings go, and it gets 404 again. */
+  removeUser(aor: string): Binding[] {
+    const removed = this.removeAll(aor);
+    this.#users?.delete(aor);
+    return removed;
   }
 
   isKnownUser(aor: string): boolean {

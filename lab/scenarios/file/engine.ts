@@ -29,11 +29,11 @@ import {
   type CheckSpec,
   type CountSpec,
   type GroupStateCheck,
-  DEFAULT_ROLES,
   type MatchSpec,
   type MsrpCheck,
   type RequestCheck,
   type ResponseCheck,
+  rolesOf,
   type StateCheck,
   type StepSpec,
   type WaitSpec,
@@ -46,7 +46,7 @@ export function fileScenario(loaded: LoadedScenarioFile): Scenario {
   const clauses: ClauseId[] = spec.clauses ?? [
     ...new Set(spec.checks.map((c) => c.clause).filter((c): c is ClauseId => c !== undefined)),
   ];
-  const roles = spec.roles ?? DEFAULT_ROLES;
+  const roles = rolesOf(spec);
   return scenario(
     spec.name,
     spec.title,
@@ -62,7 +62,8 @@ export function fileScenario(loaded: LoadedScenarioFile): Scenario {
       for (const check of spec.checks) await run.check(check, hops);
     },
     spec.requires ?? [],
-    roles,
+    roles.names,
+    roles.created,
   );
 }
 
@@ -283,9 +284,7 @@ class FileRun {
         /\{([a-z][a-z0-9_-]*)(?:\.(conversation-id|contribution-id|conference-uri))?\}/g,
         (whole, name: string, field?: string) => {
           if (field === undefined)
-            return (this.#loaded.spec.roles ?? DEFAULT_ROLES).includes(name)
-              ? escapeRegExp(s.user(name))
-              : whole;
+            return rolesOf(this.#loaded.spec).names.includes(name) ? escapeRegExp(s.user(name)) : whole;
           const group = this.groups.get(name);
           if (!group) return whole;
           return escapeRegExp(

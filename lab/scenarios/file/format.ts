@@ -8,11 +8,20 @@ export interface ScenarioFile {
   description?: string;
   clauses?: ClauseId[];
   requires?: LabCapability[];
-  roles?: string[];
+  roles?: Array<string | { name: string; create: true }>;
   groups?: GroupSpec[];
   messages?: Record<string, MessageSpec>;
   steps: StepSpec[];
   checks: CheckSpec[];
+}
+
+/** The role names of a file (default alice, bob, carol), and those created for the run. */
+export function rolesOf(spec: Pick<ScenarioFile, 'roles'>): { names: string[]; created: string[] } {
+  const roles = spec.roles ?? DEFAULT_ROLES;
+  return {
+    names: roles.map((r) => (typeof r === 'string' ? r : r.name)),
+    created: roles.flatMap((r) => (typeof r === 'string' ? [] : [r.name])),
+  };
 }
 
 export interface GroupSpec {
@@ -138,7 +147,7 @@ export interface StateCheck extends CheckBase {
   delivery?: string;
   left?: boolean;
   participants?: string[];
-  'arrived-on'?: 'deferred' | 'session';
+  'arrived-on'?: 'deferred' | 'active';
   texts?: string[];
 }
 
@@ -153,5 +162,7 @@ export interface GroupStateCheck extends CheckBase {
 
 export type CheckSpec = RequestCheck | ResponseCheck | MsrpCheck | StateCheck | GroupStateCheck;
 
+import { USERS as DEFAULT_ROLES } from '../scenario.js';
+
 /** The roles a scenario casts when it names none: alice, bob, carol. */
-export { USERS as DEFAULT_ROLES } from '../scenario.js';
+export { DEFAULT_ROLES };

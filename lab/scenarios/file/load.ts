@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { CHECK_SCHEMAS, SCENARIO_SCHEMA, STEP_SCHEMAS } from './schema.js';
-import { type CheckSpec, DEFAULT_ROLES, type ScenarioFile, type StepSpec, type WaitSpec } from './format.js';
+import { type CheckSpec, rolesOf, type ScenarioFile, type StepSpec, type WaitSpec } from './format.js';
 
 export interface ScenarioFileProblem {
   file: string;
@@ -233,7 +233,10 @@ export function parseScenarioFile(text: string, file: string): LoadedScenarioFil
 
   // References: roles, groups, ids, what each wait needs, files to send.
   const ok = spec as ScenarioFile;
-  const roles = new Set(ok.roles ?? DEFAULT_ROLES);
+  const names = rolesOf(ok).names;
+  const roles = new Set(names);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) report(['roles'], `role "${twice[0]}" is listed twice`);
   const groups = new Set((ok.groups ?? []).map((g) => g.name));
   const nodes = new Set([...roles, 'pf', 'cscf']);
   const role = (name: string | undefined, path: PathPart[]) => {

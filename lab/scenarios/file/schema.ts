@@ -308,8 +308,8 @@ export const CHECK_SCHEMAS = {
         description: "client-group: these roles are in the user's list",
       },
       'arrived-on': {
-        enum: ['deferred', 'session'],
-        description: 'received: every message arrived on this session type',
+        enum: ['deferred', 'active'],
+        description: 'received: every message arrived on a deferred session, or on the active group session',
       },
       texts: { type: 'array', items: { type: 'string' }, description: 'received: these texts were received' },
     },
@@ -354,8 +354,26 @@ export const SCENARIO_SCHEMA = {
       type: 'array',
       minItems: 1,
       uniqueItems: true,
-      items: role,
-      description: "the roles, cast in order onto the lab's clients (default alice, bob, carol)",
+      items: {
+        oneOf: [
+          role,
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'create'],
+            properties: {
+              name: role,
+              create: {
+                const: true,
+                description:
+                  'a client created for the run (a fresh user), removed after it (labs that can: embedded)',
+              },
+            },
+          },
+        ],
+      },
+      description:
+        "the roles: cast in order onto the lab's clients, or `{name: dave, create: true}` for a client created for the run (default alice, bob, carol)",
     },
     groups: {
       type: 'array',

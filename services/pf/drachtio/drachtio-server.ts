@@ -12,6 +12,13 @@ import { acceptsTcp, freePort, type Logger, spawnSupervised } from '../../../run
 
 export class DrachtioServerError extends Error {
   override readonly name = 'DrachtioServerError';
+  /** The binary ran but did not come up (e.g. its port was taken meanwhile): starting it again may work. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = options.retryable ?? false;
+  }
 }
 
 export interface DrachtioServerOptions {
@@ -86,6 +93,7 @@ export async function startDrachtioServer(options: DrachtioServerOptions): Promi
       const why = exited ? `exited (${exited.code ?? exited.signal})` : 'did not listen in time';
       throw new DrachtioServerError(
         `drachtio-server ${why} (SIP ${host}:${sipPort}, admin ${host}:${adminPort}); its last log lines:\n  ${child.recent.slice(-15).join('\n  ')}`,
+        { retryable: true },
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -130,7 +130,7 @@ export class DrachtioSignalling implements PfSignalling {
         : undefined;
       if (capture) resources.push(() => capture.close());
       // A server the PF starts gets its SIP port from a free-port probe, which another process can take before
-      // drachtio-server binds it: then it comes up without that endpoint, and is started again (3 tries).
+      // drachtio-server binds it: then it exits, or comes up without that endpoint, and is started again (3 tries).
       let admin: DrachtioServer;
       let engine: string;
       let srf: SrfApp;
@@ -140,7 +140,16 @@ export class DrachtioSignalling implements PfSignalling {
         let owned: OwnedDrachtioServer | undefined;
         if (typeof options.server === 'function') {
           if (!capture) throw new Error('a drachtio-server started by the PF needs a capture address');
-          owned = await options.server({ host: capture.address.address, port: capture.address.port });
+          try {
+            owned = await options.server({ host: capture.address.address, port: capture.address.port });
+          } catch (err) {
+            if (!(err as { retryable?: boolean }).retryable || attempt >= 3) throw err;
+            logger.warn('drachtio-server did not start: starting it again', {
+              attempt,
+              error: (err as Error).message,
+            });
+            continue;
+          }
           admin = owned.admin;
           engine = `drachtio-server ${owned.version} (started by the PF), drachtio-srf ${SRF_VERSION}`;
         } else {
