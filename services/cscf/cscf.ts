@@ -92,6 +92,8 @@ export class Cscf {
   #proxy!: StatefulProxy;
   #control: ControlServer | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
+  /** When #expiryTimer fires (the registrar's earliest expiry when it was armed). */
+  #expiryAt: number | undefined;
   #closed = false;
 
   private constructor(config: CscfConfig, options: CscfOptions) {
@@ -398,11 +400,17 @@ export class Cscf {
   }
 
   #scheduleExpiry(): void {
-    clearTimeout(this.#expiryTimer);
     const next = this.registrar.nextExpiry();
+    // Most REGISTERs do not change the earliest expiry: the timer stays as it is (no clear and re-arm).
+    if (next === this.#expiryAt && this.#expiryTimer !== undefined) return;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    this.#expiryAt = next;
     if (next === undefined || this.#closed) return;
     this.#expiryTimer = setTimeout(
       () => {
+        this.#expiryTimer = undefined;
+        this.#expiryAt = undefined;
         const gone = this.registrar.expire();
         for (const aor of new Set(gone.map((b) => b.aor))) {
           this.events.emit('registration-expired', { aor });

@@ -70,6 +70,34 @@ describe('RFC 3261 §10.3 registrar', () => {
     expect(registrar.expire().map((b) => b.aor)).toEqual(['sip:alice@ims.lab']);
   });
 
+  it('a refresh moves the next expiry later; a de-registration removes it; only due bindings expire', () => {
+    const { registrar, advance } = setup();
+    registrar.register(register({ expires: 60 }), FLOW);
+    registrar.register(register({ user: 'bob', expires: 120, callId: 'reg-b' }), { ...FLOW, flowId: 'f2' });
+    expect(registrar.nextExpiry()).toBe(1_000_000 + 60_000);
+    advance(30);
+    registrar.register(register({ expires: 600, cseq: 2 }), FLOW); // alice refreshes: bob's is now the earliest
+    expect(registrar.nextExpiry()).toBe(1_000_000 + 120_000);
+    advance(100); // t = 130 s: bob's binding is due, alice's (630 s) is not
+    expect(registrar.expire().map((b) => b.aor)).toEqual(['sip:bob@ims.lab']);
+    expect(registrar.lookup('sip:alice@ims.lab')).toHaveLength(1);
+    expect(registrar.nextExpiry()).toBe(1_000_000 + 630_000);
+    registrar.register(register({ expires: 0, cseq: 3 }), FLOW);
+    expect(registrar.nextExpiry()).toBeUndefined();
+    expect(registrar.expire()).toEqual([]);
+  });
+
+  it('a peer refreshing very often does not grow the expiry queue without bound', () => {
+    const { registrar, advance } = setup();
+    for (let i = 0; i < 20_000; i++) {
+      registrar.register(register({ expires: 3600, cseq: i + 1 }), FLOW);
+      advance(0.001);
+    }
+    expect(registrar.lookup('sip:alice@ims.lab')).toHaveLength(1);
+    expect(registrar.expiryQueueSize).toBeLessThanOrEqual(4 * 1 + 1024 + 1);
+    expect(registrar.nextExpiry()).toBe(1_000_000 + 19_999 + 3_600_000);
+  });
+
   it('§10.3 step 7: an interval below Min-Expires → 423; above the maximum is capped', () => {
     const { registrar } = setup();
     expect(registrar.register(register({ expires: 30 }), FLOW)).toEqual({

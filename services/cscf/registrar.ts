@@ -11,6 +11,7 @@ import {
   uriEquals,
   aorOf,
 } from '../../protocol/sip/index.js';
+import { type ExpiryEntry, ExpiryHeap } from './expiry-heap.js';
 
 /** Where a binding's REGISTER came from: requests for it go back over this flow (RFC 5626, lab profile §3). */
 export interface BindingFlow {
@@ -70,6 +71,8 @@ export class Registrar {
   readonly #bindings = new Map<string, Binding[]>();
   /** Bindings by the flow they were registered over (TCP flow id, or UDP address and port). */
   readonly #byFlow = new Map<string, Set<Binding>>();
+  /** Each AoR's earliest expiry, pushed on every change (expiry-heap.ts). */
+  readonly #expiries = new ExpiryHeap();
 
   constructor(options: RegistrarOptions) {
     this.domain = options.domain.toLowerCase();
@@ -247,12 +250,25 @@ export class Registrar {
   expire(): Binding[] {
     const now = this.#now();
     const gone: Binding[] = [];
-    for (const [aor, list] of this.#bindings) {
-      const keep = list.filter((b) => b.expiresAt > now);
+    for (let next = this.#nextDue(); next !== undefined && next.at <= now; next = this.#nextDue()) {
+      this.#expiries.pop();
+      const list = this.#bindings.get(next.aor) ?? [];
       gone.push(...list.filter((b) => b.expiresAt <= now));
-      this.#put(aor, keep);
+      this.#put(
+        next.aor,
+        list.filter((b) => b.expiresAt > now),
+      );
     }
     return gone;
+  }
+
+  /** The heap's earliest entry that still names its AoR's earliest expiry (stale ones are dropped). */
+  #nextDue(): ExpiryEntry | undefined {
+    for (let top = this.#expiries.peek(); top !== undefined; top = this.#expiries.peek()) {
+      if (earliestExpiry(this.#bindings.get(top.aor)) === top.at) return top;
+      this.#expiries.pop();
+    }
+    return undefined;
   }
 
   /** Remove all bindings of `aor` (network-initiated de-registration); returns them. */
@@ -273,12 +289,14 @@ export class Registrar {
     return [...(this.#byFlow.get(flowKey(source)) ?? [])].filter((b) => b.expiresAt > now);
   }
 
-  /** The earliest expiry among live bindings, for scheduling the next expire() call. */
+  /** Entries in the expiry queue (stale ones included): bounded by the number of AoRs, not by refreshes. */
+  get expiryQueueSize(): number {
+    return this.#expiries.size;
+  }
+
+  /** The earliest expiry among the bindings, for scheduling the next expire() call (O(log n)). */
   nextExpiry(): number | undefined {
-    let min: number | undefined;
-    for (const list of this.#bindings.values())
-      for (const b of list) if (min === undefined || b.expiresAt < min) min = b.expiresAt;
-    return min;
+    return this.#nextDue()?.at;
   }
 
   /** Every change of an AoR's bindings goes through here, so that the flow index follows it. */
@@ -300,11 +318,34 @@ export class Registrar {
       set.add(b);
       this.#byFlow.set(key, set);
     }
+    const at = earliestExpiry(list);
+    if (at !== undefined) this.#expiries.push({ at, aor });
+    // Refreshes leave stale entries behind until their time comes: a peer refreshing very often must not make
+    // the heap grow without bound, so it is rebuilt from the bindings when mostly stale.
+    if (this.#expiries.size > 4 * this.#bindings.size + 1024) this.#rebuildExpiries();
+  }
+
+  #rebuildExpiries(): void {
+    while (this.#expiries.pop() !== undefined) {
+      // emptied
+    }
+    for (const [aor, list] of this.#bindings) {
+      const at = earliestExpiry(list);
+      if (at !== undefined) this.#expiries.push({ at, aor });
+    }
   }
 
   #live(aor: string, now: number): Binding[] {
     return (this.#bindings.get(aor) ?? []).filter((b) => b.expiresAt > now);
   }
+}
+
+/** The earliest finite expiry of a list of bindings (static bindings without an expiry have none). */
+function earliestExpiry(list: readonly Binding[] | undefined): number | undefined {
+  let min: number | undefined;
+  for (const b of list ?? [])
+    if (Number.isFinite(b.expiresAt) && (min === undefined || b.expiresAt < min)) min = b.expiresAt;
+  return min;
 }
 
 /** Expires header or parameter: undefined when absent, null when malformed (RFC 3261 §20.19: delta-seconds). */
