@@ -34,6 +34,8 @@ COPY bin ./bin
 # The lab console's static files: tsc does not copy them into dist/, and lab/console/static-dir.ts looks
 # for them under the package root (/app), as in the source tree.
 COPY --from=build /app/lab/console/static ./lab/console/static
+# The built-in scenarios are files (scenarios/*.yaml) the CLI and the lab read at run time.
+COPY --from=build /app/scenarios ./scenarios
 # Stores (PF message store, client stores) live under /data: mount a volume there.
 RUN mkdir -p /data && chown node:node /data
 USER node
