@@ -7,8 +7,11 @@
 # The build takes about 4 minutes on 2 cores, so the result is cached by the tarball's SHA-256: a binary
 # built from the same source is reused, and the build is skipped.
 #
-#   bash scripts/build-drachtio.sh [TARBALL]      # default tarball: ../shared/vendor/drachtio-server-src.tar.gz
-#   bash scripts/build-drachtio.sh --print-path   # the cached binary's path for TARBALL (built if missing)
+#   bash scripts/build-drachtio.sh TARBALL               # a drachtio-server source tree with its deps/, tarred
+#   bash scripts/build-drachtio.sh --print-path TARBALL  # the cached binary's path (built if missing)
+#
+# The tarball is drachtio-server's repository with its dependencies under deps/ (sofia-sip, jansson, hiredis,
+# prometheus-cpp), unpacked ready for `./bootstrap.sh && ./configure && make`.
 #
 # Environment: DRACHTIO_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/cpm-lab/drachtio),
 # DRACHTIO_INSTALL_DIR (where the `drachtio` link goes, default /usr/local/bin), JOBS (default nproc).
@@ -17,11 +20,10 @@ set -euo pipefail
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf 'build-drachtio: %s\n' "$*" >&2; exit 1; }
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
 print_path=0
 if [ "${1:-}" = --print-path ]; then print_path=1; shift; fi
-tarball=${1:-$root/../shared/vendor/drachtio-server-src.tar.gz}
+[ $# -ge 1 ] || die "usage: build-drachtio.sh [--print-path] TARBALL (a drachtio-server source tarball)"
+tarball=$1
 [ -f "$tarball" ] || die "no source tarball at $tarball"
 
 cache_root=${DRACHTIO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cpm-lab/drachtio}

@@ -3,7 +3,7 @@
 # drachtio/drachtio-server image cannot be pulled). The binary comes from scripts/build-drachtio.sh (built
 # from the source tarball, cached by its hash), the runtime libraries from Debian inside the image.
 #
-#   bash scripts/make-drachtio-image.sh [TARBALL]     # then: CPM_LAB_DRACHTIO_IMAGE=cpm-lab/drachtio-server:local
+#   bash scripts/make-drachtio-image.sh TARBALL       # then: CPM_LAB_DRACHTIO_IMAGE=cpm-lab/drachtio-server:local
 #
 # Environment: CPM_LAB_DRACHTIO_IMAGE (tag, default cpm-lab/drachtio-server:local), DRACHTIO_BASE_IMAGE
 # (default cpm-lab/node-base:bookworm, the stand-in made by scripts/make-node-base-image.sh).

@@ -5,6 +5,7 @@
 // clauses of the chosen scenarios; `--scenarios DIR` runs scenario files (docs/scenarios.md) instead of the
 // built-ins, every file checked before anything runs.
 import type { Command } from 'commander';
+import { embeddedLabOptions } from './embedded-options.js';
 import { join, resolve } from 'node:path';
 import {
   type ConformanceReport,
@@ -125,25 +126,13 @@ export async function conformanceCommand(
 }
 
 export function registerConformanceCommand(program: Command): void {
-  program
-    .command('conformance')
+  const conformance = program.command('conformance');
+  embeddedLabOptions(conformance)
     .description(
       'run every scenario against a lab; a verdict per clause of OMA CPM 7.3.11 and a report (exit 1: a clause fails; 2: no verdict)',
     )
     .option('--lab <url>', `the lab API (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
     .option('--out <dir>', `where the report goes (default ./${DEFAULT_REPORT_DIR})`)
-    .option(
-      '--embedded',
-      'start a private embedded lab for the run (ephemeral ports, temporary data directory)',
-    )
-    .option(
-      '--cscf <mock|kamailio|host:port>',
-      "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
-    )
-    .option(
-      '--pf-sip-engine <builtin|drachtio>',
-      "with --embedded: the PF's SIP engine: builtin (default) or drachtio (drachtio-server started by the PF; docs/drachtio.md)",
-    )
     .option('--scenario <name...>', 'run only these scenarios, judging only the clauses they cover')
     .option(
       '--scenarios <dir>',

@@ -2,6 +2,7 @@
 // against a lab, its numbered ladder, each check with its clause and evidence. Exit 0 when every scenario passes, 1 when one fails (a
 // scenario that does not apply counts as neither), 2 for usage and setup errors.
 import type { Command } from 'commander';
+import { embeddedLabOptions } from './embedded-options.js';
 import { startPrivateLab } from '../../lab/embedded/index.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
 import { fileScenario, isScenarioFilePath, loadScenarioFile } from '../../lab/scenarios/file/index.js';
@@ -24,22 +25,13 @@ interface RunFlags {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
+  const run = program.command('run');
+  embeddedLabOptions(run)
     .description(
       `run a named flow and check it on the wire (${SCENARIOS.map((s) => s.name).join(', ')}, or "all")`,
     )
     .argument('[scenario]', 'scenario name, "all", or a scenario file (FILE.yaml: docs/scenarios.md)')
     .option('--lab <url>', `lab API of a running lab (CPM_LAB_URL, default ${DEFAULT_LAB_URL})`)
-    .option('--embedded', 'start a private embedded lab for the run (any free ports, temporary stores)')
-    .option(
-      '--cscf <mock|kamailio|host:port>',
-      "with --embedded: the lab's own CSCF (default), Kamailio started from interop/kamailio, or an external one",
-    )
-    .option(
-      '--pf-sip-engine <builtin|drachtio>',
-      "with --embedded: the PF's SIP engine: builtin (default) or drachtio (drachtio-server started by the PF; docs/drachtio.md)",
-    )
     .option('--list', 'list the scenarios and the clauses they check')
     .option('--no-ladder', 'do not print the ladder diagram')
     .option('--color', 'ANSI colours in the ladder (default: on a terminal, unless NO_COLOR is set)')

@@ -23,6 +23,17 @@ const userOrShort = (description: string) => ({
   ],
 });
 
+/** A membership change the PF makes through its control API: `{group, user}`. */
+function memberChange(description: string) {
+  return {
+    description,
+    type: 'object',
+    additionalProperties: false,
+    required: ['group', 'user'],
+    properties: { group: groupName, user: role },
+  } as const;
+}
+
 /** The step actions: each step is an object with exactly one of these keys. */
 export const STEP_SCHEMAS = {
   online: { ...role, description: "the user's client registers (REGISTER)" },
@@ -61,20 +72,8 @@ export const STEP_SCHEMAS = {
     properties: { user: role, policy: { enum: ['accept', 'decline', 'later'] }, group: groupName },
   },
   'end-session': { ...groupName, description: 'the PF ends the group session (BYE to everyone connected)' },
-  'add-member': {
-    description: 'the PF adds the user to the group',
-    type: 'object',
-    additionalProperties: false,
-    required: ['group', 'user'],
-    properties: { group: groupName, user: role },
-  },
-  'remove-member': {
-    description: 'the PF removes the user from the group',
-    type: 'object',
-    additionalProperties: false,
-    required: ['group', 'user'],
-    properties: { group: groupName, user: role },
-  },
+  'add-member': memberChange('the PF adds the user to the group'),
+  'remove-member': memberChange('the PF removes the user from the group'),
   wait: {
     description: 'wait until a condition holds, at most `timeout` seconds (default 15)',
     type: 'object',
