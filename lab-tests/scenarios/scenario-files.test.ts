@@ -77,7 +77,7 @@ describe('a scenario file written by a user', () => {
     expect(JSON.stringify(await del.json())).toMatch(/client of the topology/);
   });
 
-  it('a wrong expectation fails with the check, what was seen, and the evidence', async () => {
+  it('a wrong expectation fails with the check, what was seen, and the evidence (the message comes from a text file)', async () => {
     const loaded = parseScenarioFile(
       `
 name: wrong-expectation
@@ -86,7 +86,7 @@ groups:
   - { name: g, members: [alice, bob, carol] }
 steps:
   - offline: alice
-  - send: { user: bob, group: g, text: hello }
+  - send: { user: bob, group: g, file: hello.txt }
   - wait: { for: stored, user: alice, group: g, count: 1 }
   - wait: { for: sent, user: bob, group: g, texts: [hello] }
   - end-session: g

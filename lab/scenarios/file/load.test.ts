@@ -100,6 +100,17 @@ checks:
     ]);
   });
 
+  it('send: {file} names a file that must exist, relative to the scenario file', () => {
+    const found = problems(VALID.replace('text: hi', 'file: no-such-chat.txt'));
+    expect(found).toEqual([
+      expect.objectContaining({
+        line: 7,
+        path: 'steps[1].send.file',
+        message: expect.stringMatching(/^no file .*no-such-chat\.txt$/),
+      }),
+    ]);
+  });
+
   it('a clause that is not in the registry is refused, naming the known ones', () => {
     const found = problems(`${VALID}    clause: D9.x
 `);

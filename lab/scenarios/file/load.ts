@@ -32,8 +32,6 @@ export function formatProblem(p: ScenarioFileProblem): string {
 export interface LoadedScenarioFile {
   file: string;
   spec: ScenarioFile;
-  /** Texts of `send: {file}` steps, read at load time (key: the path as written). */
-  texts: Map<string, string[]>;
 }
 
 type PathPart = string | number;
@@ -260,7 +258,6 @@ export function parseScenarioFile(text: string, file: string): LoadedScenarioFil
     for (const [j, m] of g.members.entries()) role(m, ['groups', i, 'members', j]);
     for (const [j, m] of (g['known-by'] ?? []).entries()) role(m, ['groups', i, 'known-by', j]);
   });
-  const texts = new Map<string, string[]>();
   const baseDir = dirname(resolve(file));
   const walk = (list: StepSpec[], base: PathPart[]) =>
     list.forEach((step, i) => {
@@ -274,7 +271,6 @@ export function parseScenarioFile(text: string, file: string): LoadedScenarioFil
         if (step.send.file !== undefined) {
           const target = resolve(baseDir, step.send.file);
           if (!existsSync(target)) report([...path, 'send', 'file'], `no file ${target}`);
-          else texts.set(step.send.file, []);
         }
       } else if ('policy' in step) {
         role(step.policy.user, [...path, 'policy', 'user']);
@@ -366,7 +362,7 @@ export function parseScenarioFile(text: string, file: string): LoadedScenarioFil
   walk(ok.steps, ['steps']);
   for (const [i, check] of ok.checks.entries()) checkRefs(check, ['checks', i]);
   if (problems.length > 0) throw new ScenarioFileError(problems);
-  return { file, spec: ok, texts };
+  return { file, spec: ok };
 }
 
 /** What each kind of wait needs. */
