@@ -103,8 +103,9 @@ export function scenario(
       } catch (err) {
         error = (err as Error).message;
         try {
-          // Only this run's messages (from its bookmark), never the lab's whole history.
-          hops = hops.length || bookmark === undefined ? hops : await ctx.lab.hops(bookmark);
+          // Everything up to the failure (a check between steps may have read only the start), and only this
+          // run's messages (from its bookmark), never the lab's whole history.
+          if (bookmark !== undefined) hops = await ctx.lab.hops(bookmark);
         } catch {
           // the lab is gone: report what we have
         }

@@ -170,6 +170,49 @@ describe('HEP3 capture: which way a message went (RFC 3261 §18.2.2)', () => {
   });
 });
 
+describe('HEP3 capture of TCP: sofia-sip captures reads, not messages (RFC 3261 §18.3 framing)', () => {
+  it('two messages in one captured read are two trace events; a message split over two reads is one', async () => {
+    const trace = new WireTrace();
+    const events: WireTraceEvent[] = [];
+    trace.subscribe((e) => events.push(e));
+    const capture = await HepCapture.start({
+      host: '127.0.0.1',
+      port: 0,
+      trace,
+      logger: silentLogger('hep'),
+    });
+    cleanups.push(async () => capture.close());
+    capture.setEndpoints(parseHostport('tcp/127.0.0.1:5080'));
+    const sender = createSocket('udp4');
+    cleanups.push(async () => sender.close());
+    const send = (payload: string) =>
+      new Promise<void>((resolve) =>
+        sender.send(
+          encodeHep3({
+            ipProtocol: 6,
+            source: { address: '127.0.0.1', port: 5060 },
+            destination: { address: '127.0.0.1', port: 5080 },
+            time: Date.now(),
+            payload: Buffer.from(payload),
+          }),
+          capture.address.port,
+          '127.0.0.1',
+          () => resolve(),
+        ),
+      );
+    const register = (expires: number) =>
+      `REGISTER sip:pf@ims.lab SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK${expires}\r\nFrom: <sip:alice@ims.lab>;tag=1\r\nTo: <sip:alice@ims.lab>\r\nCall-ID: c${expires}\r\nCSeq: ${expires + 1} REGISTER\r\nExpires: ${expires}\r\nContent-Length: 0\r\n\r\n`;
+    await send(register(600) + register(0)); // one read, two messages
+    const split = register(300);
+    await send(split.slice(0, 40)); // one message, two reads
+    await send(split.slice(40));
+    const deadline = Date.now() + 5000;
+    while (events.length < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect(events.map((e) => /Expires: (\d+)/.exec(e.raw.toString())?.[1])).toEqual(['600', '0', '300']);
+    expect(events.every((e) => e.direction === 'in' && e.raw.toString().startsWith('REGISTER '))).toBe(true);
+  });
+});
+
 describe('settings and failures say what is wrong', () => {
   it('--drachtio needs --sip-engine drachtio; the engine is one of builtin, drachtio; --drachtio-capture off or host:port', () => {
     expect(() => pfConfig({ drachtio: '127.0.0.1:9022' }, {})).toThrow(ConfigError);

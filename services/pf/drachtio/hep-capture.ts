@@ -1,10 +1,14 @@
-// The PF's wire trace when drachtio-server carries its SIP: drachtio-server reports every SIP message it sends
-// or receives as HEP3 over UDP (its `<capture-server>` / `--homer` setting), and this agent turns each into a
-// WireTraceEvent, so ladders, evidence and pcap see the PF's SIP exactly as it crossed the wire (100 Trying,
-// retransmissions and ACKs included), as with the built-in stack.
+// The PF's wire trace when drachtio-server carries its SIP: drachtio-server reports what it sends or receives as
+// HEP3 over UDP (its `<capture-server>` / `--homer` setting), and this agent turns it into WireTraceEvents, so
+// ladders, evidence and pcap see the PF's SIP exactly as it crossed the wire (100 Trying, retransmissions and
+// ACKs included), as with the built-in stack. Its stack (sofia-sip) captures a TCP *read*, not a message: one
+// packet may hold two messages, or part of one. TCP payloads therefore go through a SIP stream parser per
+// flow and direction (RFC 3261 §18.3 framing), and each complete message becomes one event; a UDP datagram is
+// one message.
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { decodeHep3, HEP_PROTOCOL_SIP, Hep3Error, MAX_HEP3_PACKET } from '../../../protocol/hep/index.js';
+import { SipStreamParser } from '../../../protocol/sip/index.js';
 import type { WireAddress, WireTrace } from '../../../protocol/trace/index.js';
 import type { Logger } from '../../../runtime/index.js';
 
@@ -29,6 +33,8 @@ export class HepCapture {
   #endpoints: SipEndpoint[] = [];
   /** Ephemeral sockets drachtio-server sent from (its outgoing TCP connections), learnt from the Via. */
   readonly #ownEphemeral = new Set<string>();
+  /** A SIP stream parser per TCP flow and direction (Map order: least recently used first). */
+  readonly #streams = new Map<string, SipStreamParser>();
   #received = 0;
   #rejected = 0;
 
@@ -93,16 +99,42 @@ export class HepCapture {
     }
     this.#received++;
     const transport = hep.ipProtocol === 6 ? 'tcp' : 'udp';
-    const out = this.#sentByServer(transport, hep.source, hep.destination, hep.payload);
-    this.#options.trace.publish({
-      time: hep.time,
-      protocol: 'sip',
-      direction: out ? 'out' : 'in',
-      transport,
-      local: out ? hep.source : hep.destination,
-      remote: out ? hep.destination : hep.source,
-      raw: hep.payload,
-    });
+    const messages =
+      transport === 'udp' ? [hep.payload] : this.#frame(hep.source, hep.destination, hep.payload);
+    for (const raw of messages) {
+      const out = this.#sentByServer(transport, hep.source, hep.destination, raw);
+      this.#options.trace.publish({
+        time: hep.time,
+        protocol: 'sip',
+        direction: out ? 'out' : 'in',
+        transport,
+        local: out ? hep.source : hep.destination,
+        remote: out ? hep.destination : hep.source,
+        raw,
+      });
+    }
+  }
+
+  /**
+   * The complete messages a TCP capture completes on its flow (keep-alive CRLFs dropped). Bytes that are not
+   * SIP are traced as they came, and the flow's parser starts over. At most 4,096 flows are followed.
+   */
+  #frame(source: WireAddress, destination: WireAddress, payload: Buffer): Buffer[] {
+    const key = `${source.address}:${source.port}>${destination.address}:${destination.port}`;
+    let parser = this.#streams.get(key);
+    if (parser) this.#streams.delete(key);
+    else parser = new SipStreamParser();
+    this.#streams.set(key, parser);
+    if (this.#streams.size > 4096) this.#streams.delete(this.#streams.keys().next().value!);
+    const out: Buffer[] = [];
+    for (const item of parser.push(payload)) {
+      if (item.kind === 'message') out.push(item.raw);
+      else if (item.kind === 'error') {
+        out.push(item.raw);
+        if (item.fatal) this.#streams.delete(key);
+      }
+    }
+    return out;
   }
 
   /**
