@@ -2,7 +2,7 @@
 // the conference factory and to conference URIs (create, restart, join), the legs and the group session
 // they belong to, invitations of the other members into a (re)started session, the conference event
 // package (RFC 4575), and what members learn when the membership changes (D1.vii).
-import type { MsrpSession } from '../../protocol/msrp/index.js';
+import type { MessageAcceptor, MsrpSession } from '../../protocol/msrp/index.js';
 import { CONTRIBUTION_ID, CONVERSATION_ID, ICSI_CPM_SESSION } from '../../protocol/cpm/index.js';
 import { answerSetup, type MsrpMediaDescription, parseMsrpSdp } from '../../protocol/sdp/index.js';
 import { ConferenceEvents, conferenceUser } from './conference-events.js';
@@ -149,8 +149,7 @@ export class ControllingFunction implements GroupSessionHost {
       await this.#deps
         .batcherRun(() => stores.deferred.resumeDelivery(from, group.id))
         .catch(this.#deps.sink('481 stop not lifted', { user: from, groupId: group.id }));
-      leg = await this.#acceptLeg(req, res, group, from, offer);
-      if (leg) session.addLeg(leg);
+      leg = await this.#acceptLeg(req, res, group, from, offer, (l) => session.addLeg(l));
     } finally {
       if (marked) inFlight.end(from, group.id);
     }
@@ -171,10 +170,26 @@ export class ControllingFunction implements GroupSessionHost {
     group: Group,
     user: string,
     offer: MsrpMediaDescription,
+    /** Puts the leg in its session (which takes its messages from then on). */
+    join: (leg: Leg) => void,
   ): Promise<Leg | undefined> {
     const { msrp: endpoint, sink } = this.#deps;
     const setup = answerSetup(offer.setup);
     const msrp: MsrpSession = endpoint.createSession({ setup, acceptTypes: PF_ACCEPT_TYPES });
+    // The client may send as soon as it has our 2xx, before accept() returns here (a SIP engine in another
+    // process, drachtio-server, confirms the 2xx later): such messages wait until the leg has joined its
+    // session, which installs its own acceptor; their 200 waits too (RFC 4975 §7.3: no 200 before the message
+    // is safe). A leg that never joins answers 481 (RFC 4975 §7.3.1: no such session), so the client keeps it.
+    let handOver!: () => void;
+    const joined = new Promise<void>((resolve) => {
+      handOver = resolve;
+    });
+    const holding: MessageAcceptor = async (message) => {
+      await joined;
+      const next = msrp.acceptor;
+      return next === holding || next === undefined ? 481 : next(message);
+    };
+    msrp.acceptor = holding;
     const answer = answerSdp(offer, { address: endpoint.host, port: endpoint.port, path: msrp.localPath });
     const context = { user, groupId: group.id };
     // Passive: ready for the client's connection before it can see our 2xx.
@@ -192,6 +207,7 @@ export class ControllingFunction implements GroupSessionHost {
         ],
       });
     } catch (err) {
+      handOver();
       msrp.close();
       this.#deps.logger.info('INVITE not accepted', { callId: req.callId, error: String(err) });
       return undefined;
@@ -204,6 +220,8 @@ export class ControllingFunction implements GroupSessionHost {
       mode: 'session',
       onIgnoredError: (what) => sink(what, context),
     });
+    join(leg);
+    handOver();
     if (setup === 'active') {
       // RFC 6135 §4: we connect, once the ACK confirmed the session.
       sip.acked.then(

@@ -36,7 +36,12 @@ import {
 import type { NodeEvent } from '../../runtime/index.js';
 import { aorKey, createGroup, type Group } from './domain/index.js';
 import { assertedIdentity, type PfNode, type PfOptions } from './pf.js';
-import { BuiltInSignalling, type PfSignalling, type RequestHandler } from './signalling.js';
+import {
+  BuiltInSignalling,
+  type PfInviteResponse,
+  type PfSignalling,
+  type RequestHandler,
+} from './signalling.js';
 import { openStores } from './store/index.js';
 import { Lab, testSipEngine } from './test-support/lab.js';
 import { readChat, type TestClient } from './test-support/test-client.js';
@@ -241,14 +246,7 @@ describe('the signalling port (another SIP engine plugs in without touching the 
             seen.push(`in ${method}`);
             return handler(req, res);
           });
-      const port: PfSignalling = {
-        get sipUri() {
-          return inner.sipUri;
-        },
-        get addresses() {
-          return inner.addresses;
-        },
-        engine: 'a wrapping engine',
+      return delegating(inner, {
         onRegister: wrap('REGISTER', (h) => inner.onRegister(h)),
         onInvite: wrap('INVITE', (h) => inner.onInvite(h)),
         onSubscribe: wrap('SUBSCRIBE', (h) => inner.onSubscribe(h)),
@@ -261,9 +259,7 @@ describe('the signalling port (another SIP engine plugs in without touching the 
           seen.push('out MESSAGE');
           return inner.message(target, body, request);
         },
-        close: () => inner.close(),
-      };
-      return port;
+      });
     };
     const l = await lab({ signalling: engine });
     const pf = l.pf!;
@@ -278,6 +274,60 @@ describe('the signalling port (another SIP engine plugs in without touching the 
     await rejoin(l, bob);
     await l.waitEvent('participant-live', forUser(BOB));
     expect(seen).toEqual(expect.arrayContaining(['in REGISTER', 'out INVITE', 'in INVITE']));
+  });
+});
+
+/** A PfSignalling that is `inner` except for `overrides` (a SIP engine of its own, for the port's tests). */
+function delegating(inner: PfSignalling, overrides: Partial<PfSignalling>): PfSignalling {
+  return {
+    get sipUri() {
+      return inner.sipUri;
+    },
+    get addresses() {
+      return inner.addresses;
+    },
+    engine: 'a wrapping engine',
+    onRegister: (h) => inner.onRegister(h),
+    onInvite: (h) => inner.onInvite(h),
+    onSubscribe: (h) => inner.onSubscribe(h),
+    onMessage: (h) => inner.onMessage(h),
+    invite: (target, request) => inner.invite(target, request),
+    message: (target, body, request) => inner.message(target, body, request),
+    close: () => inner.close(),
+    ...overrides,
+  };
+}
+
+describe('an engine that confirms the 2xx late (as drachtio-server does, over its own connection)', () => {
+  it('RFC 4975 §7.3: a message the joining client sends before accept() returns is held, then relayed (not answered 200 and lost)', async () => {
+    // accept() returns 300 ms after the 2xx went out; the client has the 2xx, ACKs, connects and sends meanwhile.
+    const engine: PfOptions['signalling'] = async (options) => {
+      const inner = await BuiltInSignalling.listen(options);
+      return delegating(inner, {
+        onInvite: (handler: RequestHandler<PfInviteResponse>) =>
+          inner.onInvite((req, res) =>
+            handler(req, {
+              source: res.source,
+              send: (status, o) => res.send(status, o),
+              reject: (status, o) => res.reject(status, o),
+              accept: async (o) => {
+                const dialog = await res.accept(o);
+                await new Promise((resolve) => setTimeout(resolve, 300));
+                return dialog;
+              },
+            }),
+          ),
+      });
+    };
+    const l = await lab({ signalling: engine });
+    const g = team(l.pf!);
+    const [bob, carol] = [await l.client('bob'), await l.client('carol')];
+    await bob.register();
+    await carol.register();
+    const session = await rejoin(l, bob);
+    await bob.say(session, 'straight away', g.conferenceUri);
+    const carolSession = await carol.waitSession(1);
+    expect(texts(await carol.waitMessages(carolSession, 1))).toEqual(['straight away']);
   });
 });
 
