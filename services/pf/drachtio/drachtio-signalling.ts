@@ -85,6 +85,9 @@ export function drachtioEngine(
 
 export type DrachtioSignallingOptions = BuiltInSignallingOptions & DrachtioEngineSettings;
 
+/** drachtio-server's default SIP timer T1 (its `<timers><t1>`), in ms. */
+const DRACHTIO_T1_MS = 500;
+
 /** No ACK for our 2xx within 64*T1 (RFC 3261 §13.3.1.4): the dialog is of no use. */
 class AckTimeoutError extends Error {
   override readonly name = 'AckTimeoutError';
@@ -335,11 +338,13 @@ export class DrachtioSignalling implements PfSignalling {
           headers,
         });
         const acked = new Promise<unknown>((resolve, reject) => {
-          // RFC 3261 §13.3.1.4: the ACK comes within 64*T1, or the dialog is over.
+          // RFC 3261 §13.3.1.4: the ACK comes within 64*T1, or the dialog is over. drachtio-server retransmits
+          // our 2xx on its own timers (T1 500 ms unless configured otherwise), and the ACK then still has to
+          // reach us over its connection: wait as long as it retransmits, never less (the PF's T1 may be lower).
           const timer = setTimeout(() => {
             reject(new AckTimeoutError('no ACK for the 2xx within 64*T1'));
             void dialog.destroy().catch(() => undefined);
-          }, 64 * this.#options.t1);
+          }, 64 * Math.max(this.#options.t1, DRACHTIO_T1_MS));
           timer.unref();
           dialog.once('ack', (ack: SrfRequest) => {
             clearTimeout(timer);
