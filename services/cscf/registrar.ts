@@ -72,7 +72,7 @@ export class Registrar {
   /** Bindings by the flow they were registered over (TCP flow id, or UDP address and port). */
   readonly #byFlow = new Map<string, Set<Binding>>();
   /** Each AoR's earliest expiry, pushed on every change (expiry-heap.ts). */
-  readonly #expiries = new ExpiryHeap();
+  #expiries = new ExpiryHeap();
 
   constructor(options: RegistrarOptions) {
     this.domain = options.domain.toLowerCase();
@@ -326,9 +326,7 @@ export class Registrar {
   }
 
   #rebuildExpiries(): void {
-    while (this.#expiries.pop() !== undefined) {
-      // emptied
-    }
+    this.#expiries = new ExpiryHeap();
     for (const [aor, list] of this.#bindings) {
       const at = earliestExpiry(list);
       if (at !== undefined) this.#expiries.push({ at, aor });

@@ -114,51 +114,50 @@ describe('the PF on drachtio-server (drachtio-srf application)', () => {
   });
 });
 
+/** A HEP capture on a free port with drachtio-server at `endpoints`, a sender of TCP captures, and the events. */
+async function captureHarness(endpoints: string) {
+  const trace = new WireTrace();
+  const events: WireTraceEvent[] = [];
+  trace.subscribe((e) => events.push(e));
+  const capture = await HepCapture.start({ host: '127.0.0.1', port: 0, trace, logger: silentLogger('hep') });
+  cleanups.push(async () => capture.close());
+  capture.setEndpoints(parseHostport(endpoints));
+  const sender = createSocket('udp4');
+  cleanups.push(async () => sender.close());
+  const sendRaw = (packet: Buffer | string) =>
+    new Promise<void>((resolve) => sender.send(packet, capture.address.port, '127.0.0.1', () => resolve()));
+  /** A captured TCP read from `source` to `destination` (ports on 127.0.0.1). */
+  const send = (source: number, destination: number, payload: string) =>
+    sendRaw(
+      encodeHep3({
+        ipProtocol: 6,
+        source: { address: '127.0.0.1', port: source },
+        destination: { address: '127.0.0.1', port: destination },
+        time: Date.now(),
+        payload: Buffer.from(payload),
+      }),
+    );
+  /** Until `done` holds (the capture reads its socket in this event loop), at most 5 s. */
+  const until = async (done: () => boolean) => {
+    const deadline = Date.now() + 5000;
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { capture, events, send, sendRaw, until };
+}
+
 describe('HEP3 capture: which way a message went (RFC 3261 §18.2.2)', () => {
   it("a message from or to drachtio-server's listening endpoint is out or in; on its own outgoing TCP connection the top Via decides", async () => {
-    const trace = new WireTrace();
-    const events: WireTraceEvent[] = [];
-    trace.subscribe((e) => events.push(e));
-    const capture = await HepCapture.start({
-      host: '127.0.0.1',
-      port: 0,
-      trace,
-      logger: silentLogger('hep'),
-    });
-    cleanups.push(async () => capture.close());
-    capture.setEndpoints(parseHostport('udp/127.0.0.1:5080,tcp/127.0.0.1:5080'));
-    const sender = createSocket('udp4');
-    cleanups.push(async () => sender.close());
-    const send = (source: number, destination: number, text: string) =>
-      new Promise<void>((resolve) =>
-        sender.send(
-          encodeHep3({
-            ipProtocol: 6,
-            source: { address: '127.0.0.1', port: source },
-            destination: { address: '127.0.0.1', port: destination },
-            time: Date.now(),
-            payload: Buffer.from(text),
-          }),
-          capture.address.port,
-          '127.0.0.1',
-          () => resolve(),
-        ),
-      );
+    const { capture, events, send, sendRaw, until } = await captureHarness(
+      'udp/127.0.0.1:5080,tcp/127.0.0.1:5080',
+    );
     const head = (start: string, via: string) =>
       `${start}\r\nVia: SIP/2.0/TCP ${via};branch=z9hG4bK1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
     await send(5060, 5080, head('REGISTER sip:pf@ims.lab SIP/2.0', '127.0.0.1:5060')); // to the listener: in
     await send(41000, 5060, head('INVITE sip:alice@ims.lab SIP/2.0', '127.0.0.1:5080')); // our Via: out
     await send(5060, 41000, head('SIP/2.0 200 OK', '127.0.0.1:5080')); // response to us: in
     await send(41000, 5060, head('ACK sip:alice@ims.lab SIP/2.0', '127.0.0.1:5080')); // learnt socket: out
-    const sock = createSocket('udp4');
-    cleanups.push(async () => sock.close());
-    await new Promise<void>((resolve) =>
-      sock.send('not hep', capture.address.port, '127.0.0.1', () => resolve()),
-    );
-    const deadline = Date.now() + 5000;
-    while ((events.length < 4 || capture.counts.rejected < 1) && Date.now() < deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await sendRaw('not hep');
+    await until(() => events.length >= 4 && capture.counts.rejected >= 1);
     expect(events.map((e) => `${e.direction} ${e.raw.toString().split(' ')[0]}`)).toEqual([
       'in REGISTER',
       'out INVITE',
@@ -172,42 +171,14 @@ describe('HEP3 capture: which way a message went (RFC 3261 §18.2.2)', () => {
 
 describe('HEP3 capture of TCP: sofia-sip captures reads, not messages (RFC 3261 §18.3 framing)', () => {
   it('two messages in one captured read are two trace events; a message split over two reads is one', async () => {
-    const trace = new WireTrace();
-    const events: WireTraceEvent[] = [];
-    trace.subscribe((e) => events.push(e));
-    const capture = await HepCapture.start({
-      host: '127.0.0.1',
-      port: 0,
-      trace,
-      logger: silentLogger('hep'),
-    });
-    cleanups.push(async () => capture.close());
-    capture.setEndpoints(parseHostport('tcp/127.0.0.1:5080'));
-    const sender = createSocket('udp4');
-    cleanups.push(async () => sender.close());
-    const send = (payload: string) =>
-      new Promise<void>((resolve) =>
-        sender.send(
-          encodeHep3({
-            ipProtocol: 6,
-            source: { address: '127.0.0.1', port: 5060 },
-            destination: { address: '127.0.0.1', port: 5080 },
-            time: Date.now(),
-            payload: Buffer.from(payload),
-          }),
-          capture.address.port,
-          '127.0.0.1',
-          () => resolve(),
-        ),
-      );
+    const { events, send, until } = await captureHarness('tcp/127.0.0.1:5080');
     const register = (expires: number) =>
       `REGISTER sip:pf@ims.lab SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK${expires}\r\nFrom: <sip:alice@ims.lab>;tag=1\r\nTo: <sip:alice@ims.lab>\r\nCall-ID: c${expires}\r\nCSeq: ${expires + 1} REGISTER\r\nExpires: ${expires}\r\nContent-Length: 0\r\n\r\n`;
-    await send(register(600) + register(0)); // one read, two messages
+    await send(5060, 5080, register(600) + register(0)); // one read, two messages
     const split = register(300);
-    await send(split.slice(0, 40)); // one message, two reads
-    await send(split.slice(40));
-    const deadline = Date.now() + 5000;
-    while (events.length < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    await send(5060, 5080, split.slice(0, 40)); // one message, two reads
+    await send(5060, 5080, split.slice(40));
+    await until(() => events.length >= 3);
     expect(events.map((e) => /Expires: (\d+)/.exec(e.raw.toString())?.[1])).toEqual(['600', '0', '300']);
     expect(events.every((e) => e.direction === 'in' && e.raw.toString().startsWith('REGISTER '))).toBe(true);
   });

@@ -271,11 +271,7 @@ export class DrachtioSignalling implements PfSignalling {
         if (res.status >= 200) resolve(res);
       }),
     );
-    if (response.status >= 300)
-      throw failureOf(
-        'MESSAGE',
-        Object.assign(new Error(response.reason), { status: response.status, res: response }),
-      );
+    if (response.status >= 300) throw responseFailure('MESSAGE', response);
   }
 
   async close(): Promise<void> {
@@ -520,11 +516,7 @@ class NotifierDialog extends EventEmitter implements PfNotifier {
     }
     // RFC 6665 §4.2.2: a 481 (or 408) to NOTIFY removes the subscription.
     if (response.status === 481 || response.status === 408) this.#end('dialog-gone');
-    if (response.status >= 300)
-      throw failureOf(
-        'NOTIFY',
-        Object.assign(new Error(response.reason), { status: response.status, res: response }),
-      );
+    if (response.status >= 300) throw responseFailure('NOTIFY', response);
     return response;
   }
 
@@ -666,15 +658,23 @@ function parseText(raw: string | undefined): SipMessage | undefined {
  */
 function failureOf(method: string, err: unknown): Error {
   const e = err as SrfError;
-  if (typeof e?.status === 'number') {
-    const response = parseResponse(e.res) ?? syntheticResponse(e.status, e.reason ?? e.message);
-    const toTag = /;\s*tag=/i.test(response.get('to') ?? '');
-    if ((response.status === 408 || response.status === 503) && !toTag) {
-      markLocalFailure(response, response.status === 408 ? 'timeout' : 'transport-error');
-    }
-    return new SipRequestError(method, response);
-  }
+  if (typeof e?.status === 'number') return responseFailure(method, e.res, e.status, e.reason ?? e.message);
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The SipRequestError for a final non-2xx response (the message when drachtio-srf gave it). */
+function responseFailure(
+  method: string,
+  res: SrfResponseMessage | undefined,
+  status = res?.status ?? 500,
+  reason = res?.reason ?? '',
+): SipRequestError {
+  const response = parseResponse(res) ?? syntheticResponse(status, reason);
+  const toTag = /;\s*tag=/i.test(response.get('to') ?? '');
+  if ((response.status === 408 || response.status === 503) && !toTag) {
+    markLocalFailure(response, response.status === 408 ? 'timeout' : 'transport-error');
+  }
+  return new SipRequestError(method, response);
 }
 
 /** drachtio-srf reported a status without the response message: a response with just the status line. */

@@ -154,10 +154,7 @@ export class HepCapture {
     if (this.#ownEphemeral.has(`${transport}/${destination.address}:${destination.port}`)) return false;
     const isOurs = (a: WireAddress) =>
       this.#endpoints.some(
-        (e) =>
-          e.transport === transport &&
-          e.port === a.port &&
-          (e.address === a.address || e.address === '0.0.0.0' || e.address === '::'),
+        (e) => e.transport === transport && e.port === a.port && hostMatches(e.address, a.address),
       );
     if (isOurs(source)) return true;
     if (isOurs(destination)) return false;
@@ -174,8 +171,9 @@ export class HepCapture {
   }
 }
 
-function hostMatches(endpointAddress: string, viaHost: string): boolean {
-  return endpointAddress === viaHost || endpointAddress === '0.0.0.0' || endpointAddress === '::';
+/** An endpoint's address is `host`, or a wildcard bind (any address). */
+function hostMatches(endpointAddress: string, host: string): boolean {
+  return endpointAddress === host || endpointAddress === '0.0.0.0' || endpointAddress === '::';
 }
 
 /** The sent-by of the first Via header field (RFC 3261 §20.42; compact form `v`), read from the head only. */
