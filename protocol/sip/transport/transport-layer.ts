@@ -264,13 +264,18 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
     if (tcp) {
       const host = tcp.host ?? '127.0.0.1';
       const wanted = tcp.port ?? 0;
-      if (wanted === 0 && this.#udpLocal && (udp?.port ?? 0) === 0) {
-        // Same port number on both transports keeps one Via sent-by valid for either; fall back if taken.
-        try {
-          await this.#bindTcp(host, this.#udpLocal.port);
-          return;
-        } catch {
-          // taken: use any port
+      if (wanted === 0 && udp && (udp.port ?? 0) === 0) {
+        // Same port number on both transports keeps one Via sent-by valid for either. The ephemeral UDP port
+        // may be taken for TCP by another process: then a new UDP port is tried (5 times), then any TCP port.
+        for (let attempt = 1; attempt <= 5; attempt++) {
+          try {
+            await this.#bindTcp(host, this.#udpLocal!.port);
+            return;
+          } catch {
+            if (attempt === 5) break;
+            this.#udp?.close();
+            await this.#bindUdp(udp.host ?? '127.0.0.1', 0);
+          }
         }
       }
       await this.#bindTcp(host, wanted);
