@@ -35,6 +35,11 @@ export function sessionTransition(state: GroupSessionState, event: SessionEvent)
 /** RFC 3326 Reason for a deleted group (protocol-notes §7). */
 export const GONE_REASON = 'SIP;cause=410;text="Gone"';
 
+/** The Reason header (RFC 3326) of the BYEs that end a session: 410 Gone when the group was deleted. */
+function byeReason(reason: SessionEndReason | undefined): string | undefined {
+  return reason === 'deleted' ? GONE_REASON : undefined;
+}
+
 export interface GroupSessionHost {
   /** The group as stored now. */
   group(groupId: string): Group | undefined;
@@ -61,6 +66,8 @@ export class GroupSession {
   readonly #host: GroupSessionHost;
   readonly #idleTimeoutMs: number;
   #state: GroupSessionState = 'active';
+  /** Why the session ended (once it has): a leg that joins late gets the same BYE as the others. */
+  #endReason: SessionEndReason | undefined;
   #idle: NodeJS.Timeout | undefined;
   #relayed = 0;
 
@@ -96,7 +103,8 @@ export class GroupSession {
   /** A participant joined (answered our INVITE, or its INVITE was accepted). A previous leg of the user ends. */
   addLeg(leg: Leg): void {
     if (!this.active) {
-      void leg.end();
+      // It was accepted while the session ended (a SIP engine may confirm our 2xx late): the same BYE as the others.
+      void leg.end(byeReason(this.#endReason));
       return;
     }
     const previous = this.#legs.get(leg.user);
@@ -122,13 +130,14 @@ export class GroupSession {
     const next = sessionTransition(this.#state, { kind: 'end', reason });
     if (next === this.#state) return;
     this.#state = next;
+    this.#endReason = reason;
     clearTimeout(this.#idle);
     const legs = [...this.#legs.values()];
     this.#legs.clear();
     // The host ends the conference subscriptions first (final NOTIFY, RFC 6665 §4.2.2), so that each
     // subscriber still knows its subscription when that NOTIFY arrives; then the legs get their BYE.
     this.#host.ended(this, reason);
-    for (const leg of legs) void leg.end(reason === 'deleted' ? GONE_REASON : undefined);
+    for (const leg of legs) void leg.end(byeReason(reason));
   }
 
   /**

@@ -298,27 +298,32 @@ function delegating(inner: PfSignalling, overrides: Partial<PfSignalling>): PfSi
   };
 }
 
+/** The built-in engine, except that accept() returns `ms` after the 2xx went out (as drachtio-server's does). */
+function lateConfirmingEngine(ms: number): PfOptions['signalling'] {
+  return async (options) => {
+    const inner = await BuiltInSignalling.listen(options);
+    return delegating(inner, {
+      onInvite: (handler: RequestHandler<PfInviteResponse>) =>
+        inner.onInvite((req, res) =>
+          handler(req, {
+            source: res.source,
+            send: (status, o) => res.send(status, o),
+            reject: (status, o) => res.reject(status, o),
+            accept: async (o) => {
+              const dialog = await res.accept(o);
+              await new Promise((resolve) => setTimeout(resolve, ms));
+              return dialog;
+            },
+          }),
+        ),
+    });
+  };
+}
+
 describe('an engine that confirms the 2xx late (as drachtio-server does, over its own connection)', () => {
   it('RFC 4975 §7.3: a message the joining client sends before accept() returns is held, then relayed (not answered 200 and lost)', async () => {
     // accept() returns 300 ms after the 2xx went out; the client has the 2xx, ACKs, connects and sends meanwhile.
-    const engine: PfOptions['signalling'] = async (options) => {
-      const inner = await BuiltInSignalling.listen(options);
-      return delegating(inner, {
-        onInvite: (handler: RequestHandler<PfInviteResponse>) =>
-          inner.onInvite((req, res) =>
-            handler(req, {
-              source: res.source,
-              send: (status, o) => res.send(status, o),
-              reject: (status, o) => res.reject(status, o),
-              accept: async (o) => {
-                const dialog = await res.accept(o);
-                await new Promise((resolve) => setTimeout(resolve, 300));
-                return dialog;
-              },
-            }),
-          ),
-      });
-    };
+    const engine = lateConfirmingEngine(300);
     const l = await lab({ signalling: engine });
     const g = team(l.pf!);
     const [bob, carol] = [await l.client('bob'), await l.client('carol')];
@@ -328,6 +333,16 @@ describe('an engine that confirms the 2xx late (as drachtio-server does, over it
     await bob.say(session, 'straight away', g.conferenceUri);
     const carolSession = await carol.waitSession(1);
     expect(texts(await carol.waitMessages(carolSession, 1))).toEqual(['straight away']);
+  });
+
+  it('RFC 3326: a leg accepted while its session is being deleted gets the same BYE as the others (Reason 410 Gone)', async () => {
+    const l = await lab({ signalling: lateConfirmingEngine(300) });
+    const bob = await l.client('bob');
+    await bob.register();
+    const session = await rejoin(l, bob);
+    // The PF has sent its 2xx but its engine has not confirmed it: the session ends before the leg joins.
+    expect((await fetch(`${l.pf!.controlUrl}/groups/team`, { method: 'DELETE' })).status).toBe(200);
+    expect((await bob.waitBye(session)).get('reason')).toBe('SIP;cause=410;text="Gone"');
   });
 });
 

@@ -35,6 +35,7 @@ import {
   type SrfApp,
   type SrfDialog,
   type SrfError,
+  type SrfHandler,
   type SrfHeaders,
   type SrfMessage,
   type SrfRequest,
@@ -95,6 +96,8 @@ class AckTimeoutError extends Error {
 
 export class DrachtioSignalling implements PfSignalling {
   readonly #srf: SrfApp;
+  /** The roles' handlers per method, set by on*(); the routes to them exist from the connect on (VERBS). */
+  readonly #routes: Routes;
   readonly #options: DrachtioSignallingOptions;
   readonly #endpoints: SipEndpoint[];
   /** Disconnects, closes the capture and stops a drachtio-server the engine started. */
@@ -103,12 +106,14 @@ export class DrachtioSignalling implements PfSignalling {
 
   private constructor(
     srf: SrfApp,
+    routes: Routes,
     options: DrachtioSignallingOptions,
     endpoints: SipEndpoint[],
     release: () => Promise<void>,
     readonly engine: string,
   ) {
     this.#srf = srf;
+    this.#routes = routes;
     this.#options = options;
     this.#endpoints = endpoints;
     this.#release = release;
@@ -134,6 +139,7 @@ export class DrachtioSignalling implements PfSignalling {
       if (capture) resources.push(() => capture.close());
       // A server the PF starts gets its SIP port from a free-port probe, which another process can take before
       // drachtio-server binds it: then it exits, or comes up without that endpoint, and is started again (3 tries).
+      const routes: Routes = new Map();
       let admin: DrachtioServer;
       let engine: string;
       let srf: SrfApp;
@@ -160,7 +166,7 @@ export class DrachtioSignalling implements PfSignalling {
           engine = `drachtio-server at ${admin.host}:${admin.port}, drachtio-srf ${SRF_VERSION}`;
         }
         try {
-          ({ srf, hostport } = await connectWithRetry(admin, options.connectTimeoutMs ?? 30_000));
+          ({ srf, hostport } = await connectWithRetry(admin, options.connectTimeoutMs ?? 30_000, routes));
         } catch (err) {
           await owned?.close();
           throw err;
@@ -190,7 +196,7 @@ export class DrachtioSignalling implements PfSignalling {
         capture: capture ? `${capture.address.address}:${capture.address.port}` : 'off',
       });
       if (!capture) logger.warn("no HEP capture address: the lab trace will not show the PF's SIP messages");
-      return new DrachtioSignalling(srf, options, endpoints, release, engine);
+      return new DrachtioSignalling(srf, routes, options, endpoints, release, engine);
     } catch (err) {
       await release();
       throw err;
@@ -212,21 +218,27 @@ export class DrachtioSignalling implements PfSignalling {
   }
 
   onRegister(handler: RequestHandler<PfResponse>): void {
-    this.#srf.register((req, res) => this.#dispatch(req, res, handler, () => this.#response(req, res)));
+    this.#routes.set('register', (req, res) =>
+      this.#dispatch(req, res, handler, () => this.#response(req, res)),
+    );
   }
 
   onInvite(handler: RequestHandler<PfInviteResponse>): void {
-    this.#srf.invite((req, res) => this.#dispatch(req, res, handler, () => this.#inviteResponse(req, res)));
+    this.#routes.set('invite', (req, res) =>
+      this.#dispatch(req, res, handler, () => this.#inviteResponse(req, res)),
+    );
   }
 
   onSubscribe(handler: RequestHandler<PfSubscribeResponse>): void {
-    this.#srf.subscribe((req, res) =>
+    this.#routes.set('subscribe', (req, res) =>
       this.#dispatch(req, res, handler, (parsed) => this.#subscribeResponse(req, res, parsed)),
     );
   }
 
   onMessage(handler: RequestHandler<PfResponse>): void {
-    this.#srf.message((req, res) => this.#dispatch(req, res, handler, () => this.#response(req, res)));
+    this.#routes.set('message', (req, res) =>
+      this.#dispatch(req, res, handler, () => this.#response(req, res)),
+    );
   }
 
   async invite(target: string, request: OutgoingInviteRequest): Promise<PfInviteDialog> {
@@ -559,6 +571,10 @@ class NotifierDialog extends EventEmitter implements PfNotifier {
 
 class RefusedError extends Error {}
 
+/** The methods the PF takes out of dialog (in-dialog requests go to their dialogs). */
+const VERBS = ['register', 'invite', 'subscribe', 'message'] as const;
+type Routes = Map<(typeof VERBS)[number], SrfHandler>;
+
 /**
  * drachtio-srf's inbound connection, tried again every 250 ms while the server cannot be reached (not yet
  * listening, its name not yet resolvable) until `timeoutMs`; resolves with the server's SIP endpoints.
@@ -566,6 +582,7 @@ class RefusedError extends Error {}
 async function connectWithRetry(
   admin: DrachtioServer,
   timeoutMs: number,
+  routes: Routes,
 ): Promise<{ srf: SrfApp; hostport: string }> {
   const where = `${admin.host}:${admin.port}`;
   const deadline = Date.now() + timeoutMs;
@@ -574,6 +591,17 @@ async function connectWithRetry(
     // drachtio-srf may report a failed connection more than once (and retries on its own): an 'error' without a
     // listener would throw, so one stays for the life of this attempt's object.
     srf.on('error', () => undefined);
+    // The methods are routed to us before the connection: drachtio-srf then sends its route requests right
+    // after authenticating, ahead of our connect event, so drachtio-server does not answer a request with 503
+    // (no application) in the moments after the PF has started.
+    for (const verb of VERBS) {
+      srf[verb]((req, res) => {
+        const route = routes.get(verb);
+        if (route) route(req, res);
+        // RFC 3261 §21.5.4: not ready for this method yet (the roles set their handlers right after connect).
+        else res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '1' } }, () => undefined);
+      });
+    }
     try {
       return { srf, hostport: await connectOnce(srf, admin, Math.max(1, deadline - Date.now())) };
     } catch (err) {
