@@ -14,7 +14,7 @@ export {
 export { acceptsTcp, freePort } from './ports.js';
 export { type SupervisedProcess, spawnSupervised } from './supervised-process.js';
 export { logWireMessages } from './wire-log.js';
-export { packageRoot, packageVersion } from './package-root.js';
+export { packageCommit, packageRoot, packageVersion } from './package-root.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {
   type ApiGuardOptions,

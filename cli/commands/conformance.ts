@@ -3,7 +3,9 @@
 // table. Exit code 0 when every clause judged passes, 1 when one fails or is not covered, 2 when the run
 // could not happen (usage, an unreachable lab, a lab that did not start). `--scenario X` judges only the
 // clauses of the chosen scenarios; `--scenarios DIR` runs scenario files (docs/scenarios.md) instead of the
-// built-ins, every file checked before anything runs.
+// built-ins, every file checked before anything runs. `--sut client|pf` judges an implementation outside the
+// lab from the wire (docs/sut.md): pass, fail, inconclusive or not applicable per check and per clause.
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { embeddedLabOptions } from './embedded-options.js';
 import { join, resolve } from 'node:path';
@@ -18,12 +20,23 @@ import { type PrivateLab, startPrivateLab } from '../../lab/embedded/index.js';
 import { fileScenario, loadScenarioDir } from '../../lab/scenarios/file/index.js';
 import { findScenario } from '../../lab/scenarios/registry.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
+import {
+  describeSut,
+  Operator,
+  parseSutSpec,
+  type SutFlags,
+  type SutRun,
+  type SutSpec,
+  sutRun,
+} from '../../lab/sut/index.js';
 import { onShutdown } from '../../runtime/index.js';
 import { DEFAULT_LAB_URL } from './user-verbs.js';
 
 export const DEFAULT_REPORT_DIR = 'conformance-report';
 
-export interface ConformanceFlags {
+export interface ConformanceFlags extends SutFlags {
+  /** With --embedded: the CSCF's SIP port (default any free port), for a SUT configured before the run. */
+  sipPort?: string;
   lab?: string;
   out?: string;
   embedded?: boolean;
@@ -45,6 +58,8 @@ export interface ConformanceIo {
   /** Progress and errors. */
   err: (text: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Where an operator answers the prompts of mode manual (default stdin). */
+  input?: Readable;
 }
 
 export interface ConformanceOutcome {
@@ -66,7 +81,9 @@ export async function conformanceCommand(
   const dir = resolve(flags.out ?? DEFAULT_REPORT_DIR);
   let embedded: PrivateLab | undefined;
   let stopListening: (() => void) | undefined;
+  let operator: Operator | undefined;
   const cleanUp = async () => {
+    operator?.close();
     await embedded?.close();
   };
   try {
@@ -88,6 +105,18 @@ export async function conformanceCommand(
       throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
     if (flags.pfSipEngine !== undefined && !flags.embedded)
       throw new Error('--pf-sip-engine chooses the SIP engine of a lab it starts: use it with --embedded');
+    if (flags.sipPort !== undefined && !flags.embedded)
+      throw new Error('--sip-port chooses the CSCF port of a lab it starts: use it with --embedded');
+    const sutFlags = Object.fromEntries(
+      Object.entries(flags).filter(([k, v]) => k.startsWith('sut') && v !== undefined),
+    ) as SutFlags;
+    if (flags.embedded && Object.keys(sutFlags).length > 0 && flags.sut === undefined)
+      throw new Error('--sut-* options describe an implementation under test: give --sut client or --sut pf');
+    let sut: SutSpec | undefined = flags.sut === undefined ? undefined : parseSutSpec(sutFlags);
+    if (sut?.side === 'pf' && flags.pfSipEngine !== undefined)
+      throw new Error(
+        "--pf-sip-engine chooses the lab PF's SIP engine; with --sut pf the PF is the implementation under test",
+      );
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
       // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
@@ -100,11 +129,40 @@ export async function conformanceCommand(
         ...(flags.cscf === undefined ? {} : { cscf: flags.cscf }),
         ...(flags.pfSipEngine === undefined ? {} : { pfSipEngine: flags.pfSipEngine }),
         ...(flags.t1 === undefined ? {} : { t1: flags.t1 }),
+        ...(sut === undefined ? {} : { sut }),
+        ...(flags.sipPort === undefined ? {} : { sipPort: Number(flags.sipPort) }),
       });
       url = embedded.url;
     }
+    const lab = new LabClient(url);
+    // A lab started for a SUT (its topology's "sut") judges that SUT; --sut-* flags given here override fields.
+    const declared = await declaredSut(lab);
+    if (declared === undefined && Object.keys(sutFlags).length > 0)
+      throw new Error(
+        `the lab at ${url} was not started for an implementation under test: use --embedded, or start the lab with "sut" in its topology (docs/sut.md)`,
+      );
+    if (declared !== undefined) {
+      const base = specFlags(declared);
+      if (sutFlags.sutMode !== undefined || sutFlags.sutControl !== undefined) {
+        delete base.sutMode;
+        delete base.sutControl;
+      }
+      sut = Object.keys(sutFlags).length === 0 ? declared : parseSutSpec({ ...base, ...sutFlags });
+      if (sut.side !== declared.side || sut.user !== declared.user || sut.pf?.port !== declared.pf?.port)
+        throw new Error(
+          `the lab was started for ${describeSut(declared)}; --sut, --sut-user and --sut-pf cannot change that`,
+        );
+    }
+    let run: SutRun | undefined;
+    if (sut !== undefined) {
+      if (sut.mode === 'manual') operator = new Operator(io.input ?? process.stdin, io.err);
+      run = sutRun(sut, { lab, ...(operator ? { operator } : {}) });
+      io.err(`implementation under test: ${describeSut(sut)}`);
+      for (const line of await sutInstructions(lab, sut)) io.err(`  ${line}`);
+    }
     const report = await runConformance({
-      lab: new LabClient(url),
+      lab,
+      ...(run === undefined ? {} : { sut: run }),
       ...(scenarios === undefined ? {} : { scenarios }),
       onProgress: (event) => {
         const line = progressLine(event);
@@ -125,6 +183,49 @@ export async function conformanceCommand(
   }
 }
 
+/** The SUT a lab declares in its topology (GET /topology → lab.sut), if any. */
+async function declaredSut(lab: LabClient): Promise<SutSpec | undefined> {
+  const t = await lab.get<{ lab?: { sut?: SutSpec } }>('/topology');
+  return t.lab?.sut;
+}
+
+/** A SutSpec back as flags (to re-parse it with a flag overriding one field). */
+function specFlags(spec: SutSpec): SutFlags {
+  return {
+    sut: spec.side,
+    ...(spec.user === undefined ? {} : { sutUser: spec.user }),
+    ...(spec.role === undefined ? {} : { sutRole: spec.role }),
+    ...(spec.pf === undefined ? {} : { sutPf: `${spec.pf.host}:${spec.pf.port}` }),
+    ...(spec.name === undefined ? {} : { sutName: spec.name }),
+    ...(spec.control === undefined ? { sutMode: spec.mode } : { sutControl: spec.control }),
+    sutTimeout: spec.timeoutSeconds,
+  };
+}
+
+/** Where the SUT must point: the lab's CSCF (registrar and outbound proxy), its domain, the factory URI. */
+async function sutInstructions(lab: LabClient, sut: SutSpec): Promise<string[]> {
+  const t = await lab.get<{
+    nodes: Array<{ role: string; sip?: string }>;
+    peers?: Array<{ role: string; sip: string; product: string }>;
+    lab?: { domain?: string };
+  }>('/topology');
+  const domain = t.lab?.domain ?? 'ims.lab';
+  const cscf =
+    t.nodes.find((n) => n.role === 'cscf')?.sip ??
+    t.peers?.find((p) => p.role === 'cscf')?.sip ??
+    "(the lab's CSCF)";
+  if (sut.side === 'client')
+    return [
+      `register sip:${sut.user}@${domain} with the CSCF at ${cscf} (it is the registrar and the outbound proxy; TCP or UDP)`,
+      `the PF's conference factory is sip:conference-factory@${domain}; group URIs are sip:group-<id>@${domain}`,
+      `the client plays the scenarios' role "${sut.role}"`,
+    ];
+  return [
+    `the CSCF at ${cscf} routes sip:conference-factory@${domain} and sip:group-*@${domain} to ${sut.pf!.host}:${sut.pf!.port} over TCP, and sends it third-party REGISTERs`,
+    `send the PF's requests to the users through the CSCF at ${cscf}`,
+  ];
+}
+
 export function registerConformanceCommand(program: Command): void {
   const conformance = program.command('conformance');
   embeddedLabOptions(conformance)
@@ -138,6 +239,18 @@ export function registerConformanceCommand(program: Command): void {
       '--scenarios <dir>',
       'run the scenario files (*.yaml) of this directory instead of the built-ins, judging the clauses they cover (docs/scenarios.md)',
     )
+    .option('--sut <client|pf>', 'judge an implementation under test from the wire (docs/sut.md)')
+    .option('--sut-user <name>', 'a client under test: its user (default alice)')
+    .option('--sut-role <role>', 'a client under test: the scenario role it plays (default alice)')
+    .option('--sut-pf <sip-uri>', 'a PF under test: where it takes SIP over TCP (sip:host:port)')
+    .option('--sut-control <url>', 'the SUT control API (docs/sut.md); implies --sut-mode control')
+    .option(
+      '--sut-mode <mode>',
+      'how the SUT is made to act: control, manual (prompts an operator) or network',
+    )
+    .option('--sut-name <name>', 'the implementation under test as the report names it')
+    .option('--sut-timeout <seconds>', 'how long a prompt or a network wait lasts (default 120)')
+    .option('--sip-port <port>', "with --embedded: the CSCF's SIP port (default any free port)")
     .action(async (flags: ConformanceFlags) => {
       const outcome = await conformanceCommand(flags, {
         out: (text) => process.stdout.write(`${text}\n`),

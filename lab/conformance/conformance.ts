@@ -2,6 +2,7 @@
 import type { LabClient } from '../scenarios/lab-client.js';
 import { runScenario, SCENARIOS } from '../scenarios/registry.js';
 import type { Scenario } from '../scenarios/types.js';
+import type { SutRun } from '../sut/index.js';
 import type { ConformanceReport } from './report.js';
 import { type ConformanceProgress, runScenarios, type ScenarioRunner } from './run.js';
 
@@ -13,6 +14,8 @@ export interface ConformanceOptions {
    */
   scenarios?: readonly Scenario[];
   onProgress?: (event: ConformanceProgress) => void;
+  /** The implementation under test (docs/sut.md); default: the lab's own nodes are judged. */
+  sut?: SutRun;
 }
 
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
@@ -21,8 +24,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   return runScenarios({
     lab,
     scenarios: options.scenarios ?? SCENARIOS,
+    ...(options.sut === undefined ? {} : { sut: options.sut }),
     ...(options.scenarios === undefined
-      ? { runner: registryRunner }
+      ? options.sut === undefined
+        ? { runner: registryRunner }
+        : {}
       : { clauses: [...new Set(options.scenarios.flatMap((s) => s.clauses))] }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

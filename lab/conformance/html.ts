@@ -3,31 +3,42 @@
 // flow, a ladder diagram whose arrows open the raw text of the message. Everything from the trace is
 // escaped.
 import { describeMessage, type Hop, participantOrder, splitFlows } from '../trace/index.js';
-import type { ScenarioResult } from '../scenarios/types.js';
+import { type CheckVerdict, checkVerdict, type ScenarioResult } from '../scenarios/types.js';
 import { fileSlug } from './artifacts.js';
-import { type ConformanceReport, evidenceHops, type Verdict } from './report.js';
+import {
+  type ConformanceReport,
+  evidenceHops,
+  reportFacts,
+  reportHeadline,
+  scenarioVerdict,
+  type Verdict,
+} from './report.js';
 
 const VERDICT_TEXT: Record<Verdict, string> = {
   pass: 'pass',
   fail: 'FAIL',
+  inconclusive: 'inconclusive',
   'not-covered': 'NOT COVERED',
   'not-applicable': 'not applicable',
 };
 
+const CHECK_MARK: Record<CheckVerdict, string> = {
+  pass: '✔',
+  fail: '✘',
+  inconclusive: '?',
+  'not-applicable': '–',
+};
+
 export function renderHtml(report: ConformanceReport): string {
-  const t = report.totals;
   const title = `CPM Lab conformance — ${report.passed ? 'PASS' : 'FAIL'}`;
   const body: string[] = [];
   body.push(
     `<header><h1>CPM Lab conformance report</h1>`,
     `<p class="summary ${report.passed ? 'pass' : 'fail'}"><strong>${report.passed ? 'PASS' : 'FAIL'}</strong> — ` +
-      `${t.pass} of ${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered${t.notApplicable ? `, ${t.notApplicable} not applicable` : ''}; ` +
-      `${t.checks - t.failedChecks} of ${t.checks} checks pass.</p>`,
-    `<p class="meta">Started ${esc(report.startedAt)} · ${esc(formatMs(report.durationMs))}` +
-      `${report.labUrl === undefined ? '' : ` · lab ${esc(report.labUrl)}`}` +
-      `${report.cscf === undefined ? '' : ` · CSCF ${esc(report.cscf)}`}` +
-      `${report.pfSipEngine === undefined ? '' : ` · PF SIP engine ${esc(report.pfSipEngine)}`}` +
-      `${report.labVersion === undefined ? '' : ` · cpm-lab ${esc(report.labVersion)}`} · OMA CPM 7.3.11, clause IDs of docs/clauses.md</p>`,
+      `${esc(reportHeadline(report).split(' — ').slice(1).join(' — '))}.</p>`,
+    `<dl class="meta">${reportFacts(report)
+      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+      .join('')}<dt>Duration</dt><dd>${esc(formatMs(report.durationMs))}</dd></dl>`,
     '</header>',
   );
 
@@ -41,7 +52,7 @@ export function renderHtml(report: ConformanceReport): string {
       `<tr class="${c.verdict}"><td><a href="#${clauseAnchor(c.clause)}"><b>${esc(c.clause)}</b></a> ${esc(c.title)}</td>` +
         `<td>${esc(c.level)}</td>` +
         `<td><span class="badge ${c.verdict}">${VERDICT_TEXT[c.verdict]}</span></td>` +
-        `<td>${passed}/${c.checks.length}</td>` +
+        `<td>${passed}/${c.checks.filter((e) => e.check.verdict === undefined).length}</td>` +
         `<td>${c.scenarios.map(scenarioLink).join(', ') || '—'}</td></tr>`,
     );
   }
@@ -60,7 +71,7 @@ export function renderHtml(report: ConformanceReport): string {
       for (const { scenario, check } of c.checks) {
         const result = report.scenarios.find((s) => s.name === scenario)!;
         body.push(
-          `<li class="${check.passed ? 'pass' : 'fail'}">${check.passed ? '✔' : '✘'} ${scenarioLink(scenario)}: ` +
+          `<li class="${checkVerdict(check)}">${CHECK_MARK[checkVerdict(check)]} ${scenarioLink(scenario)}: ` +
             `${esc(check.description)}${check.detail ? ` <span class="detail">— ${esc(check.detail)}</span>` : ''}`,
           evidenceList(result, check.evidence),
           '</li>',
@@ -99,12 +110,8 @@ export function renderHtml(report: ConformanceReport): string {
 function scenarioSection(result: ScenarioResult): string {
   const out: string[] = [];
   const slug = fileSlug(result.name);
-  const [kind, badge] =
-    result.notApplicable !== undefined
-      ? ['not-applicable', 'not applicable']
-      : result.passed
-        ? ['pass', 'pass']
-        : ['fail', 'FAIL'];
+  const kind = scenarioVerdict(result);
+  const badge = VERDICT_TEXT[kind];
   out.push(
     `<section class="scenario ${kind}" id="scenario-${slug}">`,
     `<h3>${esc(result.name)} <span class="badge ${kind}">${badge}</span></h3>`,
@@ -112,6 +119,10 @@ function scenarioSection(result: ScenarioResult): string {
   );
   if (result.notApplicable !== undefined)
     out.push(`<p class="not-applicable">Not applicable: ${esc(result.notApplicable)}</p>`);
+  if (result.inconclusive !== undefined)
+    out.push(
+      `<p class="inconclusive">Inconclusive, a step could not be driven: ${esc(result.inconclusive)}</p>`,
+    );
   if (result.error !== undefined)
     out.push(`<p class="error">Did not run to its end: ${esc(result.error)}</p>`);
   if (result.checks.length > 0) {
@@ -120,7 +131,7 @@ function scenarioSection(result: ScenarioResult): string {
     );
     for (const check of result.checks) {
       out.push(
-        `<tr class="${check.passed ? 'pass' : 'fail'}"><td>${check.passed ? '✔' : '✘'}</td>` +
+        `<tr class="${checkVerdict(check)}"><td>${CHECK_MARK[checkVerdict(check)]}</td>` +
           `<td>${check.clause === undefined ? '—' : `<a href="#${clauseAnchor(check.clause)}">${esc(check.clause)}</a>`}</td>` +
           `<td>${esc(check.description)}${check.detail ? `<div class="detail">${esc(check.detail)}</div>` : ''}</td>` +
           `<td>${check.evidence.map((at) => hopLink(result, at, `#${at}`)).join(' ')}</td></tr>`,
@@ -131,7 +142,9 @@ function scenarioSection(result: ScenarioResult): string {
   if (result.hops.length > 0) {
     const position = new Map(result.hops.map((h, i) => [h, i]));
     const evidence = new Set(result.checks.flatMap((c) => c.evidence));
-    const failed = new Set(result.checks.filter((c) => !c.passed).flatMap((c) => c.evidence));
+    const failed = new Set(
+      result.checks.filter((c) => checkVerdict(c) === 'fail').flatMap((c) => c.evidence),
+    );
     const flows = splitFlows(result.hops);
     flows.forEach((flow, i) => {
       out.push(
@@ -309,7 +322,8 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .6em;vertical-align:top;text-align:left}
 tr.fail td,tr.not-covered td{background:#fff5f5}
 .badge{display:inline-block;padding:0 .5em;border-radius:4px;font-size:.85em;font-weight:600;color:#fff}
-.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}.badge.not-covered{background:#bc4c00}.badge.not-applicable{background:#6e7781}
+.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}.badge.not-covered{background:#bc4c00}.badge.not-applicable{background:#6e7781}.badge.inconclusive{background:#9a6700}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 12px;color:#57606a;font-size:90%}dl.meta dt{font-weight:600}dl.meta dd{margin:0}
 li.pass{color:#1a3d22}li.fail{color:#8b1a1a}.detail{color:#555}.error{color:#cf222e;font-weight:600}.not-applicable{color:#57606a}
 ul.evidence{list-style:none;padding-left:1.2em;margin:.2em 0 .5em}ul.evidence li{color:#333}
 section.clause{border-left:4px solid #1a7f37;padding-left:1em;margin:1em 0}

@@ -1,9 +1,10 @@
-// junit.xml for CI: a `clauses` testsuite (one testcase per clause ID, not-covered is a failure,
-// not-applicable is skipped), then one testsuite per scenario with one testcase per check named
+// junit.xml for CI: a `clauses` testsuite (one testcase per clause ID: fail and not-covered are failures,
+// inconclusive is an error (the run could not judge it), not-applicable is skipped; its properties name the
+// implementation under test, the lab version and commit, and the specification), then one testsuite per scenario with one testcase per check named
 // `<clause> <description>` (a scenario that does not apply to the lab: one skipped testcase). The JUnit XML
 // format as read by Jenkins, GitLab and GitHub reporters (testsuites > testsuite > testcase > failure).
-import type { ScenarioResult } from '../scenarios/types.js';
-import { type ConformanceReport, evidenceHops, hopLine, lastHops } from './report.js';
+import { checkVerdict, type ScenarioResult } from '../scenarios/types.js';
+import { type ConformanceReport, evidenceHops, hopLine, lastHops, reportFacts } from './report.js';
 
 export function renderJunit(report: ConformanceReport): string {
   const suites: string[] = [];
@@ -19,28 +20,33 @@ export function renderJunit(report: ConformanceReport): string {
         ? system(c.checks.map((e) => `${e.scenario}: ${e.check.description}`).join('\n'))
         : c.verdict === 'not-applicable'
           ? skipped(c.reasons.join('\n'))
-          : failure(
-              c.verdict === 'fail' ? `${c.clause} failed` : `${c.clause} not covered`,
-              c.verdict,
-              c.reasons.join('\n'),
-            );
+          : c.verdict === 'inconclusive'
+            ? errorText(`${c.clause} inconclusive`, 'inconclusive', c.reasons.join('\n'))
+            : failure(
+                c.verdict === 'fail' ? `${c.clause} failed` : `${c.clause} not covered`,
+                c.verdict,
+                c.reasons.join('\n'),
+              );
     return testcase('clauses', name, 0, body);
   });
   const clauseFailures = report.clauses.filter(
     (c) => c.verdict === 'fail' || c.verdict === 'not-covered',
   ).length;
   const clauseSkipped = report.clauses.filter((c) => c.verdict === 'not-applicable').length;
+  const clauseErrors = report.clauses.filter((c) => c.verdict === 'inconclusive').length;
   suites.push(
     suite(
       'clauses',
       clauseCases,
-      { tests: clauseCases.length, failures: clauseFailures, errors: 0, skipped: clauseSkipped },
+      { tests: clauseCases.length, failures: clauseFailures, errors: clauseErrors, skipped: clauseSkipped },
       0,
       timestamp,
+      reportFacts(report),
     ),
   );
   tests += clauseCases.length;
   failures += clauseFailures;
+  errors += clauseErrors;
 
   for (const result of report.scenarios) {
     if (result.notApplicable !== undefined) {
@@ -54,26 +60,44 @@ export function renderJunit(report: ConformanceReport): string {
     const cases = result.checks.map((check) => {
       const name = check.clause === undefined ? check.description : `${check.clause} ${check.description}`;
       const evidence = evidenceHops(result, check).map(hopLine).join('\n');
-      const body = check.passed
-        ? system([check.detail, evidence].filter(Boolean).join('\n'))
-        : failure(
-            check.detail ?? check.description,
-            'check',
-            [check.detail, evidence].filter(Boolean).join('\n'),
-          );
+      const verdict = checkVerdict(check);
+      const body =
+        verdict === 'pass'
+          ? system([check.detail, evidence].filter(Boolean).join('\n'))
+          : verdict === 'not-applicable'
+            ? skipped(check.detail ?? 'not applicable')
+            : verdict === 'inconclusive'
+              ? errorText(check.detail ?? check.description, 'inconclusive', evidence)
+              : failure(
+                  check.detail ?? check.description,
+                  'check',
+                  [check.detail, evidence].filter(Boolean).join('\n'),
+                );
       return testcase(result.name, name, 0, body);
     });
-    let suiteErrors = 0;
+    let suiteErrors = result.checks.filter((c) => c.verdict === 'inconclusive').length;
     if (result.error !== undefined) {
-      suiteErrors = 1;
+      suiteErrors += 1;
       cases.push(testcase(result.name, `${result.name} runs to its end`, 0, errorElement(result)));
     }
-    const suiteFailures = result.checks.filter((c) => !c.passed).length;
+    if (result.inconclusive !== undefined) {
+      suiteErrors += 1;
+      cases.push(
+        testcase(
+          result.name,
+          `${result.name} can be driven`,
+          0,
+          errorText(result.inconclusive, 'inconclusive', lastHops(result).map(hopLine).join('\n')),
+        ),
+      );
+    }
+    const suiteFailures = result.checks.filter((c) => checkVerdict(c) === 'fail').length;
+    const suiteSkipped = result.checks.filter((c) => c.verdict === 'not-applicable').length;
     suites.push(
       suite(
         result.name,
         cases,
-        { tests: cases.length, failures: suiteFailures, errors: suiteErrors },
+        { tests: cases.length, failures: suiteFailures, errors: suiteErrors, skipped: suiteSkipped },
         result.durationMs / 1000,
         timestamp,
       ),
@@ -97,9 +121,17 @@ function suite(
   counts: { tests: number; failures: number; errors: number; skipped?: number },
   time: number,
   timestamp: string,
+  properties: Array<[string, string]> = [],
 ): string {
   return [
     `  <testsuite name="${attr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped ?? 0}" time="${seconds(time)}" timestamp="${attr(timestamp)}">`,
+    ...(properties.length
+      ? [
+          '    <properties>',
+          ...properties.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
+          '    </properties>',
+        ]
+      : []),
     ...cases,
     '  </testsuite>',
   ].join('\n');
@@ -120,8 +152,12 @@ function failure(message: string, type: string, details: string): string {
 }
 
 function errorElement(result: ScenarioResult): string {
-  const last = lastHops(result).map(hopLine).join('\n');
-  return `      <error message="${attr(result.error ?? '')}" type="scenario-error">${textNode(last)}</error>`;
+  return errorText(result.error ?? '', 'scenario-error', lastHops(result).map(hopLine).join('\n'));
+}
+
+/** JUnit's error element: the run could not judge (a setup problem, a step that could not be driven). */
+function errorText(message: string, type: string, details: string): string {
+  return `      <error message="${attr(message)}" type="${attr(type)}">${textNode(details)}</error>`;
 }
 
 function system(out: string): string {

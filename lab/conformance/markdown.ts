@@ -1,38 +1,57 @@
 // report.md: clause → verdict → evidence (the checks and the key messages), then each scenario with its
 // checks and a ladder of its messages.
 import { describeMessage, renderLadder } from '../trace/index.js';
-import type { ScenarioResult } from '../scenarios/types.js';
-import { type ConformanceReport, evidenceHops, type Verdict } from './report.js';
+import { type Check, type CheckVerdict, checkVerdict, type ScenarioResult } from '../scenarios/types.js';
+import {
+  type ConformanceReport,
+  evidenceHops,
+  reportFacts,
+  reportHeadline,
+  type ScenarioVerdict,
+  scenarioVerdict,
+  type Verdict,
+} from './report.js';
 
 const VERDICT: Record<Verdict, string> = {
   pass: '✅ pass',
   fail: '❌ FAIL',
+  inconclusive: '❔ inconclusive',
   'not-covered': '⚠️ NOT COVERED',
   'not-applicable': '➖ not applicable',
 };
 
+const CHECK_MARK: Record<CheckVerdict, string> = {
+  pass: '✅',
+  fail: '❌',
+  inconclusive: '❔',
+  'not-applicable': '➖',
+};
+
+const SCENARIO: Record<ScenarioVerdict, string> = {
+  pass: '✅ pass',
+  fail: '❌ FAIL',
+  inconclusive: '❔ inconclusive',
+  'not-applicable': '➖ not applicable',
+};
+
+function mark(check: Check): string {
+  return CHECK_MARK[checkVerdict(check)];
+}
+
 export function renderMarkdown(report: ConformanceReport): string {
   const out: string[] = [];
-  const t = report.totals;
   out.push('# CPM Lab conformance report', '');
-  out.push(
-    `**${report.passed ? 'PASS' : 'FAIL'}** — ${t.pass} of ${report.clauses.length} clauses pass, ${t.fail} fail, ` +
-      `${t.notCovered} not covered${t.notApplicable ? `, ${t.notApplicable} not applicable` : ''}; ` +
-      `${t.checks - t.failedChecks} of ${t.checks} checks pass.`,
-    '',
-  );
-  out.push(`- Started: ${report.startedAt}`, `- Duration: ${formatMs(report.durationMs)}`);
-  if (report.labUrl !== undefined) out.push(`- Lab: ${report.labUrl}`);
-  if (report.cscf !== undefined) out.push(`- CSCF: ${report.cscf}`);
-  if (report.pfSipEngine !== undefined) out.push(`- PF SIP engine: ${report.pfSipEngine}`);
-  if (report.labVersion !== undefined) out.push(`- cpm-lab: ${report.labVersion}`);
-  out.push('- Spec: OMA CPM 7.3.11, clause IDs of `docs/clauses.md`', '');
+  const [verdict, ...rest] = reportHeadline(report).split(' — ');
+  out.push(`**${verdict}** — ${text(rest.join(' — '))}.`, '');
+  for (const [label, value] of reportFacts(report)) out.push(`- ${label}: ${text(value)}`);
+  out.push(`- Duration: ${formatMs(report.durationMs)}`, '');
 
   out.push('## Clauses', '', '| Clause | Level | Verdict | Checks | Scenarios |', '|---|---|---|---|---|');
   for (const c of report.clauses) {
     const passed = c.checks.filter((e) => e.check.passed).length;
+    const judged = c.checks.filter((e) => e.check.verdict === undefined).length;
     out.push(
-      `| [${c.clause}](#${anchor(c.clause)}) ${cell(c.title)} | ${c.level} | ${VERDICT[c.verdict]} | ${passed}/${c.checks.length} | ${cell(c.scenarios.join(', ') || '—')} |`,
+      `| [${c.clause}](#${anchor(c.clause)}) ${cell(c.title)} | ${c.level} | ${VERDICT[c.verdict]} | ${passed}/${judged} | ${cell(c.scenarios.join(', ') || '—')} |`,
     );
   }
   out.push('');
@@ -49,9 +68,7 @@ export function renderMarkdown(report: ConformanceReport): string {
     for (const reason of c.reasons) out.push(`> ${text(reason)}`, '');
     for (const { scenario, check } of c.checks) {
       const result = report.scenarios.find((s) => s.name === scenario)!;
-      out.push(
-        `- ${check.passed ? '✅' : '❌'} \`${scenario}\`: ${text(check.description)}${detail(check.detail)}`,
-      );
+      out.push(`- ${mark(check)} \`${scenario}\`: ${text(check.description)}${detail(check.detail)}`);
       for (const { at, hop } of evidenceHops(result, check)) {
         out.push(
           `  - #${at} ${text(hop.from)} → ${text(hop.to)} ${code(describeMessage(hop))} ${code(hop.startLine)}`,
@@ -72,18 +89,20 @@ export function renderMarkdown(report: ConformanceReport): string {
 function scenarioSection(result: ScenarioResult): string[] {
   const out: string[] = [];
   out.push(
-    `### ${text(result.name)} — ${result.notApplicable !== undefined ? '➖ not applicable' : result.passed ? '✅ pass' : '❌ FAIL'}`,
+    `### ${text(result.name)} — ${SCENARIO[scenarioVerdict(result)]}`,
     '',
     `${text(result.title)} (${formatMs(result.durationMs)}; clauses ${result.clauses.join(', ') || '—'}; ${result.hops.length} messages)`,
     '',
   );
   if (result.notApplicable !== undefined) out.push(`> **Not applicable:** ${text(result.notApplicable)}`, '');
+  if (result.inconclusive !== undefined)
+    out.push(`> **Inconclusive, a step could not be driven:** ${text(result.inconclusive)}`, '');
   if (result.error !== undefined) out.push(`> **Did not run to its end:** ${text(result.error)}`, '');
   if (result.checks.length > 0) {
     out.push('| | Clause | Check | Detail | Evidence |', '|---|---|---|---|---|');
     for (const check of result.checks) {
       out.push(
-        `| ${check.passed ? '✅' : '❌'} | ${check.clause ?? '—'} | ${cell(check.description)} | ${cell(check.detail ?? '')} | ${check.evidence.map((i) => `#${i}`).join(' ')} |`,
+        `| ${mark(check)} | ${check.clause ?? '—'} | ${cell(check.description)} | ${cell(check.detail ?? '')} | ${check.evidence.map((i) => `#${i}`).join(' ')} |`,
       );
     }
     out.push('');

@@ -2,16 +2,39 @@
 // drawn from the scenarios' checks, and each scenario's own result with its wire evidence.
 import type { Hop } from '../trace/index.js';
 import { describeMessage } from '../trace/index.js';
-import { type Check, CLAUSE_IDS, type ClauseId, type ScenarioResult } from '../scenarios/types.js';
-import { CLAUSES, type NormativeLevel } from '../../protocol/cpm/index.js';
+import {
+  type Check,
+  CLAUSE_IDS,
+  type ClauseId,
+  checkVerdict,
+  type ScenarioResult,
+} from '../scenarios/types.js';
+import { CLAUSES, type NormativeLevel, SPEC_DOCUMENT } from '../../protocol/cpm/index.js';
+import type { SutMode, SutSide } from '../sut/index.js';
 import { CLAUSE_TITLES } from './clauses.js';
 
 /**
- * pass: every check for the clause passed; fail: one did not; not-covered: no check names it (a failure);
- * not-applicable: every scenario for it does not apply to this lab (ScenarioResult.notApplicable), so it was
- * not judged (not a failure; the report says why).
+ * pass: every check judged for the clause passed; fail: one did not; inconclusive: it could not be judged in
+ * this run (a step could not be driven, the run stopped early against a SUT, or every check reads state the
+ * wire does not show); not-covered: no check names it (a failure); not-applicable: every scenario for it does
+ * not apply to this lab (ScenarioResult.notApplicable), so it was not judged (the report says why).
  */
-export type Verdict = 'pass' | 'fail' | 'not-covered' | 'not-applicable';
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'not-covered' | 'not-applicable';
+
+/** The implementation under test, as the report names it (docs/sut.md). */
+export interface ImplementationUnderTest {
+  side: SutSide;
+  mode: SutMode;
+  /** The name given on the command line (`--sut-name`). */
+  name?: string;
+  /** What it says it is on the wire: its User-Agent (requests) or Server (responses) header. */
+  product?: string;
+  /** A client: its user (sip:<user>@<domain>) and the scenarios' role it plays. */
+  user?: string;
+  role?: string;
+  /** A PF: where it takes SIP. */
+  sip?: string;
+}
 
 /** One check of one scenario, as evidence for a clause. */
 export interface ClauseEvidence {
@@ -41,6 +64,12 @@ export interface ConformanceReport {
   labUrl?: string;
   /** The cpm-lab version that judged. */
   labVersion?: string;
+  /** The commit of that version (when known: a checkout, or CPM_LAB_COMMIT in an image). */
+  labCommit?: string;
+  /** The normative document the clauses come from. */
+  specification: string;
+  /** The implementation under test; absent when the run judges the lab's own nodes. */
+  iut?: ImplementationUnderTest;
   /** Which SIP server was the CSCF: `the lab's own (mock)` or `Kamailio 5.6.3 at 127.0.0.1:5060 (…)`. */
   cscf?: string;
   /** The PF's SIP engine: `cpm-lab built-in SIP stack` or `drachtio-server 1.0.0 (…), drachtio-srf 5.0.29`. */
@@ -52,10 +81,14 @@ export interface ConformanceReport {
   totals: {
     pass: number;
     fail: number;
+    inconclusive: number;
     notCovered: number;
     notApplicable: number;
     checks: number;
+    passedChecks: number;
     failedChecks: number;
+    /** Checks not judged: inconclusive or not applicable. */
+    unjudgedChecks: number;
   };
 }
 
@@ -64,15 +97,19 @@ export interface ReportMeta {
   durationMs: number;
   labUrl?: string;
   labVersion?: string;
+  labCommit?: string;
   cscf?: string;
   pfSipEngine?: string;
+  iut?: ImplementationUnderTest;
   /** Judge only these clauses (a run of chosen scenarios judges what they cover); default every clause. */
   clauses?: readonly ClauseId[];
 }
 
 /**
- * Verdicts from scenario results. A clause fails when any check for it failed, or when a scenario that
- * claims it did not run to its end (its missing checks might have failed); it is not covered when no
+ * Verdicts from scenario results. A clause fails when any check for it failed, or (the lab's own nodes) when a
+ * scenario that claims it did not run to its end (its missing checks might have failed). Against an
+ * implementation under test such a scenario makes the clause inconclusive instead, unless a check shows the
+ * failure on the wire, and so does a scenario a step of which could not be driven. It is not covered when no
  * check names it.
  */
 export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta): ConformanceReport {
@@ -82,6 +119,7 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
     const checks: ClauseEvidence[] = [];
     const scenarios: string[] = [];
     const reasons: string[] = [];
+    const unjudged: string[] = [];
     const inapplicable: string[] = [];
     for (const result of results) {
       if (result.notApplicable !== undefined) {
@@ -94,15 +132,35 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
       if (!scenarios.includes(result.name)) scenarios.push(result.name);
       for (const check of own) {
         checks.push({ scenario: result.name, check });
-        if (!check.passed) {
-          reasons.push(`${result.name}: ${check.description}${check.detail ? ` — ${check.detail}` : ''}`);
-        }
+        const line = `${result.name}: ${check.description}${check.detail ? ` — ${check.detail}` : ''}`;
+        const v = checkVerdict(check);
+        if (v === 'fail') reasons.push(line);
+        else if (v === 'inconclusive') unjudged.push(line);
       }
+      if (result.inconclusive !== undefined && claims)
+        unjudged.push(`${result.name} could not be driven: ${result.inconclusive}`);
       if (result.error !== undefined && claims) {
-        reasons.push(`${result.name} did not run to its end: ${result.error}`);
+        const line = `${result.name} did not run to its end: ${result.error}`;
+        (meta.iut ? unjudged : reasons).push(line);
       }
     }
-    let verdict: Verdict = reasons.length > 0 ? 'fail' : checks.length === 0 ? 'not-covered' : 'pass';
+    const judgedPass = checks.some((e) => e.check.passed);
+    let verdict: Verdict =
+      reasons.length > 0
+        ? 'fail'
+        : unjudged.length > 0
+          ? 'inconclusive'
+          : checks.length === 0
+            ? 'not-covered'
+            : judgedPass
+              ? 'pass'
+              : 'inconclusive';
+    if (verdict === 'fail') reasons.push(...unjudged);
+    else if (verdict === 'inconclusive') {
+      reasons.push(...unjudged);
+      if (unjudged.length === 0)
+        reasons.push('no check of this clause could be judged from the wire in this run (see the checks)');
+    }
     if (verdict === 'not-covered' && scenarios.length === 0 && inapplicable.length > 0) {
       verdict = 'not-applicable';
       reasons.push(...inapplicable);
@@ -128,18 +186,24 @@ export function buildReport(results: readonly ScenarioResult[], meta: ReportMeta
   const report: ConformanceReport = {
     startedAt: meta.startedAt,
     durationMs: meta.durationMs,
+    specification: SPEC_DOCUMENT,
     passed: clauses.every((c) => c.verdict === 'pass' || c.verdict === 'not-applicable'),
     clauses,
     scenarios: [...results],
     totals: {
       pass: count('pass'),
       fail: count('fail'),
+      inconclusive: count('inconclusive'),
       notCovered: count('not-covered'),
       notApplicable: count('not-applicable'),
       checks: allChecks.length,
-      failedChecks: allChecks.filter((c) => !c.passed).length,
+      passedChecks: allChecks.filter((c) => checkVerdict(c) === 'pass').length,
+      failedChecks: allChecks.filter((c) => checkVerdict(c) === 'fail').length,
+      unjudgedChecks: allChecks.filter((c) => c.verdict !== undefined).length,
     },
   };
+  if (meta.iut !== undefined) report.iut = meta.iut;
+  if (meta.labCommit !== undefined) report.labCommit = meta.labCommit;
   if (meta.labUrl !== undefined) report.labUrl = meta.labUrl;
   if (meta.cscf !== undefined) report.cscf = meta.cscf;
   if (meta.pfSipEngine !== undefined) report.pfSipEngine = meta.pfSipEngine;
@@ -184,7 +248,7 @@ export function explainClause(report: ConformanceReport, clause: ClauseId): stri
   const v = clauseVerdict(report, clause);
   const lines = [`${clause} ${v.verdict}: ${v.title}`, ...v.reasons.map((r) => `  - ${r}`)];
   for (const { scenario, check } of v.checks) {
-    if (check.passed) continue;
+    if (checkVerdict(check) !== 'fail') continue;
     const result = scenarioOf(report, scenario)!;
     lines.push(`  ✗ ${scenario}: ${check.description}${check.detail ? ` — ${check.detail}` : ''}`);
     for (const placed of evidenceHops(result, check)) lines.push(`      ${hopLine(placed)}`);
@@ -202,4 +266,55 @@ export function explainClause(report: ConformanceReport, clause: ClauseId): stri
 export function lastHops(result: ScenarioResult, count = 8): PlacedHop[] {
   const from = Math.max(0, result.hops.length - count);
   return result.hops.slice(from).map((hop, i) => ({ at: from + i, hop }));
+}
+
+/** `Acme 4.2 (User-Agent: acme-cpm/4.2), client alice`: the implementation under test in one line. */
+export function describeIut(iut: ImplementationUnderTest): string {
+  const name = iut.name ?? iut.product ?? 'unnamed implementation';
+  const product = iut.name !== undefined && iut.product !== undefined ? ` (on the wire: ${iut.product})` : '';
+  const what =
+    iut.side === 'client'
+      ? `client ${iut.user}${iut.role && iut.role !== iut.user ? ` as ${iut.role}` : ''}`
+      : `PF at ${iut.sip}`;
+  return `${name}${product}, ${what}, driven in mode ${iut.mode}`;
+}
+
+/** `PASS`/`FAIL` and the counts, in one line (the same words in every format). */
+export function reportHeadline(report: ConformanceReport): string {
+  const t = report.totals;
+  const clauses = [
+    `${t.pass} of ${report.clauses.length} clauses pass`,
+    `${t.fail} fail`,
+    ...(t.inconclusive ? [`${t.inconclusive} inconclusive`] : []),
+    `${t.notCovered} not covered`,
+    ...(t.notApplicable ? [`${t.notApplicable} not applicable`] : []),
+  ].join(', ');
+  const judged = t.checks - t.unjudgedChecks;
+  const checks = `${t.passedChecks} of ${judged} checks judged pass${t.unjudgedChecks ? ` (${t.unjudgedChecks} not judged)` : ''}`;
+  return `${report.passed ? 'PASS' : 'FAIL'} — ${clauses}; ${checks}`;
+}
+
+/** The facts a conformance engineer files with the verdicts: what was tested, by what, against which text. */
+export function reportFacts(report: ConformanceReport): Array<[string, string]> {
+  const facts: Array<[string, string]> = [];
+  if (report.iut !== undefined) facts.push(['Implementation under test', describeIut(report.iut)]);
+  facts.push(['Specification', `${report.specification}; clause IDs of docs/clauses.md`]);
+  if (report.labVersion !== undefined)
+    facts.push(['cpm-lab', `${report.labVersion}${report.labCommit ? ` (commit ${report.labCommit})` : ''}`]);
+  facts.push(['Started', report.startedAt]);
+  if (report.labUrl !== undefined) facts.push(['Lab', report.labUrl]);
+  if (report.cscf !== undefined) facts.push(['CSCF', report.cscf]);
+  if (report.pfSipEngine !== undefined) facts.push(['PF SIP engine', report.pfSipEngine]);
+  return facts;
+}
+
+export type ScenarioVerdict = 'pass' | 'fail' | 'inconclusive' | 'not-applicable';
+
+/** A scenario's own verdict: not applicable, inconclusive (not driven, or stopped without a failed check), pass, fail. */
+export function scenarioVerdict(result: ScenarioResult): ScenarioVerdict {
+  if (result.notApplicable !== undefined) return 'not-applicable';
+  if (result.passed) return 'pass';
+  if (result.checks.some((c) => checkVerdict(c) === 'fail')) return 'fail';
+  if (result.inconclusive !== undefined) return 'inconclusive';
+  return 'fail';
 }

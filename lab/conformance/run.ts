@@ -1,8 +1,10 @@
 // Running the conformance scenarios against a lab and turning their results into the report.
-import { packageVersion } from '../../runtime/index.js';
+import { packageCommit, packageVersion } from '../../runtime/index.js';
 import type { LabClient } from '../scenarios/lab-client.js';
+import { sipHops } from '../scenarios/wire.js';
 import type { ClauseId, Scenario, ScenarioResult } from '../scenarios/types.js';
-import { buildReport, type ConformanceReport } from './report.js';
+import type { SutRun } from '../sut/index.js';
+import { buildReport, type ConformanceReport, type ImplementationUnderTest } from './report.js';
 
 export type ConformanceProgress =
   | { type: 'start'; labUrl: string; scenarios: string[] }
@@ -22,6 +24,8 @@ export interface RunScenariosOptions {
   onProgress?: (event: ConformanceProgress) => void;
   /** Judge only these clauses (default: every clause of the registry). */
   clauses?: readonly ClauseId[];
+  /** The implementation under test (docs/sut.md): the scenarios drive it and judge it from the wire. */
+  sut?: SutRun;
 }
 
 /**
@@ -31,7 +35,9 @@ export interface RunScenariosOptions {
 export async function runScenarios(options: RunScenariosOptions): Promise<ConformanceReport> {
   const { lab, scenarios } = options;
   const progress = options.onProgress ?? (() => {});
-  const runner: ScenarioRunner = options.runner ?? ((scenario, step) => scenario.run({ lab, step }));
+  const sut = options.sut;
+  const runner: ScenarioRunner =
+    options.runner ?? ((scenario, step) => scenario.run({ lab, step, ...(sut ? { sut } : {}) }));
   const started = Date.now();
   const clock = performance.now();
   const { nodes, peers } = await lab.topology();
@@ -61,11 +67,14 @@ export async function runScenarios(options: RunScenariosOptions): Promise<Confor
     results.push(result);
     progress({ type: 'scenario-end', result, index, total });
   }
+  const commit = packageCommit();
   const report = buildReport(results, {
     startedAt: new Date(started).toISOString(),
     durationMs: Math.round(performance.now() - clock),
     labUrl: lab.url,
     labVersion: packageVersion(),
+    ...(commit === undefined ? {} : { labCommit: commit }),
+    ...(sut === undefined ? {} : { iut: implementationUnderTest(sut, results) }),
     ...(options.clauses === undefined ? {} : { clauses: options.clauses }),
     cscf: external
       ? `${external.product} at ${external.sip}${external.note ? ` (${external.note})` : ''}`
@@ -88,4 +97,30 @@ export function failedResult(scenario: Scenario, err: unknown, durationMs: numbe
     error: err instanceof Error ? err.message : String(err),
     durationMs: Math.round(durationMs),
   };
+}
+
+/** The SUT as the report names it, with what it calls itself on the wire (User-Agent or Server). */
+export function implementationUnderTest(
+  sut: SutRun,
+  results: readonly ScenarioResult[],
+): ImplementationUnderTest {
+  const { spec } = sut;
+  const iut: ImplementationUnderTest = { side: spec.side, mode: spec.mode };
+  if (spec.name !== undefined) iut.name = spec.name;
+  // Its messages are named after the party it is: its user (a client), `pf` (a PF).
+  const party = spec.side === 'client' ? spec.user! : 'pf';
+  if (spec.side === 'client') {
+    iut.user = spec.user!;
+    iut.role = spec.role!;
+  } else iut.sip = `${spec.pf!.host}:${spec.pf!.port}`;
+  const products = new Set<string>();
+  for (const result of results) {
+    for (const h of sipHops(result.hops)) {
+      if (h.hop.from !== party) continue;
+      const value = h.message.get(h.message.isRequest ? 'user-agent' : 'server');
+      if (value) products.add(value.trim().slice(0, 200));
+    }
+  }
+  if (products.size > 0) iut.product = [...products].join(' / ');
+  return iut;
 }

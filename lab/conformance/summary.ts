@@ -1,10 +1,12 @@
 // Terminal output of a conformance run: progress lines and the summary table.
 import type { ConformanceProgress } from './run.js';
-import type { ConformanceReport, Verdict } from './report.js';
+import { checkVerdict } from '../scenarios/types.js';
+import { type ConformanceReport, reportFacts, reportHeadline, type Verdict } from './report.js';
 
 const MARK: Record<Verdict, string> = {
   pass: 'PASS',
   fail: 'FAIL',
+  inconclusive: 'INCONCLUSIVE',
   'not-covered': 'NOT COVERED',
   'not-applicable': 'N/A',
 };
@@ -31,7 +33,8 @@ function rawProgressLine(event: ConformanceProgress): string | undefined {
     case 'scenario-end': {
       const r = event.result;
       if (r.notApplicable !== undefined) return `      → not applicable: ${r.notApplicable}`;
-      const failed = r.checks.filter((c) => !c.passed).length;
+      if (r.inconclusive !== undefined) return `      → inconclusive: ${r.inconclusive}`;
+      const failed = r.checks.filter((c) => checkVerdict(c) === 'fail').length;
       const verdict = r.passed
         ? 'pass'
         : [
@@ -51,21 +54,24 @@ export function summaryTable(report: ConformanceReport): string {
   const rows = report.clauses.map((c) => [
     c.clause,
     MARK[c.verdict],
-    `${c.checks.filter((e) => e.check.passed).length}/${c.checks.length}`,
+    `${c.checks.filter((e) => e.check.passed).length}/${c.checks.filter((e) => e.check.verdict === undefined).length}`,
     printable(c.scenarios.join(', ') || '—'),
   ]);
   const head = ['Clause', 'Verdict', 'Checks', 'Scenarios'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  const t = report.totals;
   return [
+    ...(report.iut
+      ? reportFacts(report)
+          .slice(0, 1)
+          .map(([k, v]) => printable(`${k}: ${v}`))
+      : []),
+    ...(report.iut ? [''] : []),
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `${report.passed ? 'PASS' : 'FAIL'}: ${t.pass}/${report.clauses.length} clauses pass, ${t.fail} fail, ${t.notCovered} not covered` +
-      `${t.notApplicable ? `, ${t.notApplicable} not applicable` : ''}; ` +
-      `${t.checks - t.failedChecks}/${t.checks} checks pass (${(report.durationMs / 1000).toFixed(1)} s)`,
+    `${reportHeadline(report)} (${(report.durationMs / 1000).toFixed(1)} s)`,
   ].join('\n');
 }

@@ -17,6 +17,7 @@ import { type ClientFactory, createLabApi, type ExternalPeer, type LabNode } fro
 import { type KamailioProcess, startKamailio } from '../kamailio/index.js';
 import { mountConsole } from '../console/index.js';
 import { provisionLab } from './provision.js';
+import type { SutSpec } from '../sut/index.js';
 import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/index.js';
 
 export interface EmbeddedLabOptions {
@@ -51,7 +52,7 @@ export class EmbeddedLab {
   readonly topology: Topology;
   /** Which SIP server is the CSCF, and where. */
   readonly cscfEngine: LabCscf;
-  readonly pf: PfNode;
+  readonly #pf: PfNode | undefined;
   readonly clients: Map<string, ClientDaemon>;
   /** The PF database and the clients' stores (kept across restarts unless started `fresh`). */
   readonly dataDir: string;
@@ -60,12 +61,14 @@ export class EmbeddedLab {
   readonly #clientSettings: ClientSettings;
   /** Clients created at run time (POST /clients), removed by DELETE /clients/:user or with the lab. */
   readonly #created = new Set<string>();
+  readonly #peers: ExternalPeer[];
   #closed = false;
 
   private constructor(init: {
     topology: Topology;
     cscf: LabCscf;
-    pf: PfNode;
+    pf: PfNode | undefined;
+    peers: ExternalPeer[];
     clients: Map<string, ClientDaemon>;
     api: ControlServer;
     nodes: EmbeddedNodeInfo[];
@@ -76,7 +79,8 @@ export class EmbeddedLab {
     this.dataDir = init.dataDir;
     this.topology = init.topology;
     this.cscfEngine = init.cscf;
-    this.pf = init.pf;
+    this.#pf = init.pf;
+    this.#peers = init.peers;
     this.clients = init.clients;
     this.#api = init.api;
     this.#nodes = init.nodes;
@@ -98,9 +102,15 @@ export class EmbeddedLab {
     return this.cscfEngine.cscf;
   }
 
-  /** SIP servers of the lab that are not lab nodes (no control API): an external CSCF. */
+  /** The lab's own PF (a lab whose PF is the implementation under test has none). */
+  get pf(): PfNode {
+    if (!this.#pf) throw new Error("this lab's PF is the implementation under test (outside this process)");
+    return this.#pf;
+  }
+
+  /** Parties of the lab that are not lab nodes (no control API): an external CSCF, the implementation under test. */
   get peers(): ExternalPeer[] {
-    return this.cscfEngine.engine === 'mock' ? [] : [this.cscfEngine.peer];
+    return this.#peers;
   }
 
   static async start(options: EmbeddedLabOptions): Promise<EmbeddedLab> {
@@ -112,7 +122,9 @@ export class EmbeddedLab {
     await mkdir(join(dataDir, 'clients'), { recursive: true });
     const t1 = options.t1 ?? 500;
     const host = topology.host;
-    const users = topology.clients.map((c) => c.user);
+    const sut = topology.sut;
+    // The CSCF knows every user, the client under test's too (it registers like any UE).
+    const users = [...topology.clients.map((c) => c.user), ...(sut?.side === 'client' ? [sut.user!] : [])];
     const started: Array<{ close(): Promise<void> }> = [];
     try {
       // The CSCF's SIP address is needed by the PF and the clients; Kamailio needs the PF's, so it starts after it.
@@ -148,37 +160,42 @@ export class EmbeddedLab {
         const address = topology.cscf.address!;
         cscfSip = { address: address.host, port: address.port };
       }
-      const pf = await PfNode.start(
-        {
-          ...pfConfig({}, {}),
-          host,
-          advertisedHost: host,
-          sipUdpPort: topology.pf.sipPort,
-          sipTcpPort: topology.pf.sipPort,
-          msrpPort: topology.pf.msrpPort,
-          domain: topology.domain,
-          cscf: { host: cscfSip.address, port: cscfSip.port },
-          storePath: join(dataDir, 'pf.db'),
-          idleTimeoutMs: topology.pf.idleTimeoutSeconds * 1000,
-          groups: [],
-          controlHost: host,
-          controlPort: topology.pf.controlPort,
-          t1,
-          // A session per membership may be up at once (plus the scenarios' groups): the cap grows with the topology.
-          msrpMaxConnections: Math.max(
-            256,
-            2 * (topology.clients.length + topology.groups.reduce((n, g) => n + g.participants.length, 0)) +
-              64,
-          ),
-          // drachtio: the PF starts drachtio-server on its SIP port and takes its HEP3 capture on any free port.
-          sipEngine: topology.pf.sipEngine,
-          drachtio: undefined,
-          drachtioCapture: { host, port: 0 },
-        },
-        { logger: loggerFor('pf') },
-      );
-      started.push(pf);
-      const pfTcp = pf.sipAddresses.tcp!;
+      const pf =
+        sut?.side === 'pf'
+          ? undefined
+          : await PfNode.start(
+              {
+                ...pfConfig({}, {}),
+                host,
+                advertisedHost: host,
+                sipUdpPort: topology.pf.sipPort,
+                sipTcpPort: topology.pf.sipPort,
+                msrpPort: topology.pf.msrpPort,
+                domain: topology.domain,
+                cscf: { host: cscfSip.address, port: cscfSip.port },
+                storePath: join(dataDir, 'pf.db'),
+                idleTimeoutMs: topology.pf.idleTimeoutSeconds * 1000,
+                groups: [],
+                controlHost: host,
+                controlPort: topology.pf.controlPort,
+                t1,
+                // A session per membership may be up at once (plus the scenarios' groups): the cap grows with the topology.
+                msrpMaxConnections: Math.max(
+                  256,
+                  2 *
+                    (topology.clients.length +
+                      topology.groups.reduce((n, g) => n + g.participants.length, 0)) +
+                    64,
+                ),
+                // drachtio: the PF starts drachtio-server on its SIP port and takes its HEP3 capture on any free port.
+                sipEngine: topology.pf.sipEngine,
+                drachtio: undefined,
+                drachtioCapture: { host, port: 0 },
+              },
+              { logger: loggerFor('pf') },
+            );
+      if (pf) started.push(pf);
+      const pfTcp = pf ? pf.sipAddresses.tcp! : { address: sut!.pf!.host, port: sut!.pf!.port };
       const pfUri = `sip:${pfTcp.address}:${pfTcp.port};transport=tcp`;
       let cscf: LabCscf;
       if (mock) {
@@ -230,18 +247,22 @@ export class EmbeddedLab {
               },
             ]
           : []),
-        {
-          name: 'pf',
-          role: 'pf',
-          controlUrl: pf.controlUrl!,
-          sip: `${pfTcp.address}:${pfTcp.port} (udp+tcp${topology.pf.sipEngine === 'drachtio' ? ', drachtio-server' : ''})`,
-          msrp: `${pf.msrpAddress.address}:${pf.msrpAddress.port}`,
-        },
+        ...(pf
+          ? [
+              {
+                name: 'pf',
+                role: 'pf' as const,
+                controlUrl: pf.controlUrl!,
+                sip: `${pfTcp.address}:${pfTcp.port} (udp+tcp${topology.pf.sipEngine === 'drachtio' ? ', drachtio-server' : ''})`,
+                msrp: `${pf.msrpAddress.address}:${pf.msrpAddress.port}`,
+              },
+            ]
+          : []),
         ...[...clients].map(
           ([user, d]): EmbeddedNodeInfo => ({ name: user, role: 'client', controlUrl: d.controlUrl }),
         ),
       ];
-      const peers = cscf.engine === 'mock' ? [] : [cscf.peer];
+      const peers = [...(cscf.engine === 'mock' ? [] : [cscf.peer]), ...(sut ? [sutPeer(sut)] : [])];
       // Clients created for scenario runs (POST /clients): started like the topology's, on free ports.
       let lab: EmbeddedLab | undefined;
       const factory: ClientFactory = {
@@ -259,13 +280,14 @@ export class EmbeddedLab {
             groups: topology.groups,
             nodes,
             cscf: cscf.engine === 'mock' ? { engine: 'mock' } : { engine: cscf.engine, ...cscf.peer },
+            ...(sut ? { sut } : {}),
           }),
           routes: (app) => mountConsole(app, { nodes, peers, logger }),
           clients: factory,
         }),
         { host, port: topology.labApiPort, logger },
       );
-      lab = new EmbeddedLab({ topology, cscf, pf, clients, api, nodes, dataDir, clientSettings });
+      lab = new EmbeddedLab({ topology, cscf, pf, peers, clients, api, nodes, dataDir, clientSettings });
       // Groups first (so that invitations find them known), then every client registers.
       await provisionLab(lab.url, topology);
       for (const [user, daemon] of clients) {
@@ -333,7 +355,7 @@ export class EmbeddedLab {
     await this.#api.close();
     // Clients first (they de-register through the CSCF), then the PF, then the CSCF.
     await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
-    await this.pf.close();
+    await this.#pf?.close();
     if (this.cscfEngine.engine === 'mock') await this.cscfEngine.cscf.close();
     if (this.cscfEngine.engine === 'kamailio') await this.cscfEngine.kamailio.close();
   }
@@ -375,4 +397,27 @@ function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDae
 
 function externalCscf(sip: string, product: string, note: string): ExternalPeer {
   return { name: 'cscf', role: 'cscf', sip, product, note };
+}
+
+/**
+ * The implementation under test as the trace names it: its messages come from addresses no lab node owns (its
+ * SIP, its MSRP, its ephemeral TCP ports), so it takes every endpoint the lab cannot name otherwise (`*`).
+ */
+function sutPeer(sut: SutSpec): ExternalPeer {
+  const product = sut.name ?? (sut.side === 'client' ? 'client under test' : 'PF under test');
+  return sut.side === 'client'
+    ? {
+        name: sut.user!,
+        role: 'client',
+        sip: '*',
+        product,
+        note: 'implementation under test: registers with the CSCF',
+      }
+    : {
+        name: 'pf',
+        role: 'pf',
+        sip: '*',
+        product,
+        note: `implementation under test at ${sut.pf!.host}:${sut.pf!.port}: the CSCF routes conference URIs there`,
+      };
 }

@@ -4,7 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Env, type LogLevel, logLevelFromEnv } from '../../runtime/index.js';
-import { loadTopology, withCscf, withPfSipEngine } from '../topology/index.js';
+import type { SutSpec } from '../sut/index.js';
+import {
+  loadTopology,
+  withCscf,
+  withCscfSipPort,
+  withEphemeralPorts,
+  withPfSipEngine,
+  withSut,
+} from '../topology/index.js';
 import { EmbeddedLab } from './embedded-lab.js';
 
 export interface PrivateLab {
@@ -24,6 +32,10 @@ export async function startPrivateLab(
     cscf?: string;
     /** The PF's SIP engine: `builtin` (default) or `drachtio` (lab/topology withPfSipEngine). */
     pfSipEngine?: string;
+    /** An implementation under test in place of a client or the PF (docs/sut.md). */
+    sut?: SutSpec;
+    /** The CSCF's SIP port (default any free one): where a client under test is configured to register. */
+    sipPort?: number;
   } = {},
 ): Promise<PrivateLab> {
   const env = options.env ?? process.env;
@@ -35,9 +47,11 @@ export async function startPrivateLab(
     let topology = await loadTopology();
     if (options.cscf !== undefined) topology = withCscf(topology, options.cscf);
     if (options.pfSipEngine !== undefined) topology = withPfSipEngine(topology, options.pfSipEngine);
+    if (options.sut !== undefined) topology = withSut(topology, options.sut);
+    topology = withEphemeralPorts(topology);
+    if (options.sipPort !== undefined) topology = withCscfSipPort(topology, options.sipPort);
     lab = await EmbeddedLab.start({
       topology,
-      ephemeral: true,
       dataDir,
       ...(options.t1 === undefined ? {} : { t1: options.t1 }),
       logger: loggerFor('lab'),

@@ -6,19 +6,22 @@ import { provisionedGroupIds, type Topology } from '../topology/index.js';
 
 export async function provisionLab(labUrl: string, topology: Topology): Promise<void> {
   const lab = new LabClient(labUrl);
+  // An implementation under test is provisioned by its own operator (docs/sut.md): the lab provisions its nodes.
+  const clients = new Set(topology.clients.map((c) => c.user));
   for (const group of topology.groups) {
     const ids = provisionedGroupIds(topology.domain, group.name);
     const participants = group.participants.map((u) => `sip:${u}@${topology.domain}`);
-    await ignoreConflict(() =>
-      lab.node('pf').post('/groups', {
-        id: group.name,
-        participants,
-        subject: group.subject,
-        conversationId: ids.conversationId,
-        contributionId: ids.contributionId,
-      }),
-    );
-    for (const user of group.participants) {
+    if (topology.sut?.side !== 'pf')
+      await ignoreConflict(() =>
+        lab.node('pf').post('/groups', {
+          id: group.name,
+          participants,
+          subject: group.subject,
+          conversationId: ids.conversationId,
+          contributionId: ids.contributionId,
+        }),
+      );
+    for (const user of group.participants.filter((u) => clients.has(u))) {
       await ignoreConflict(() =>
         lab.node(user).post('/groups', {
           conferenceUri: ids.conferenceUri,

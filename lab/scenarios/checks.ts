@@ -26,7 +26,20 @@ export class Checks {
     return passed;
   }
 
+  /** A check that was not judged: `not-applicable` or `inconclusive`, with the reason. */
+  skip(
+    clause: ClauseId | undefined,
+    description: string,
+    verdict: 'inconclusive' | 'not-applicable',
+    reason: string,
+    evidence: Array<Hop | number | undefined> = [],
+  ): void {
+    this.add(clause, description, false, reason, evidence);
+    this.list.at(-1)!.verdict = verdict;
+  }
+
+  /** No judged check failed (checks not judged do not count). */
   get passed(): boolean {
-    return this.list.every((c) => c.passed);
+    return this.list.every((c) => c.passed || c.verdict !== undefined);
   }
 }

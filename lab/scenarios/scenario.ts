@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseCpim } from '../../protocol/cpim/index.js';
 import { imdnMessageId } from '../../protocol/imdn/index.js';
+import { Undrivable } from '../sut/index.js';
 import type { Hop } from '../trace/index.js';
 import { Checks } from './checks.js';
 import type { TopologyNode } from './lab-client.js';
@@ -73,10 +74,26 @@ export function scenario(
           durationMs: Math.round(performance.now() - started),
         };
       }
-      const steps = new Steps(ctx.lab, ctx.step);
+      const sutRole = ctx.sut && 'client' in ctx.sut ? ctx.sut.spec.role : undefined;
+      if (sutRole !== undefined && !roles.includes(sutRole)) {
+        const reason = `the client under test plays ${sutRole}, a role this scenario does not cast (${roles.join(', ')})`;
+        ctx.step(`not applicable: ${reason}`);
+        return {
+          name,
+          title,
+          clauses,
+          passed: false,
+          notApplicable: reason,
+          checks: [],
+          hops: [],
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
+      const steps = new Steps(ctx.lab, ctx.step, ctx.sut);
       const checks = new Checks();
       let hops: Hop[] = [];
       let error: string | undefined;
+      let inconclusive: string | undefined;
       let bookmark: Record<string, number> | undefined;
       const createdUsers = new Map<string, string>();
       try {
@@ -89,10 +106,14 @@ export function scenario(
           ctx.step(`${role}: a client created for this run (${user})`);
         }
         const clients = nodes.filter((n) => n.role === 'client').map((n) => n.name);
-        steps.cast(roles, clients, createdUsers);
+        // The client under test plays its role under its own user name (it is not one of the lab's nodes).
+        const fixed = new Map(createdUsers);
+        if (sutRole !== undefined && ctx.sut && 'client' in ctx.sut) fixed.set(sutRole, ctx.sut.spec.user!);
+        steps.cast(roles, clients, fixed);
         await steps.baseline(roles);
         bookmark = await ctx.lab.traceBookmark();
         const since = bookmark;
+        steps.hops = async () => steps.asRoles(await ctx.lab.hops(since));
         // The checks read users by role; the result keeps the hops as the lab named them.
         const readHops = async () => {
           hops = await ctx.lab.hops(since);
@@ -101,7 +122,10 @@ export function scenario(
         await body(steps, checks, readHops);
         if (hops.length === 0) await readHops();
       } catch (err) {
-        error = (err as Error).message;
+        if (err instanceof Undrivable) {
+          inconclusive = err.message;
+          ctx.step(`inconclusive: ${err.message}`);
+        } else error = (err as Error).message;
         try {
           // Everything up to the failure (a check between steps may have read only the start), and only this
           // run's messages (from its bookmark), never the lab's whole history.
@@ -119,12 +143,17 @@ export function scenario(
         name,
         title,
         clauses,
-        passed: error === undefined && checks.list.length > 0 && checks.passed,
+        passed:
+          error === undefined &&
+          inconclusive === undefined &&
+          checks.list.some((c) => c.passed) &&
+          checks.passed,
         checks: checks.list,
         hops,
         durationMs: Math.round(performance.now() - started),
       };
       if (error !== undefined) result.error = error;
+      if (inconclusive !== undefined) result.inconclusive = inconclusive;
       return result;
     },
   };

@@ -184,3 +184,8 @@ export function msrpBindings(hops: readonly Hop[], from?: string): MsrpHop[] {
 export function brief(hop: Hop): string {
   return `#${hop.index} ${hop.from} → ${hop.to}: ${hop.startLine}`;
 }
+
+/** `text` matched literally inside a regular expression. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -11,6 +11,8 @@ export {
   type Topology,
   TopologyError,
   withCscf,
+  withCscfSipPort,
+  withSut,
   withPfSipEngine,
   withEphemeralPorts,
 } from './topology.js';

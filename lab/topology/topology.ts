@@ -1,6 +1,7 @@
 // The lab topology: which nodes run, on which ports, with which users and groups. A JSON file users
 // edit (`lab/topology/default.json` is the default); validated here with messages that name the field.
 import { parseHostPort } from '../../runtime/index.js';
+import { parseSutSpec, type SutSpec, SutSpecError } from '../sut/spec.js';
 
 export type Policy = 'accept' | 'decline' | 'later';
 
@@ -54,6 +55,11 @@ export interface Topology {
   };
   clients: ClientNode[];
   groups: GroupSpec[];
+  /**
+   * An implementation under test (docs/sut.md) in place of one of the lab's nodes: a client (the lab runs no
+   * client for its user; the CSCF knows the user) or a PF (the lab runs no PF; the CSCF routes to it).
+   */
+  sut?: SutSpec;
 }
 
 export class TopologyError extends Error {
@@ -94,7 +100,7 @@ export function parseTopology(input: unknown): Topology {
     return 0;
   };
   const root = obj(input, 'topology');
-  known(root, 'topology', ['domain', 'host', 'labApiPort', 'cscf', 'pf', 'clients', 'groups']);
+  known(root, 'topology', ['domain', 'host', 'labApiPort', 'cscf', 'pf', 'clients', 'groups', 'sut']);
   const domain = str(root, 'domain', 'topology', 'ims.lab');
   const host = str(root, 'host', 'topology', '127.0.0.1');
   const labApiPort = port(root, 'labApiPort', 'topology', 8080);
@@ -162,6 +168,40 @@ export function parseTopology(input: unknown): Topology {
     users.add(c.user);
   }
 
+  let sut: SutSpec | undefined;
+  if (root.sut !== undefined) {
+    const o = obj(root.sut, 'topology.sut');
+    known(o, 'topology.sut', ['side', 'user', 'role', 'pf', 'control', 'mode', 'name', 'timeoutSeconds']);
+    const text = (key: string): string | undefined => {
+      const v = o[key];
+      if (v === undefined) return undefined;
+      if (typeof v === 'string') return v;
+      problems.push(`topology.sut.${key}: expected a string`);
+      return undefined;
+    };
+    try {
+      sut = parseSutSpec({
+        sut: text('side'),
+        sutUser: text('user'),
+        sutRole: text('role'),
+        sutPf: text('pf'),
+        sutControl: text('control'),
+        // A lab with a SUT and no control API: the conformance run asks an operator (mode manual).
+        sutMode: text('mode') ?? (o.control === undefined ? 'manual' : 'control'),
+        sutName: text('name'),
+        sutTimeout: typeof o.timeoutSeconds === 'number' ? o.timeoutSeconds : undefined,
+      });
+    } catch (err) {
+      if (!(err instanceof SutSpecError)) throw err;
+      problems.push(`topology.sut: ${err.message.replace(/--sut-?/g, '').replace(/--/g, '')}`);
+    }
+    if (sut?.side === 'client' && clients.some((c) => c.user === sut!.user))
+      problems.push(
+        `topology.sut: ${sut.user} is the client under test; remove it from topology.clients (the lab runs no client for it)`,
+      );
+    if (sut?.side === 'client') users.add(sut.user!);
+  }
+
   const groups: GroupSpec[] = [];
   const groupList = root.groups ?? [];
   if (!Array.isArray(groupList)) problems.push('topology.groups: expected an array');
@@ -177,7 +217,9 @@ export function parseTopology(input: unknown): Topology {
       }
       for (const p of participants) {
         if (typeof p !== 'string' || !users.has(p))
-          problems.push(`${path}.participants: "${String(p)}" is not a client in topology.clients`);
+          problems.push(
+            `${path}.participants: "${String(p)}" is not a client in topology.clients (nor the client under test)`,
+          );
       }
       groups.push({
         name,
@@ -210,6 +252,7 @@ export function parseTopology(input: unknown): Topology {
     },
     clients,
     groups,
+    ...(sut ? { sut } : {}),
   };
   // Fixed ports must not collide (0 = ephemeral is always fine). SIP UDP and TCP share a number on purpose.
   const used = new Map<string, string>();
@@ -223,9 +266,11 @@ export function parseTopology(input: unknown): Topology {
   claim(topology.labApiPort, 'tcp', 'labApiPort');
   if (topology.cscf.engine !== 'external') claim(topology.cscf.sipPort, 'udp+tcp', 'cscf.sipPort');
   if (topology.cscf.engine === 'mock') claim(topology.cscf.controlPort, 'tcp', 'cscf.controlPort');
-  claim(topology.pf.sipPort, 'udp+tcp', 'pf.sipPort');
-  claim(topology.pf.msrpPort, 'tcp', 'pf.msrpPort');
-  claim(topology.pf.controlPort, 'tcp', 'pf.controlPort');
+  if (sut?.side !== 'pf') {
+    claim(topology.pf.sipPort, 'udp+tcp', 'pf.sipPort');
+    claim(topology.pf.msrpPort, 'tcp', 'pf.msrpPort');
+    claim(topology.pf.controlPort, 'tcp', 'pf.controlPort');
+  }
   for (const c of clients) {
     claim(c.sipPort, 'udp+tcp', `${c.user}.sipPort`);
     claim(c.msrpPort, 'tcp', `${c.user}.msrpPort`);
@@ -281,4 +326,23 @@ export function withPfSipEngine(topology: Topology, choice: string): Topology {
     ]);
   }
   return { ...topology, pf: { ...topology.pf, sipEngine: choice } };
+}
+
+/**
+ * An implementation under test in place of a lab node (docs/sut.md): a client SUT's user leaves the lab's
+ * clients (the CSCF still knows it); a PF SUT replaces the lab's PF.
+ */
+export function withSut(topology: Topology, sut: SutSpec): Topology {
+  const clients =
+    sut.side === 'client' ? topology.clients.filter((c) => c.user !== sut.user) : topology.clients;
+  return { ...topology, clients, sut };
+}
+
+/** The CSCF's SIP port fixed (`--sip-port`): where a client under test registers, or a PF under test sends. */
+export function withCscfSipPort(topology: Topology, port: number): Topology {
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TopologyError([`--sip-port: expected a port number 0–65535, got ${port}`]);
+  if (topology.cscf.engine === 'external')
+    throw new TopologyError(['--sip-port: the port of an external CSCF is its own (--cscf host:port)']);
+  return { ...topology, cscf: { ...topology.cscf, sipPort: port } };
 }

@@ -44,10 +44,13 @@ export class EndpointNames {
   readonly #exact = new Map<string, Map<string, number>>();
   readonly #wildcard = new Map<number, Map<string, number>>();
   readonly #peerNames: ReadonlyMap<string, string>;
+  /** The name of every endpoint no node owns and no other peer name matches (peer key `*`). */
+  readonly #fallback: string | undefined;
 
   /**
    * @param peerNames names for endpoints outside the lab, keyed by `address:port` (as formatEndpoint writes it)
-   *   or by bare address, e.g. `{ '127.0.0.1:5070': 'sipp' }`.
+   *   or by bare address, e.g. `{ '127.0.0.1:5070': 'sipp' }`; key `*` names every endpoint left (the one
+   *   implementation under test, whose addresses the lab does not know in advance).
    */
   constructor(records: Iterable<TraceRecord>, peerNames: Readonly<Record<string, string>> = {}) {
     for (const r of records) {
@@ -57,7 +60,9 @@ export class EndpointNames {
       counts.set(r.node, (counts.get(r.node) ?? 0) + 1);
     }
     const peers = new Map<string, string>();
+    this.#fallback = peerNames['*'];
     for (const [key, name] of Object.entries(peerNames)) {
+      if (key === '*') continue;
       const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(key);
       const asEndpoint =
         m && isIpAddress(m[1]!) ? formatEndpoint({ address: m[1]!, port: Number(m[2]) }) : null;
@@ -81,6 +86,7 @@ export class EndpointNames {
       this.nodeAt(endpoint) ??
       this.#peerNames.get(formatted) ??
       this.#peerNames.get(normalizeAddress(endpoint.address)) ??
+      this.#fallback ??
       formatted
     );
   }

@@ -3,6 +3,13 @@
 // scenarios, the conformance report and the console (docs/clauses.md is the same table in prose). Each
 // entry is the ID, a one-line title in our words, and the normative level of the clause.
 
+/**
+ * The normative document the clauses come from, as a conformance report names it (the CR has no published
+ * document number: it is cited by the specification it changes and the section it adds).
+ */
+export const SPEC_DOCUMENT =
+  'OMA CPM Conversation Functions TS, section 7.3.11 "Handling Deferred CPM Group Session Message Delivery" (change request)';
+
 export const CLAUSE_IDS = [
   'D1.a',
   'D1.i',

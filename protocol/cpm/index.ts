@@ -15,6 +15,7 @@ export {
   type ClauseId,
   clauseHeading,
   type NormativeLevel,
+  SPEC_DOCUMENT,
   type SubClauseId,
 } from './clauses.js';
 export { CpmParseError, type CpmParseErrorCode } from './errors.js';

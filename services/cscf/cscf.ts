@@ -435,9 +435,23 @@ export class Cscf {
   }
 
   /**
-   * Route PSIs matching `userPattern` to an application server and send it third-party REGISTERs (for
-   * labs that start the AS after the CSCF, on a port known only then).
+   * The UE loses coverage: the TCP flows its bindings use are closed, as when the network goes away (the
+   * bindings become unreachable and the PF is told, protocol-notes §3). Returns how many flows were closed.
    */
+  dropFlows(user: string): number {
+    const aor = this.#aorOfUser(user);
+    const flows = new Set(
+      this.registrar
+        .lookup(aor)
+        .map((b) => b.flow.flowId)
+        .filter((id): id is string => id !== undefined),
+    );
+    let closed = 0;
+    for (const flowId of flows) if (this.#transport.closeFlow(flowId)) closed++;
+    this.events.emit('flows-dropped', { aor, flows: closed });
+    return closed;
+  }
+
   /** A user known from now on (the embedded lab creating a client for a scenario run). */
   addUser(user: string): void {
     this.registrar.addUser(`sip:${user}@${this.config.domain}`);
@@ -449,6 +463,10 @@ export class Cscf {
     if (this.registrar.removeUser(aor).length > 0) this.#notifyApplicationServers(aor);
   }
 
+  /**
+   * Route PSIs matching `userPattern` to an application server and send it third-party REGISTERs (for
+   * labs that start the AS after the CSCF, on a port known only then).
+   */
   addApplicationServer(route: ServiceRoute): void {
     this.config.services.push(route);
   }
@@ -596,6 +614,15 @@ export class Cscf {
         app.post('/users/:user/deregister', (req, res) => {
           const removed = this.deregister(req.params.user);
           res.json({ user: req.params.user, removedBindings: removed.length });
+        });
+        app.post('/users/:user/drop-flows', (req, res) => {
+          const dropped = this.dropFlows(req.params.user);
+          if (dropped === 0)
+            throw new HttpError(
+              409,
+              `${req.params.user} has no TCP flow to drop (not registered, or registered over UDP: use /unreachable)`,
+            );
+          res.json({ user: req.params.user, droppedFlows: dropped });
         });
         app.post('/users/:user/unreachable', (req, res) => {
           this.setReachable(req.params.user, false);

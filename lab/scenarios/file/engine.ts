@@ -7,11 +7,12 @@ import { dirname, resolve } from 'node:path';
 import { parseGroupState } from '../../../protocol/bodies/index.js';
 import type { ClauseId } from '../../../protocol/cpm/index.js';
 import type { SipMessage, SipRequest } from '../../../protocol/sip/index.js';
+import { Undrivable } from '../../sut/index.js';
 import type { Hop } from '../../trace/index.js';
 import type { Checks } from '../checks.js';
 import { waitUntil } from '../lab-client.js';
 import { cpimMessageId, invitationTo, scenario } from '../scenario.js';
-import { escapeRegExp, type ScenarioGroup, type Steps } from '../steps.js';
+import { escapeRegExp, pfWireWaits, type ScenarioGroup, type Steps } from '../steps.js';
 import type { Scenario } from '../types.js';
 import {
   acceptContactFlags,
@@ -19,6 +20,7 @@ import {
   cpmServiceOf,
   groupHops,
   msrpBindings,
+  msrpHops,
   msrpSends,
   requestHops,
   responsesTo,
@@ -57,9 +59,18 @@ export function fileScenario(loaded: LoadedScenarioFile): Scenario {
       for (const g of spec.groups ?? []) {
         run.groups.set(g.name, await s.newGroup(g.name, g.members, g['known-by'] ?? g.members));
       }
-      await run.steps(spec.steps);
+      // Against an implementation under test a step that failed (a wait that timed out) is judged too: its
+      // checks show on the wire what the SUT did instead. A step that could not be driven stops everything.
+      let failure: unknown;
+      try {
+        await run.steps(spec.steps);
+      } catch (err) {
+        if (s.sut === undefined || err instanceof Undrivable) throw err;
+        failure = err;
+      }
       const hops = await readHops();
       for (const check of spec.checks) await run.check(check, hops);
+      if (failure !== undefined) throw failure;
     },
     spec.requires ?? [],
     roles.names,
@@ -172,21 +183,30 @@ class FileRun {
         return s.waitConnected(group!, wait.users!, timeoutMs);
       case 'removed':
         return until(`${user} to be removed from ${group!.name}`, async () => {
+          if (s.sutPf) return pfWireWaits.removed(await this.#groupHopsOf(group!), user);
           const g = await s.pfGroup(group!);
           return g.participants.find((p) => p.uri === s.aor(user))?.status !== 'member';
         });
       case 'offline':
-        return until(
-          `the PF to see ${user} offline`,
-          async () => !(await s.pfState()).online.includes(s.aor(user)),
+        return until(`the PF to see ${user} offline`, async () =>
+          s.sutPf
+            ? pfWireWaits.offline(await this.#readHops(), user)
+            : !(await s.pfState()).online.includes(s.aor(user)),
         );
       case 'delivery':
+        if (s.sutPf && !pfWireWaits.deliveryStatuses.includes(wait.status!))
+          throw new Undrivable(
+            `the PF under test's delivery state "${wait.status}" does not show on the wire`,
+          );
         return until(`the PF's delivery to ${user} in ${group!.name} to be ${wait.status}`, async () => {
+          if (s.sutPf) return pfWireWaits.delivery(await this.#groupHopsOf(group!), user, wait.status!);
           return (await s.deliveryStatus(user, group!)) === wait.status;
         });
       case 'notification':
         return until(`${user}'s delivery notification from ${wait.from}`, async () =>
-          (await this.#notifications(user, group!)).some((n) => n.from === s.aor(wait.from!)),
+          s.sutClient(user)
+            ? pfWireWaits.notification(await this.#groupHopsOf(group!), user, wait.from!)
+            : (await this.#notifications(user, group!)).some((n) => n.from === s.aor(wait.from!)),
         );
       case 'answered':
         return until(`${user}'s answer to the PF's invitation in ${group!.name}`, async () => {
@@ -194,6 +214,10 @@ class FileRun {
           return answer !== undefined;
         });
     }
+  }
+
+  async #groupHopsOf(group: ScenarioGroup): Promise<Hop[]> {
+    return groupHops(await this.#readHops(), group);
   }
 
   async #notifications(user: string, group: ScenarioGroup) {
@@ -258,6 +282,41 @@ class FileRun {
       if (listed.join(' ') !== wanted.join(' ')) problems.push(`it lists ${listed.join(', ') || 'nobody'}`);
     }
     let observed = listed.join(', ');
+    if (
+      (check['client-follows'] || check['rejoin-target']) &&
+      s.sutClient(check.to) &&
+      problems.length === 0
+    ) {
+      // The client under test: its participant list and re-join target are its own state. The wire shows only
+      // whether it took the object: its MSRP 200 (a refusal is a failure of the clause).
+      const answer = gso
+        ? msrpHops(this.#scope(all, check.group)).find(
+            (h) =>
+              h.frame.kind === 'response' &&
+              h.hop.from === check.to &&
+              h.frame.transactionId === gso.frame.transactionId,
+          )
+        : undefined;
+      const status = answer?.frame.kind === 'response' ? answer.frame.status : undefined;
+      if (status !== undefined && status !== 200) {
+        c.add(
+          check.clause,
+          check.description,
+          false,
+          `the client answered the group state object with MSRP ${status}`,
+          [gso?.hop, answer?.hop],
+        );
+        return;
+      }
+      c.skip(
+        check.clause,
+        check.description,
+        'not-applicable',
+        `the client's own ${check['client-follows'] ? 'participant list' : 're-join target'} is not on the wire${status === 200 ? ' (it acknowledged the object: MSRP 200)' : ''}`,
+        [gso?.hop, answer?.hop],
+      );
+      return;
+    }
     if (state && (check['client-follows'] || check['rejoin-target'])) {
       const view = await s.clientGroup(check.to, group);
       const known = view?.participants.map((p) => p.uri).sort() ?? [];
@@ -518,6 +577,26 @@ class FileRun {
   async #state(check: StateCheck, c: Checks): Promise<void> {
     const s = this.#s;
     const group = this.#group(check.group);
+    // An implementation under test is judged from the wire: its own state is not read (other checks of the
+    // same clause judge what it did on the wire).
+    if (check.of.startsWith('pf-') && s.sutPf) {
+      c.skip(
+        check.clause,
+        check.description,
+        'not-applicable',
+        `reads the state of the PF under test (${check.of}), which is not on the wire`,
+      );
+      return;
+    }
+    if (!check.of.startsWith('pf-') && s.sutClient(check.user)) {
+      c.skip(
+        check.clause,
+        check.description,
+        'not-applicable',
+        `reads the state of the client under test (${check.of}), which is not on the wire`,
+      );
+      return;
+    }
     const problems: string[] = [];
     let observed = '';
     switch (check.of) {
