@@ -54,9 +54,12 @@ export function acceptedByPfFor(hops: readonly Hop[], user: string): number {
   return sends + messages;
 }
 
-/** The PF's latest initial INVITE to `user` and the user's final answer (either may be missing). */
+/**
+ * The PF's latest initial INVITE as it reaches `user` (through the CSCF: only the PF invites a user here) and the
+ * user's final answer (either may be missing).
+ */
 export function lastInvitation(hops: readonly Hop[], user: string) {
-  const invite = requestHops(hops, { method: 'INVITE', from: 'pf', to: user })
+  const invite = requestHops(hops, { method: 'INVITE', to: user })
     .filter((h) => h.message.toTag === undefined)
     .at(-1);
   const answer = invite ? responsesTo(hops, invite.message, user)[0] : undefined;

@@ -68,16 +68,14 @@ export class ManualClientDriver extends ManualDriver implements ClientSutDriver 
   }
 
   async policy(policy: Policy, group?: SutGroup): Promise<void> {
+    // Only a change is asked for (each scenario has fresh groups: a policy left on an old group is harmless).
     const current = group ? (this.#groupPolicy.get(group.conferenceUri) ?? this.#policy) : this.#policy;
-    if (current === policy && (group !== undefined || this.#groupPolicy.size === 0)) return;
+    if (current === policy) return;
     await this.ask(
       `${this.user}: from now on ${ANSWERS[policy]} invitations from the PF${group ? ` for the group ${group.conferenceUri}` : ''}`,
     );
     if (group) this.#groupPolicy.set(group.conferenceUri, policy);
-    else {
-      this.#policy = policy;
-      this.#groupPolicy.clear();
-    }
+    else this.#policy = policy;
   }
 }
 
