@@ -82,8 +82,10 @@ export function registerLabCommands(program: Command): void {
           privateDir
             ? `  data      ${lab.dataDir} (private to this ephemeral lab, removed when it stops)`
             : `  data      ${lab.dataDir} (kept across restarts; --fresh wipes it)`,
-          ...lab.peers.map(
-            (p) => `  ${p.name.padEnd(8)}  ${p.product}   SIP ${p.sip}   (${p.note ?? 'external'})`,
+          ...lab.peers.map((p) =>
+            p.sip === '*'
+              ? `  ${p.name.padEnd(8)}  ${p.product}   (${p.note ?? 'implementation under test'}; docs/sut.md)`
+              : `  ${p.name.padEnd(8)}  ${p.product}   SIP ${p.sip}   (${p.note ?? 'external'})`,
           ),
           ...lab.nodes.map((n) => {
             const parts = [`control ${n.controlUrl}`];
@@ -94,7 +96,9 @@ export function registerLabCommands(program: Command): void {
           '',
           `  groups    ${topology.groups.map((g) => `${g.name} (${g.participants.join(', ')})`).join('; ')}`,
           '',
-          `  try:      ${tryHints(lab.url, topology.groups[0])}`,
+          topology.sut
+            ? `  judge:    npx cpm-lab conformance${lab.url === 'http://127.0.0.1:8080' ? '' : ` --lab ${lab.url}`}   (the implementation under test, from the wire)`
+            : `  try:      ${tryHints(lab.url, topology.groups[0])}`,
           '  stop:     Ctrl-C',
           '',
         ];

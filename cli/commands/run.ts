@@ -7,7 +7,7 @@ import { startPrivateLab } from '../../lab/embedded/index.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
 import { fileScenario, isScenarioFilePath, loadScenarioFile } from '../../lab/scenarios/file/index.js';
 import { SCENARIOS, findScenario } from '../../lab/scenarios/registry.js';
-import type { ScenarioResult } from '../../lab/scenarios/types.js';
+import { checkVerdict, type ScenarioResult } from '../../lab/scenarios/types.js';
 import { renderLadder } from '../../lab/trace/index.js';
 
 export const DEFAULT_LAB_URL = 'http://127.0.0.1:8080';
@@ -89,6 +89,11 @@ async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => 
       throw new Error('--pf-sip-engine chooses the SIP engine of a lab it starts: use it with --embedded');
     const lab = new LabClient(flags.lab ?? process.env.CPM_LAB_URL ?? DEFAULT_LAB_URL);
     await lab.get('/health'); // fail early, with the "is the lab running?" hint
+    const described = await lab.get<{ lab?: { sut?: unknown } }>('/topology');
+    if (described.lab?.sut !== undefined)
+      throw new Error(
+        'this lab runs an implementation under test in place of one of its nodes: judge it with `cpm-lab conformance` (docs/sut.md)',
+      );
     return { lab, close: async () => {} };
   }
   const embedded = await startPrivateLab({
@@ -129,13 +134,13 @@ function printResult(result: ScenarioResult, flags: RunFlags): void {
   }
   process.stdout.write('\n');
   for (const check of result.checks) {
-    const mark = check.passed ? 'PASS' : 'FAIL';
+    const mark = { pass: 'PASS', fail: 'FAIL', inconclusive: '????', 'not-applicable': 'N/A ' }[checkVerdict(check)];
     const clause = check.clause ? `[${check.clause}] ` : '';
     const evidence = check.evidence.length
       ? `  (messages ${check.evidence.map((i) => `#${i}`).join(', ')})`
       : '';
     process.stdout.write(`  ${mark}  ${clause}${check.description}${evidence}\n`);
-    if (!check.passed && check.detail) process.stdout.write(`        ${check.detail}\n`);
+    if (checkVerdict(check) !== 'pass' && check.detail) process.stdout.write(`        ${check.detail}\n`);
   }
   if (result.error) process.stdout.write(`  FAIL  the scenario could not finish: ${result.error}\n`);
   process.stdout.write(

@@ -264,7 +264,7 @@ describe('terminal output', () => {
     expect(table).toMatch(/D1\.ii\s+FAIL\s+0\/1\s+nasty <one>/);
     expect(table).toMatch(/R3\s+NOT COVERED\s+0\/0\s+—/);
     expect(lines.at(-1)).toMatch(
-      /^FAIL: 2\/14 clauses pass, 1 fail, 11 not covered; 3\/4 checks pass \(1\.2 s\)$/,
+      /^FAIL — 2 of 14 clauses pass, 1 fail, 11 not covered; 3 of 4 checks judged pass \(1\.2 s\)$/,
     );
   });
 

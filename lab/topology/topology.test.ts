@@ -48,7 +48,7 @@ describe('lab topology', () => {
         expect.stringContaining('topology.clients[0].user: "Alice" must be lower-case'),
         expect.stringContaining('topology.clients[1].policy: expected "accept", "decline" or "later"'),
         'topology.clients: user "bob" appears twice',
-        'topology.groups[0].participants: "dave" is not a client in topology.clients',
+        'topology.groups[0].participants: "dave" is not a client in topology.clients (nor the client under test)',
       ]),
     );
   });
