@@ -5,6 +5,7 @@
 // clauses of the chosen scenarios; `--scenarios DIR` runs scenario files (docs/scenarios.md) instead of the
 // built-ins, every file checked before anything runs. `--sut client|pf` judges an implementation outside the
 // lab from the wire (docs/sut.md): pass, fail, inconclusive or not applicable per check and per clause.
+import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { embeddedLabOptions } from './embedded-options.js';
@@ -29,7 +30,7 @@ import {
   type SutSpec,
   sutRun,
 } from '../../lab/sut/index.js';
-import { onShutdown } from '../../runtime/index.js';
+import { fetchFailureCause, onShutdown } from '../../runtime/index.js';
 import { DEFAULT_LAB_URL } from './user-verbs.js';
 
 export const DEFAULT_REPORT_DIR = 'conformance-report';
@@ -117,6 +118,8 @@ export async function conformanceCommand(
       throw new Error(
         "--pf-sip-engine chooses the lab PF's SIP engine; with --sut pf the PF is the implementation under test",
       );
+    // Before any lab starts: an unreachable SUT is a setup error (exit 2).
+    if (sut !== undefined) await sutPreflight(sut);
     if (flags.embedded) {
       if (flags.lab !== undefined) throw new Error('give either --lab or --embedded, not both');
       // Ctrl-C during the run: stop the private lab and remove its data, then exit 1 (no verdict).
@@ -155,6 +158,7 @@ export async function conformanceCommand(
     }
     let run: SutRun | undefined;
     if (sut !== undefined) {
+      await sutPreflight(sut);
       if (sut.mode === 'manual') operator = new Operator(io.input ?? process.stdin, io.err);
       run = sutRun(sut, { lab, ...(operator ? { operator } : {}) });
       io.err(`implementation under test: ${describeSut(sut)}`);
@@ -180,6 +184,36 @@ export async function conformanceCommand(
   } finally {
     stopListening?.();
     await cleanUp();
+  }
+}
+
+/**
+ * A SUT that cannot be reached is a setup error (exit 2) before any scenario runs: its control API answers
+ * HTTP (any status), a PF under test accepts TCP on its SIP address.
+ */
+async function sutPreflight(sut: SutSpec): Promise<void> {
+  if (sut.control !== undefined) {
+    try {
+      await fetch(`${sut.control}/health`, { signal: AbortSignal.timeout(5000) });
+    } catch (err) {
+      throw new Error(`the SUT control API at ${sut.control} does not answer (${fetchFailureCause(err)})`);
+    }
+  }
+  if (sut.side === 'pf') {
+    const { host, port } = sut.pf!;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host, port, timeout: 5000 });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      const fail = (why: string) => {
+        socket.destroy();
+        reject(new Error(`the PF under test does not take SIP over TCP at ${host}:${port} (${why})`));
+      };
+      socket.once('timeout', () => fail('no answer in 5 s'));
+      socket.once('error', (err) => fail(err.message));
+    });
   }
 }
 

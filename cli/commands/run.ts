@@ -12,7 +12,7 @@ import { renderLadder } from '../../lab/trace/index.js';
 
 export const DEFAULT_LAB_URL = 'http://127.0.0.1:8080';
 
-interface RunFlags {
+export interface RunFlags {
   lab?: string;
   embedded?: boolean;
   cscf?: string;
@@ -81,7 +81,7 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
-async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => Promise<void> }> {
+export async function openLab(flags: RunFlags): Promise<{ lab: LabClient; close: () => Promise<void> }> {
   if (!flags.embedded) {
     if (flags.cscf !== undefined)
       throw new Error('--cscf chooses the CSCF of a lab it starts: use it with --embedded');
@@ -134,7 +134,9 @@ function printResult(result: ScenarioResult, flags: RunFlags): void {
   }
   process.stdout.write('\n');
   for (const check of result.checks) {
-    const mark = { pass: 'PASS', fail: 'FAIL', inconclusive: '????', 'not-applicable': 'N/A ' }[checkVerdict(check)];
+    const mark = { pass: 'PASS', fail: 'FAIL', inconclusive: '????', 'not-applicable': 'N/A ' }[
+      checkVerdict(check)
+    ];
     const clause = check.clause ? `[${check.clause}] ` : '';
     const evidence = check.evidence.length
       ? `  (messages ${check.evidence.map((i) => `#${i}`).join(', ')})`

@@ -7,8 +7,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceCommand, type ConformanceOutcome } from '../../cli/commands/conformance.js';
+import { openLab } from '../../cli/commands/run.js';
 import { explainClause } from '../../lab/conformance/index.js';
+import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { parseTopology, withEphemeralPorts } from '../../lab/topology/index.js';
 import { freePort } from '../../runtime/index.js';
+import { silentLogger } from '../../test-support/cscf.js';
 import { type NodeProcess, startClientProcess } from './processes.js';
 
 async function control(sut: NodeProcess, method: string, path: string, body?: unknown): Promise<void> {
@@ -188,5 +192,93 @@ describe('SUT client, mode network: the lab does only what the network can', () 
       report.clauses.map((c) => explainClause(report, c.clause)).join('\n'),
     ).toBe(false);
     expect(outcome.exitCode).toBe(1);
+  });
+});
+
+describe('SUT runs that cannot start: exit 2 with the reason, no verdict', () => {
+  const run = async (flags: Parameters<typeof conformanceCommand>[0]) => {
+    const printed: string[] = [];
+    const outcome = await conformanceCommand(flags, {
+      out: (t) => printed.push(t),
+      err: (t) => printed.push(t),
+      env: {},
+    });
+    return { outcome, text: printed.join('\n') };
+  };
+
+  it('usage: mode control without a control API, a --sut-* option without --sut', async () => {
+    const a = await run({ embedded: true, sut: 'client', sutMode: 'control' });
+    expect(a.outcome.exitCode).toBe(2);
+    expect(a.text).toMatch(/--sut-control: mode control needs the URL/);
+    const b = await run({ embedded: true, sutUser: 'dave' });
+    expect(b.outcome.exitCode).toBe(2);
+    expect(b.text).toMatch(/give --sut client or --sut pf/);
+  });
+
+  it('a control API nobody answers, a PF nobody listens for: setup errors', async () => {
+    const dead = await freePort();
+    const a = await run({ embedded: true, sut: 'client', sutControl: `http://127.0.0.1:${dead}` });
+    expect(a.outcome.exitCode).toBe(2);
+    expect(a.text).toMatch(
+      new RegExp(`the SUT control API at http://127\\.0\\.0\\.1:${dead} does not answer`),
+    );
+    const b = await run({ embedded: true, sut: 'pf', sutPf: `sip:127.0.0.1:${dead}`, sutMode: 'manual' });
+    expect(b.outcome.exitCode).toBe(2);
+    expect(b.text).toMatch(
+      new RegExp(`the PF under test does not take SIP over TCP at 127\\.0\\.0\\.1:${dead}`),
+    );
+  }, 60_000);
+});
+
+describe('a SUT declared in the topology: `cpm-lab conformance --lab URL` judges it without --sut', () => {
+  let tmp: string;
+  let sut: NodeProcess;
+  let lab: EmbeddedLab;
+  let outcome: ConformanceOutcome;
+  const printed: string[] = [];
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'cpm-lab-sut-topology-'));
+    const sipPort = await freePort();
+    sut = await startClientProcess({ user: 'dave', cscf: `127.0.0.1:${sipPort}` });
+    const topology = withEphemeralPorts(
+      parseTopology({
+        clients: [{ user: 'bob' }, { user: 'carol' }],
+        groups: [{ name: 'team', participants: ['dave', 'bob', 'carol'] }],
+        sut: { side: 'client', user: 'dave', control: sut.control, name: 'declared in the topology' },
+      }),
+    );
+    lab = await EmbeddedLab.start({
+      topology: { ...topology, cscf: { ...topology.cscf, sipPort } },
+      dataDir: join(tmp, 'data'),
+      t1: 50,
+      logger: silentLogger('lab'),
+      loggerFor: (node) => silentLogger(node),
+    });
+    outcome = await conformanceCommand(
+      { lab: lab.url, scenario: ['deferred-inactive'], out: join(tmp, 'report') },
+      { out: (t) => printed.push(t), err: (t) => printed.push(t), env: {} },
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await lab?.close();
+    await sut?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('the client dave plays alice; its clauses pass from the wire; the report names it', () => {
+    expect(outcome.exitCode, printed.join('\n')).toBe(0);
+    expect(outcome.report?.iut).toMatchObject({
+      side: 'client',
+      user: 'dave',
+      role: 'alice',
+      name: 'declared in the topology',
+    });
+    expect(printed.join('\n')).toMatch(/roles: alice → dave/);
+  });
+
+  it('`cpm-lab run` refuses a lab with an implementation under test, pointing at conformance', async () => {
+    await expect(openLab({ lab: lab.url })).rejects.toThrow(/judge it with `cpm-lab conformance`/);
   });
 });
