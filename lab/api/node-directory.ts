@@ -20,7 +20,10 @@ export interface LabNode {
 export interface ExternalPeer {
   name: string;
   role: NodeRole;
-  /** Where it takes SIP: `127.0.0.1:5060` (its outgoing TCP connections leave from the same port). */
+  /**
+   * Where it takes SIP: `127.0.0.1:5060` (its outgoing TCP connections leave from the same port); `*` for
+   * the implementation under test, named at every address no lab node owns (docs/sut.md).
+   */
   sip: string;
   /** What it is: `Kamailio 5.6.3`. */
   product: string;

@@ -38,7 +38,8 @@ export function mountConsole(app: Express, options: ConsoleOptions): LiveFeed {
   app.get('/console/clauses', (_req, res) => {
     res.json({ clauses: CLAUSES });
   });
-  mountScenarioRoutes(app, feed, options.logger);
+  // A peer known only as "every address no node owns" is an implementation under test (docs/sut.md).
+  mountScenarioRoutes(app, feed, options.logger, peers.find((p) => p.sip === '*')?.name);
 
   let dir: string;
   try {

@@ -16,7 +16,13 @@ function selfUrl(req: Request): string {
   return `http://${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`;
 }
 
-export function mountScenarioRoutes(app: Express, feed: LiveFeed, logger: Logger): void {
+export function mountScenarioRoutes(
+  app: Express,
+  feed: LiveFeed,
+  logger: Logger,
+  /** Set when an implementation under test plays one of the lab's parties (docs/sut.md). */
+  underTest?: string,
+): void {
   let running: string | undefined;
   app.get('/scenarios', (_req, res) => {
     res.json({
@@ -36,6 +42,11 @@ export function mountScenarioRoutes(app: Express, feed: LiveFeed, logger: Logger
         `no scenario "${name}" (scenarios: ${SCENARIOS.map((s) => s.name).join(', ')})`,
       );
     }
+    if (underTest !== undefined)
+      throw new HttpError(
+        409,
+        `${underTest} is an implementation under test: judge it with \`cpm-lab conformance\` (docs/sut.md)`,
+      );
     if (running !== undefined) throw new HttpError(409, `scenario ${running} is running; wait for it to end`);
     running = name;
     try {

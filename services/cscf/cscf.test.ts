@@ -306,6 +306,24 @@ describe('CSCF routing and flows (protocol-notes §2–§3)', () => {
     );
   });
 
+  it('fault injection: POST /users/:user/drop-flows closes the TCP flows of her bindings, as lost coverage (unreachable, the PF told); none left → 409', async () => {
+    const { pf, cscf, tcp } = await lab();
+    const alice = await ue();
+    await alice.send(
+      registerRequest('alice', `<sip:alice@127.0.0.1:9;transport=tcp>;${allIcsis}`, { callId: 'd1' }),
+      tcp,
+    );
+    const base = cscf.controlUrl!;
+    const dropped = await fetch(`${base}/users/alice/drop-flows`, { method: 'POST' });
+    expect(dropped.status).toBe(200);
+    expect(await dropped.json()).toEqual({ user: 'alice', droppedFlows: 1 });
+    await pf.waitFor((r) => r.request.method === 'REGISTER' && r.request.get('expires') === '0');
+    expect(cscf.state().bindings[0]!.reachable).toBe(false);
+    const again = await fetch(`${base}/users/alice/drop-flows`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toMatch(/no TCP flow to drop/);
+  });
+
   it('the control API shows bindings and drives the faults', async () => {
     const { cscf, tcp } = await lab();
     const carol = await ue();
