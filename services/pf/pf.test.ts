@@ -824,7 +824,8 @@ describe('robustness (architecture.md "Rules")', () => {
     const eventsBefore = l.events.length;
     const pf = await l.startPf({ storePath: l.storePath, groups: 'none' });
     expect(pf.registrations.isRegistered(ALICE)).toBe(true);
-    const invite = await alice.waitSession(registersBefore + 1);
+    // The restarted PF invites on its own: give it the time a loaded machine needs (the test allows 60 s).
+    const invite = await alice.waitSession(registersBefore + 1, undefined, 30_000);
     expect(texts(await alice.waitMessages(invite, 3))).toEqual(['k1', 'k2']);
     await l.waitEvent('delivery-finished', forUser(ALICE));
     expect(pf.stores.deferred.pendingCount(ALICE, 'team')).toBe(0);

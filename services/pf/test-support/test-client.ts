@@ -28,9 +28,10 @@ export class Signal {
     for (const w of waiters) w();
   }
 
-  until<T>(check: () => T | undefined | false, what = 'condition'): Promise<T> {
+  /** `timeoutMs`: longer where a process starts first (a restarted PF loads its sources). */
+  until<T>(check: () => T | undefined | false, what = 'condition', timeoutMs = 8000): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 8000);
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
       const test = () => {
         let value: T | undefined | false;
         try {
@@ -119,8 +120,16 @@ export class TestClient {
   }
 
   /** Resolves with the n-th (1-based) session that matches. */
-  waitSession(n: number, match: (s: ClientSession) => boolean = () => true): Promise<ClientSession> {
-    return this.signal.until(() => this.sessions.filter(match)[n - 1], `${this.user}: session #${n}`);
+  waitSession(
+    n: number,
+    match: (s: ClientSession) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<ClientSession> {
+    return this.signal.until(
+      () => this.sessions.filter(match)[n - 1],
+      `${this.user}: session #${n}`,
+      timeoutMs,
+    );
   }
 
   waitMessages(session: ClientSession, count: number): Promise<MsrpMessage[]> {

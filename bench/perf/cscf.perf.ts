@@ -1,0 +1,114 @@
+// Issue 20, rows 3 and 4: the CSCF's REGISTER rate, over UDP and over one TCP connection, against Kamailio
+// from Debian in the same run. "Max clean rate": the highest SIPp rate at which every REGISTER got its 200
+// with no failure and no retransmission (SIPp's own statistics), stepping the rate up until one is not
+// clean. Both servers send a third-party REGISTER to the same sink after each REGISTER (the lab's setting).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { freePort } from '../../runtime/index.js';
+import { cpuMs, pssMb } from './proc.js';
+import { type MeasuredServer, startKamailioCscf, startOurCscf, startSink } from './servers.js';
+import { runSipp, SIPP_DIR, usersFile } from './sipp-load.js';
+import { recordRow, SHORT } from './table.js';
+
+const RATES = SHORT
+  ? [1000, 2000, 4000, 8000]
+  : [1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 15000, 20000];
+const SECONDS = SHORT ? 1 : 3;
+const USERS = RATES.reduce((n, r) => n + r * SECONDS, 0);
+
+interface RateResult {
+  rate: number;
+  cpuMsPerRegister: number;
+  pssMb: number;
+  /** Why the next rate was not clean (or undefined: the last rate tried was clean). */
+  stoppedBy?: string;
+}
+
+async function maxCleanRate(
+  server: MeasuredServer,
+  transport: 'u1' | 't1',
+  dir: string,
+): Promise<RateResult> {
+  let best: RateResult = { rate: 0, cpuMsPerRegister: Number.NaN, pssMb: pssMb(server.pid) };
+  let offset = 0;
+  for (const rate of RATES) {
+    const calls = rate * SECONDS;
+    const users = await usersFile(dir, 'u', offset, calls);
+    offset += calls;
+    const cpu0 = cpuMs(server.pid);
+    const run = await runSipp(
+      [
+        `127.0.0.1:${server.port}`,
+        '-sf',
+        join(SIPP_DIR, 'register.xml'),
+        '-inf',
+        users,
+        '-r',
+        String(rate),
+        '-l',
+        String(rate),
+        '-t',
+        transport,
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+      ],
+      calls,
+    );
+    const cpu = cpuMs(server.pid) - cpu0;
+    // SIPp itself must have kept the rate: the run lasts calls/rate plus its start (a slower run is a backlog).
+    const kept = run.elapsedMs <= (calls / rate) * 1000 * 1.5 + 2000;
+    if (!run.clean || !kept) {
+      best.stoppedBy = `${rate}/s: ${run.success} ok, ${run.failed} failed, ${run.retransmissions} retransmissions, ${(run.elapsedMs / 1000).toFixed(1)} s`;
+      break;
+    }
+    best = { rate, cpuMsPerRegister: cpu / calls, pssMb: pssMb(server.pid) };
+  }
+  return best;
+}
+
+for (const [transport, label, row] of [
+  ['u1', 'UDP', 3],
+  ['t1', 'TCP (one connection)', 4],
+] as const) {
+  describe(`row ${row}: CSCF REGISTER over ${label}, max clean rate`, () => {
+    let dir: string;
+    let sink: Awaited<ReturnType<typeof startSink>>;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'cpm-lab-bench-register-'));
+      sink = await startSink();
+    });
+    afterAll(async () => {
+      await sink?.close();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('ours and Kamailio, the same SIPp steps', async () => {
+      const results: Array<{ name: string; r: RateResult }> = [];
+      for (const start of [() => startOurCscf(USERS, sink.uri), () => startKamailioCscf(sink.uri)]) {
+        const server = await start();
+        try {
+          results.push({ name: server.name, r: await maxCleanRate(server, transport, dir) });
+        } finally {
+          await server.close();
+        }
+      }
+      const [ours, kamailio] = results as [{ name: string; r: RateResult }, { name: string; r: RateResult }];
+      const ratio = kamailio.r.rate > 0 ? ours.r.rate / kamailio.r.rate : 0;
+      const fmt = (r: RateResult) =>
+        `${r.rate}/s, ${r.cpuMsPerRegister.toFixed(3)} ms CPU each, ${Math.round(r.pssMb)} MB`;
+      recordRow({
+        measure: `CSCF REGISTER over ${label}, max clean rate`,
+        ours: fmt(ours.r),
+        anchor: `${kamailio.name}: ${fmt(kamailio.r)}`,
+        ratio,
+        goal: '≥ 0.5× Kamailio',
+        met: ratio >= 0.5,
+        how: `SIPp ${RATES.join('/')} REGISTER/s × ${SECONDS} s, distinct users, stop at the first rate with a failure or a retransmission (ours: ${ours.r.stoppedBy ?? 'every rate clean'}; Kamailio: ${kamailio.r.stoppedBy ?? 'every rate clean'}); third-party REGISTERs to a sink; CPU and PSS of the server's processes from /proc`,
+      });
+    });
+  });
+}

@@ -1,0 +1,81 @@
+// SIPp as the load generator: one run of a scenario at a fixed rate, judged by its own statistics (successful
+// and failed calls, retransmissions: `-trace_stat`), so that "clean" means what SIPp saw on the wire.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const SIPP_DIR = new URL('./sipp/', import.meta.url).pathname;
+
+export interface SippRun {
+  success: number;
+  failed: number;
+  retransmissions: number;
+  elapsedMs: number;
+  clean: boolean;
+}
+
+/** `user;` lines for `-inf`: users `prefix0 … prefix<n-1>` from `offset`. */
+export async function usersFile(dir: string, prefix: string, offset: number, n: number): Promise<string> {
+  const file = join(dir, `${prefix}${offset}.csv`);
+  const lines = ['SEQUENTIAL'];
+  for (let i = 0; i < n; i++) lines.push(`${prefix}${offset + i};`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** Run SIPp until `calls` calls are done (or it gives up: 60 s); the statistics of the run. */
+export async function runSipp(args: string[], calls: number): Promise<SippRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'cpm-lab-bench-sipp-'));
+  const stat = join(dir, 'stat.csv');
+  const started = performance.now();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        'sipp',
+        [
+          ...args,
+          '-m',
+          String(calls),
+          '-nostdin',
+          '-trace_stat',
+          '-stf',
+          stat,
+          '-fd',
+          '1',
+          '-timeout',
+          '60s',
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err = (err + d.toString()).slice(-2000);
+      });
+      child.once('error', reject);
+      // SIPp exits 0 when every call succeeded, 1 when some failed: both are results.
+      child.once('exit', (code) =>
+        code === 0 || code === 1 ? resolve() : reject(new Error(`sipp exited ${code}: ${err}`)),
+      );
+    });
+    const elapsedMs = performance.now() - started;
+    const lines = (await readFile(stat, 'utf8')).trim().split('\n');
+    const head = lines[0]!.split(';');
+    const last = lines.at(-1)!.split(';');
+    const col = (name: string) => Number(last[head.indexOf(name)] ?? Number.NaN);
+    const success = col('SuccessfulCall(C)');
+    const failed = col('FailedCall(C)');
+    const retransmissions = col('Retransmissions(C)');
+    return {
+      success,
+      failed,
+      retransmissions,
+      elapsedMs,
+      clean: success === calls && failed === 0 && retransmissions === 0,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
