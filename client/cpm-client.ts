@@ -82,6 +82,8 @@ import { ClientStore, type NewGroup } from './store/index.js';
 export interface CpmClientOptions {
   /** User name (`alice`) or AoR (`sip:alice@ims.lab`). */
   user: string;
+  /** A store opened from a path: entries of each kind kept per group (default 10 000; the excess is counted). */
+  maxLogEntriesPerGroup?: number;
   /** Home domain (protocol-notes §1); default ims.lab. */
   domain?: string;
   /** The CSCF: outbound proxy and registrar (protocol-notes §3). */
@@ -298,6 +300,9 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
         ? await ClientStore.open({
             path: options.store,
             defaultPolicy: { default: options.defaultPolicy ?? 'accept' },
+            ...(options.maxLogEntriesPerGroup === undefined
+              ? {}
+              : { maxEntriesPerGroup: options.maxLogEntriesPerGroup }),
           })
         : options.store;
     const trace = new WireTrace();

@@ -87,6 +87,8 @@ export {
   DEFAULT_TRACE_CAPACITY,
   DEFAULT_TRACE_MAX_BYTES,
   DEFAULT_TRACE_MAX_RAW_BYTES,
+  type TraceLimits,
+  traceLimits,
   DEFAULT_TRACE_QUERY_LIMIT,
   TraceRecorder,
   traceRecordFromJson,

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WireTrace, type WireTraceEvent } from '../protocol/trace/index.js';
 import { NodeEvents } from './node-events.js';
-import { TraceRecorder, type TraceRecord, traceRecordFromJson, traceRecordToJson } from './trace-recorder.js';
+import {
+  DEFAULT_TRACE_CAPACITY,
+  DEFAULT_TRACE_MAX_BYTES,
+  TraceRecorder,
+  type TraceRecord,
+  traceLimits,
+  traceRecordFromJson,
+  traceRecordToJson,
+} from './trace-recorder.js';
 
 function sipEvent(n: number, extra: Partial<WireTraceEvent> = {}): WireTraceEvent {
   return {
@@ -164,5 +172,33 @@ describe('NodeEvents', () => {
     events.emit('ignored');
     expect(got).toHaveLength(1);
     expect(events.listenerCount).toBe(1);
+  });
+});
+
+describe('traceLimits: every node keeps a configurable amount of its wire', () => {
+  it('defaults, environment, flags over environment, and named errors', () => {
+    expect(traceLimits({}, {})).toEqual({
+      capacity: DEFAULT_TRACE_CAPACITY,
+      maxBytes: DEFAULT_TRACE_MAX_BYTES,
+    });
+    expect(traceLimits({}, { CPM_LAB_TRACE_MAX_RECORDS: '500', CPM_LAB_TRACE_MAX_BYTES: '1048576' })).toEqual(
+      {
+        capacity: 500,
+        maxBytes: 1_048_576,
+      },
+    );
+    expect(traceLimits({ traceMaxBytes: '2048' }, { CPM_LAB_TRACE_MAX_BYTES: '1048576' }).maxBytes).toBe(
+      2048,
+    );
+    expect(() => traceLimits({ traceMaxRecords: '0' }, {})).toThrow(/--trace-max-records/);
+    expect(() => traceLimits({}, { CPM_LAB_TRACE_MAX_BYTES: 'lots' })).toThrow(/CPM_LAB_TRACE_MAX_BYTES/);
+  });
+
+  it('a recorder built from them holds at most that many bytes (the oldest records go)', () => {
+    const recorder = new TraceRecorder({ node: 'n', ...traceLimits({ traceMaxBytes: '4096' }, {}) });
+    for (let i = 0; i < 100; i++) recorder.record(sipEvent(i, { raw: Buffer.alloc(1000, 0x61) }));
+    const held = recorder.query({ limit: 1000 }).records;
+    expect(held.reduce((n, r) => n + r.raw.length, 0)).toBeLessThanOrEqual(4096);
+    expect(held.at(-1)!.id).toBe(100);
   });
 });

@@ -9,6 +9,7 @@ import type {
   WireTraceEvent,
   WireTransport,
 } from '../protocol/trace/index.js';
+import { type Env, envInt, flag } from './config.js';
 import { Fanout, type Listener } from './fanout.js';
 import { summarizeWire } from './wire-summary.js';
 
@@ -65,6 +66,36 @@ export interface TracePage {
   oldestId: number;
   /** Records after `since` that were already evicted from the ring and cannot be returned. */
   missed: number;
+}
+
+/** How much of its wire a node keeps (every node: `--trace-max-records`, `--trace-max-bytes`). */
+export interface TraceLimits {
+  /** Records held at most. */
+  capacity: number;
+  /** Raw bytes held at most; the oldest records go first. */
+  maxBytes: number;
+}
+
+/** The trace limits of a node: flags, else CPM_LAB_TRACE_MAX_RECORDS / CPM_LAB_TRACE_MAX_BYTES, else the defaults. */
+export function traceLimits(
+  flags: { traceMaxRecords?: string; traceMaxBytes?: string } = {},
+  env: Env = process.env,
+): TraceLimits {
+  return {
+    capacity: envInt('CPM_LAB_TRACE_MAX_RECORDS', {
+      env,
+      flag: flag('--trace-max-records', flags.traceMaxRecords),
+      default: DEFAULT_TRACE_CAPACITY,
+      min: 1,
+      max: 10_000_000,
+    }),
+    maxBytes: envInt('CPM_LAB_TRACE_MAX_BYTES', {
+      env,
+      flag: flag('--trace-max-bytes', flags.traceMaxBytes),
+      default: DEFAULT_TRACE_MAX_BYTES,
+      min: 1024,
+    }),
+  };
 }
 
 export interface TraceRecorderOptions {

@@ -46,6 +46,18 @@ export function registerClientCommand(program: Command): void {
     .option('--conference-factory <uri>', 'conference factory URI (CPM_LAB_CONFERENCE_FACTORY)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
     .option(
+      '--trace-max-records <n>',
+      'wire trace records kept, the oldest go first (CPM_LAB_TRACE_MAX_RECORDS, default 10000)',
+    )
+    .option(
+      '--trace-max-bytes <bytes>',
+      'wire trace bytes kept, the oldest records go first (CPM_LAB_TRACE_MAX_BYTES, default 67108864)',
+    )
+    .option(
+      '--max-log-entries <n>',
+      'received, sent and notification entries kept per group; past it the oldest go and /state counts them (CPM_LAB_CLIENT_MAX_LOG_ENTRIES, default 10000)',
+    )
+    .option(
       '--invitation-grace <ms>',
       "D1.viii: after registering with messages queued, wait this long for the PF's invitation before re-joining (CPM_LAB_CLIENT_INVITATION_GRACE_MS, default 1000)",
     )

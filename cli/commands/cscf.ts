@@ -44,6 +44,14 @@ export function registerCscfCommand(program: Command): void {
     .option('--control-port <port>', 'control API port (CPM_LAB_CSCF_CONTROL_PORT, default 8081)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
     .option(
+      '--trace-max-records <n>',
+      'wire trace records kept, the oldest go first (CPM_LAB_TRACE_MAX_RECORDS, default 10000)',
+    )
+    .option(
+      '--trace-max-bytes <bytes>',
+      'wire trace bytes kept, the oldest records go first (CPM_LAB_TRACE_MAX_BYTES, default 67108864)',
+    )
+    .option(
       '--static-contacts <list>',
       'contacts of peers that do not register, e.g. bob=sip:bob@127.0.0.1:5062 (CPM_LAB_CSCF_STATIC_CONTACTS)',
     )

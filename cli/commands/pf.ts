@@ -41,6 +41,14 @@ export function registerPfCommand(program: Command): void {
     .option('--control-port <port>', 'control API port (CPM_LAB_PF_CONTROL_PORT, default 8082)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
     .option(
+      '--trace-max-records <n>',
+      'wire trace records kept, the oldest go first (CPM_LAB_TRACE_MAX_RECORDS, default 10000)',
+    )
+    .option(
+      '--trace-max-bytes <bytes>',
+      'wire trace bytes kept, the oldest records go first (CPM_LAB_TRACE_MAX_BYTES, default 67108864)',
+    )
+    .option(
       '--retry-delay <ms>',
       'first retry of a failed delivery, doubling (CPM_LAB_PF_RETRY_DELAY, default 1000)',
     )

@@ -12,8 +12,11 @@ import {
   type Env,
   type HostPort,
   flag,
+  type TraceLimits,
+  traceLimits,
 } from '../../runtime/index.js';
 import type { InvitationPolicy } from '../domain/index.js';
+import { DEFAULT_MAX_LOG_ENTRIES } from '../store/index.js';
 
 export interface ClientDaemonConfig {
   user: string;
@@ -40,6 +43,10 @@ export interface ClientDaemonConfig {
   register: boolean;
   conferenceFactoryUri: string;
   t1: number;
+  /** Received messages (and notifications, and sent ones) kept per group: the oldest go past it, counted in /state. */
+  maxLogEntriesPerGroup: number;
+  /** How much of its wire the node's trace keeps (`--trace-max-records`, `--trace-max-bytes`). */
+  trace: TraceLimits;
   /**
    * D1.viii: after registering with messages queued, how long to wait for the PF's invitation before re-joining
    * (ms; 0 re-joins at once). Set it above the PF's invitation latency of the IMS core in front.
@@ -68,6 +75,9 @@ export interface ClientFlags {
   register?: boolean;
   conferenceFactory?: string;
   t1?: string;
+  traceMaxRecords?: string;
+  traceMaxBytes?: string;
+  maxLogEntries?: string;
   invitationGrace?: string;
 }
 
@@ -186,6 +196,13 @@ export function clientConfig(flags: ClientFlags = {}, env: Env = process.env): C
       default: `sip:conference-factory@${domain}`,
     }),
     t1: envInt('CPM_LAB_SIP_T1', { env, flag: flag('--t1', flags.t1), default: 500, min: 1 }),
+    trace: traceLimits(flags, env),
+    maxLogEntriesPerGroup: envInt('CPM_LAB_CLIENT_MAX_LOG_ENTRIES', {
+      env,
+      flag: flag('--max-log-entries', flags.maxLogEntries),
+      default: DEFAULT_MAX_LOG_ENTRIES,
+      min: 1,
+    }),
     invitationGraceMs: envInt('CPM_LAB_CLIENT_INVITATION_GRACE_MS', {
       env,
       flag: flag('--invitation-grace', flags.invitationGrace),

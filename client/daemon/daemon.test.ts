@@ -15,13 +15,14 @@ afterEach(async () => {
 async function start(
   register = true,
   user = 'alice',
+  extra: Record<string, string> = {},
 ): Promise<{ lab: TestLab; daemon: ClientDaemon; api: Api }> {
   const lab = await startTestLab();
   cleanups.push(() => lab.close());
   const tmp = await tempDir();
   cleanups.push(() => tmp.remove());
   const config = clientConfig(
-    { user, cscf: `${lab.cscfAddress.host}:${lab.cscfAddress.port}`, storeDir: tmp.dir, t1: '50' },
+    { user, cscf: `${lab.cscfAddress.host}:${lab.cscfAddress.port}`, storeDir: tmp.dir, t1: '50', ...extra },
     { CPM_LAB_CLIENT_REGISTER: register ? 'true' : 'false' },
   );
   const daemon = await ClientDaemon.start(config, { logger: SILENT });
@@ -53,6 +54,12 @@ const GROUP = {
 };
 
 describe('client daemon control API', () => {
+  it('issue 20: the message log cap and the trace limits are settings, and /state says the cap', async () => {
+    const { daemon, api: call } = await start(false, 'alice', { maxLogEntries: '250', traceMaxRecords: '3' });
+    expect((await call('GET', '/state')).body.messageLog).toEqual({ maxEntriesPerGroup: 250, trimmed: 0 });
+    expect(daemon.recorder.capacity).toBe(3);
+  });
+
   it('architecture.md control plane: config from flags and env, bound to 127.0.0.1, registered at start', async () => {
     const { daemon, api: call, lab } = await start();
     expect(new URL(daemon.controlUrl).hostname).toBe('127.0.0.1');

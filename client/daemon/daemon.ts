@@ -93,13 +93,14 @@ export class ClientDaemon {
       msrp,
       store: join(config.storeDir, `${config.user}.db`),
       defaultPolicy: config.policy,
+      maxLogEntriesPerGroup: config.maxLogEntriesPerGroup,
       expires: config.expires,
       conferenceFactoryUri: config.conferenceFactoryUri,
       t1: config.t1,
       invitationGraceMs: config.invitationGraceMs,
       logger,
     });
-    const recorder = new TraceRecorder({ node: config.user });
+    const recorder = new TraceRecorder({ node: config.user, ...config.trace });
     recorder.attach(client.trace);
     const events = new NodeEvents(config.user);
     forwardEvents(client, events);

@@ -8,6 +8,7 @@ export {
 export { CLIENT_MIGRATIONS } from './database.js';
 export { type GroupPatch, type GroupStateResult, GroupStore, type NewGroup } from './group-store.js';
 export {
+  DEFAULT_MAX_LOG_ENTRIES,
   MessageLog,
   type MessageLogOptions,
   type NotificationResult,

@@ -28,7 +28,8 @@ export interface MessageLogOptions {
   maxEntriesPerGroup?: number;
 }
 
-const DEFAULT_MAX_ENTRIES = 10_000;
+/** Entries of each kind kept per group unless configured (`--max-log-entries`). */
+export const DEFAULT_MAX_LOG_ENTRIES = 10_000;
 
 type Table = 'received' | 'notifications' | 'sent';
 
@@ -51,7 +52,7 @@ export class MessageLog {
   constructor(db: SqliteDatabase, beforeChange: () => void, options: MessageLogOptions = {}) {
     this.#db = db;
     this.#beforeChange = beforeChange;
-    this.#max = options.maxEntriesPerGroup ?? DEFAULT_MAX_ENTRIES;
+    this.#max = options.maxEntriesPerGroup ?? DEFAULT_MAX_LOG_ENTRIES;
     for (const table of ['received', 'notifications', 'sent'] as const) {
       const rows = db
         .prepare(`SELECT group_key, count(*) AS n FROM ${table} GROUP BY group_key`)

@@ -9,6 +9,8 @@ import {
   HttpError,
   type Logger,
   startControlServer,
+  type TraceLimits,
+  traceLimits,
 } from '../../runtime/index.js';
 import { ClientDaemon, clientConfig } from '../../client/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
@@ -32,6 +34,8 @@ export interface EmbeddedLabOptions {
   fresh?: boolean;
   /** SIP T1 for every node (ms); lower it in tests. */
   t1?: number;
+  /** How much of its wire each node keeps (default: CPM_LAB_TRACE_MAX_RECORDS / _BYTES, else 10 000 / 64 MiB). */
+  trace?: TraceLimits;
   logger?: Logger;
   /** Per-node loggers (default: children of `logger` named after the node). */
   loggerFor?: (node: string) => Logger;
@@ -121,6 +125,8 @@ export class EmbeddedLab {
     if (options.fresh) await rm(dataDir, { recursive: true, force: true });
     await mkdir(join(dataDir, 'clients'), { recursive: true });
     const t1 = options.t1 ?? 500;
+    // Every node keeps the same amount of its wire: CPM_LAB_TRACE_MAX_RECORDS / CPM_LAB_TRACE_MAX_BYTES.
+    const trace = options.trace ?? traceLimits({}, process.env);
     const host = topology.host;
     const sut = topology.sut;
     // The CSCF knows every user, the client under test's too (it registers like any UE).
@@ -143,6 +149,7 @@ export class EmbeddedLab {
             controlHost: host,
             controlPort: topology.cscf.controlPort,
             t1,
+            trace,
             // One flow per client, the PF's connections, and room: the cap grows with the topology.
             maxConnections: Math.max(1024, 2 * topology.clients.length + 64),
           },
@@ -230,7 +237,7 @@ export class EmbeddedLab {
         };
       }
       const clients = new Map<string, ClientDaemon>();
-      const clientSettings: ClientSettings = { topology, cscfSip, dataDir, t1, loggerFor };
+      const clientSettings: ClientSettings = { topology, cscfSip, dataDir, t1, trace, loggerFor };
       for (const c of topology.clients) {
         const daemon = await startClient(clientSettings, c);
         started.push(daemon);
@@ -367,11 +374,12 @@ interface ClientSettings {
   cscfSip: { address: string; port: number };
   dataDir: string;
   t1: number;
+  trace: TraceLimits;
   loggerFor: (node: string) => Logger;
 }
 
 function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDaemon> {
-  const { topology, cscfSip, dataDir, t1, loggerFor } = settings;
+  const { topology, cscfSip, dataDir, t1, trace, loggerFor } = settings;
   const host = topology.host;
   return ClientDaemon.start(
     {
@@ -390,6 +398,7 @@ function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDae
       register: false,
       conferenceFactoryUri: `sip:conference-factory@${topology.domain}`,
       t1,
+      trace,
     },
     { logger: loggerFor(c.user) },
   );

@@ -8,6 +8,8 @@ import {
   envString,
   type Env,
   flag,
+  type TraceLimits,
+  traceLimits,
 } from '../../runtime/index.js';
 import type { ServiceRoute } from './routing.js';
 
@@ -33,6 +35,8 @@ export interface CscfConfig {
   unreachableTimeoutMs: number;
   /** RFC 3261 T1 in ms (lower it in tests). */
   t1: number;
+  /** How much of its wire the node's trace keeps (`--trace-max-records`, `--trace-max-bytes`). */
+  trace: TraceLimits;
   /** Open TCP connections (UE flows, the PF's, outbound) the CSCF holds at most; beyond it new ones are refused. */
   maxConnections: number;
 }
@@ -53,6 +57,8 @@ export interface CscfFlags {
   controlHost?: string;
   controlPort?: string;
   t1?: string;
+  traceMaxRecords?: string;
+  traceMaxBytes?: string;
   staticContacts?: string;
 }
 
@@ -157,5 +163,6 @@ export function cscfConfig(flags: CscfFlags = {}, env: Env = process.env): CscfC
       }),
     unreachableTimeoutMs: 4000,
     t1: envInt('CPM_LAB_SIP_T1', { env, flag: flag('--t1', flags.t1), default: 500, min: 1 }),
+    trace: traceLimits(flags, env),
   };
 }

@@ -100,7 +100,7 @@ export class Cscf {
     this.config = config;
     this.#now = options.now ?? Date.now;
     this.logger = options.logger ?? createLogger('cscf');
-    this.recorder = new TraceRecorder({ node: 'cscf' });
+    this.recorder = new TraceRecorder({ node: 'cscf', ...config.trace });
     this.recorder.attach(this.trace);
     logWireMessages(this.trace, this.logger); // every SIP and MSRP message, in full, at debug
     this.registrar = new Registrar({

@@ -11,6 +11,8 @@ import {
   type HostPort,
   flag,
   parseHostPort,
+  type TraceLimits,
+  traceLimits,
 } from '../../runtime/index.js';
 import { isValidGroupId } from './domain/index.js';
 
@@ -45,6 +47,8 @@ export interface PfConfig {
   controlPort: number;
   /** RFC 3261 T1 in ms (lower it in tests). */
   t1: number;
+  /** How much of its wire the node's trace keeps (`--trace-max-records`, `--trace-max-bytes`). */
+  trace: TraceLimits;
   /** RFC 4975 §7.1.1 transaction timeout for MSRP SENDs, and the wait for a client's MSRP connection. */
   msrpTimeoutMs: number;
   /** MSRP connections held at most (one per connected participant); more are refused. */
@@ -85,6 +89,8 @@ export interface PfFlags {
   controlHost?: string;
   controlPort?: string;
   t1?: string;
+  traceMaxRecords?: string;
+  traceMaxBytes?: string;
   msrpTimeout?: string;
   msrpMaxConnections?: string;
   retryDelay?: string;
@@ -210,6 +216,7 @@ export function pfConfig(flags: PfFlags = {}, env: Env = process.env): PfConfig 
       allowZero: true,
     }),
     t1: envInt('CPM_LAB_SIP_T1', { env, flag: flag('--t1', flags.t1), default: 500, min: 1 }),
+    trace: traceLimits(flags, env),
     msrpTimeoutMs: envInt('CPM_LAB_PF_MSRP_TIMEOUT', {
       env,
       flag: flag('--msrp-timeout', flags.msrpTimeout),

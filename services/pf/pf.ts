@@ -104,7 +104,7 @@ export class PfNode implements PfControlSurface {
     this.#signallingFactory = options.signalling;
     this.logger = options.logger ?? createLogger('pf');
     this.#sink = errorSink(this.logger);
-    this.recorder = new TraceRecorder({ node: 'pf' });
+    this.recorder = new TraceRecorder({ node: 'pf', ...config.trace });
     this.recorder.attach(this.trace);
     logWireMessages(this.trace, this.logger); // every SIP and MSRP message, in full, at debug
     this.factoryUri = `sip:conference-factory@${config.domain}`;
