@@ -90,12 +90,18 @@ export function normalizeHeaderName(name: string): string {
   return full;
 }
 
+/** Spellings computed before (bounded like NORMALIZED): every message the stack writes asks again. */
+const CANONICAL_CACHE = new Map<string, string>();
+
 /** The conventional spelling of a header name, for headers the stack writes itself. */
 export function canonicalHeaderName(name: string): string {
+  const cached = CANONICAL_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const full = normalizeHeaderName(name);
-  const special = CANONICAL[full];
-  if (special) return special;
-  return full.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+  const spelled =
+    CANONICAL[full] ?? full.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+  if (CANONICAL_CACHE.size < MAX_CACHED_NAMES) CANONICAL_CACHE.set(name, spelled);
+  return spelled;
 }
 
 export function isListHeader(name: string): boolean {
