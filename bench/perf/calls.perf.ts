@@ -15,18 +15,15 @@ import {
   startOurCscf,
   startSink,
 } from './servers.js';
-import { runSipp, SIPP_DIR } from './sipp-load.js';
+import { type CleanRate, maxCleanRate, runSipp, SIPP_DIR } from './sipp-load.js';
 import { recordRow, SHORT } from './table.js';
 
 const RATES = SHORT ? [200, 500, 1000] : [200, 500, 750, 1000, 1500, 2000, 3000];
 const SECONDS = SHORT ? 2 : 5;
 
-interface CallResult {
-  rate: number;
-  cpuMsPerCall: number;
+interface CallResult extends CleanRate {
   pssBefore: number;
   pssAfter: number;
-  stoppedBy?: string;
 }
 
 async function series(server: MeasuredServer): Promise<CallResult> {
@@ -55,44 +52,30 @@ async function series(server: MeasuredServer): Promise<CallResult> {
     },
   );
   try {
-    const result: CallResult = {
-      rate: 0,
-      cpuMsPerCall: Number.NaN,
-      pssBefore: pssMb(server.pid),
-      pssAfter: 0,
-    };
-    for (const rate of RATES) {
-      const calls = rate * SECONDS;
-      const cpu0 = cpuMs(server.pid);
-      const run = await runSipp(
-        [
-          `127.0.0.1:${server.port}`,
-          '-sf',
-          join(SIPP_DIR, 'call-uac.xml'),
-          '-s',
-          'bob',
-          '-r',
-          String(rate),
-          '-l',
-          String(rate * 2),
-          '-t',
-          'u1',
-          '-i',
-          '127.0.0.1',
-          '-p',
-          String(await freePort()),
-        ],
-        calls,
-      );
-      const cpu = cpuMs(server.pid) - cpu0;
-      const kept = run.elapsedMs <= (calls / rate) * 1000 * 1.5 + 2000;
-      if (!run.clean || !kept) {
-        result.stoppedBy = `${rate}/s: ${run.success} ok, ${run.failed} failed, ${run.retransmissions} retransmissions, ${(run.elapsedMs / 1000).toFixed(1)} s`;
-        break;
-      }
-      result.rate = rate;
-      result.cpuMsPerCall = cpu / calls;
-    }
+    const pssBefore = pssMb(server.pid);
+    const clean = await maxCleanRate(
+      RATES,
+      SECONDS,
+      () => cpuMs(server.pid),
+      async (rate) => [
+        `127.0.0.1:${server.port}`,
+        '-sf',
+        join(SIPP_DIR, 'call-uac.xml'),
+        '-s',
+        'bob',
+        '-r',
+        String(rate),
+        '-l',
+        String(rate * 2),
+        '-t',
+        'u1',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+      ],
+    );
+    const result: CallResult = { ...clean, pssBefore, pssAfter: 0 };
     result.pssAfter = pssMb(server.pid);
     return result;
   } finally {

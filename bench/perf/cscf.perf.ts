@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../../runtime/index.js';
 import { cpuMs, pssMb } from './proc.js';
 import { type MeasuredServer, startKamailioCscf, startOurCscf, startSink } from './servers.js';
-import { runSipp, SIPP_DIR, usersFile } from './sipp-load.js';
+import { type CleanRate, maxCleanRate, SIPP_DIR, usersFile } from './sipp-load.js';
 import { recordRow, SHORT } from './table.js';
 
 const RATES = SHORT
@@ -18,28 +18,24 @@ const RATES = SHORT
 const SECONDS = SHORT ? 1 : 3;
 const USERS = RATES.reduce((n, r) => n + r * SECONDS, 0);
 
-interface RateResult {
-  rate: number;
-  cpuMsPerRegister: number;
+interface RateResult extends CleanRate {
   pssMb: number;
-  /** Why the next rate was not clean (or undefined: the last rate tried was clean). */
-  stoppedBy?: string;
 }
 
-async function maxCleanRate(
+async function registerRate(
   server: MeasuredServer,
   transport: 'u1' | 't1',
   dir: string,
 ): Promise<RateResult> {
-  let best: RateResult = { rate: 0, cpuMsPerRegister: Number.NaN, pssMb: pssMb(server.pid) };
   let offset = 0;
-  for (const rate of RATES) {
-    const calls = rate * SECONDS;
-    const users = await usersFile(dir, 'u', offset, calls);
-    offset += calls;
-    const cpu0 = cpuMs(server.pid);
-    const run = await runSipp(
-      [
+  const result = await maxCleanRate(
+    RATES,
+    SECONDS,
+    () => cpuMs(server.pid),
+    async (rate, calls) => {
+      const users = await usersFile(dir, 'u', offset, calls);
+      offset += calls;
+      return [
         `127.0.0.1:${server.port}`,
         '-sf',
         join(SIPP_DIR, 'register.xml'),
@@ -55,19 +51,10 @@ async function maxCleanRate(
         '127.0.0.1',
         '-p',
         String(await freePort()),
-      ],
-      calls,
-    );
-    const cpu = cpuMs(server.pid) - cpu0;
-    // SIPp itself must have kept the rate: the run lasts calls/rate plus its start (a slower run is a backlog).
-    const kept = run.elapsedMs <= (calls / rate) * 1000 * 1.5 + 2000;
-    if (!run.clean || !kept) {
-      best.stoppedBy = `${rate}/s: ${run.success} ok, ${run.failed} failed, ${run.retransmissions} retransmissions, ${(run.elapsedMs / 1000).toFixed(1)} s`;
-      break;
-    }
-    best = { rate, cpuMsPerRegister: cpu / calls, pssMb: pssMb(server.pid) };
-  }
-  return best;
+      ];
+    },
+  );
+  return { ...result, pssMb: pssMb(server.pid) };
 }
 
 for (const [transport, label, row] of [
@@ -91,7 +78,7 @@ for (const [transport, label, row] of [
       for (const start of [() => startOurCscf(USERS, sink.uri), () => startKamailioCscf(sink.uri)]) {
         const server = await start();
         try {
-          results.push({ name: server.name, r: await maxCleanRate(server, transport, dir) });
+          results.push({ name: server.name, r: await registerRate(server, transport, dir) });
         } finally {
           await server.close();
         }
@@ -99,7 +86,7 @@ for (const [transport, label, row] of [
       const [ours, kamailio] = results as [{ name: string; r: RateResult }, { name: string; r: RateResult }];
       const ratio = kamailio.r.rate > 0 ? ours.r.rate / kamailio.r.rate : 0;
       const fmt = (r: RateResult) =>
-        `${r.rate}/s, ${r.cpuMsPerRegister.toFixed(3)} ms CPU each, ${Math.round(r.pssMb)} MB`;
+        `${r.rate}/s, ${r.cpuMsPerCall.toFixed(3)} ms CPU each, ${Math.round(r.pssMb)} MB`;
       recordRow({
         measure: `CSCF REGISTER over ${label}, max clean rate`,
         ours: fmt(ours.r),

@@ -79,3 +79,40 @@ export async function runSipp(args: string[], calls: number): Promise<SippRun> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+export interface CleanRate {
+  /** The highest rate at which every call was clean (0: none was). */
+  rate: number;
+  /** The server's CPU per call at that rate (its processes, from /proc). */
+  cpuMsPerCall: number;
+  /** What the first unclean rate looked like (undefined: every rate was clean). */
+  stoppedBy?: string;
+}
+
+/**
+ * SIPp at each rate for `seconds` (args from `argsFor`), up to the first rate that is not clean: a failure, a
+ * retransmission, or SIPp itself unable to keep the rate (the run lasts past calls/rate plus its start).
+ */
+export async function maxCleanRate(
+  rates: readonly number[],
+  seconds: number,
+  serverCpuMs: () => number,
+  argsFor: (rate: number, calls: number) => Promise<string[]>,
+): Promise<CleanRate> {
+  const best: CleanRate = { rate: 0, cpuMsPerCall: Number.NaN };
+  for (const rate of rates) {
+    const calls = rate * seconds;
+    const args = await argsFor(rate, calls);
+    const cpu0 = serverCpuMs();
+    const run = await runSipp(args, calls);
+    const cpu = serverCpuMs() - cpu0;
+    const kept = run.elapsedMs <= (calls / rate) * 1000 * 1.5 + 2000;
+    if (!run.clean || !kept) {
+      best.stoppedBy = `${rate}/s: ${run.success} ok, ${run.failed} failed, ${run.retransmissions} retransmissions, ${(run.elapsedMs / 1000).toFixed(1)} s`;
+      return best;
+    }
+    best.rate = rate;
+    best.cpuMsPerCall = cpu / calls;
+  }
+  return best;
+}

@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { ClientDaemon, clientConfig, type ClientFlags } from '../../client/index.js';
 import { createLogger, logReady, onShutdown } from '../../runtime/index.js';
+import { traceOptions } from './trace-options.js';
 
 export function registerClientCommand(program: Command): void {
-  program
-    .command('client')
+  traceOptions(program.command('client'))
     .description('run a CPM client (registration, PF invitations, MSRP, IMDN, outbox) with a control API')
     .option('--user <name>', 'the user, e.g. alice (CPM_LAB_CLIENT_USER; required)')
     .option('--domain <domain>', 'home domain (CPM_LAB_DOMAIN, default ims.lab)')
@@ -45,14 +45,6 @@ export function registerClientCommand(program: Command): void {
     .option('--no-register', 'do not register at start (CPM_LAB_CLIENT_REGISTER=false)')
     .option('--conference-factory <uri>', 'conference factory URI (CPM_LAB_CONFERENCE_FACTORY)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
-    .option(
-      '--trace-max-records <n>',
-      'wire trace records kept, the oldest go first (CPM_LAB_TRACE_MAX_RECORDS, default 10000)',
-    )
-    .option(
-      '--trace-max-bytes <bytes>',
-      'wire trace bytes kept, the oldest records go first (CPM_LAB_TRACE_MAX_BYTES, default 67108864)',
-    )
     .option(
       '--max-log-entries <n>',
       'received, sent and notification entries kept per group; past it the oldest go and /state counts them (CPM_LAB_CLIENT_MAX_LOG_ENTRIES, default 10000)',

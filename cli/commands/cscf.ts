@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { createLogger, logReady, onShutdown } from '../../runtime/index.js';
 import { Cscf, cscfConfig, type CscfFlags } from '../../services/cscf/index.js';
+import { traceOptions } from './trace-options.js';
 
 export function registerCscfCommand(program: Command): void {
-  program
-    .command('cscf')
+  traceOptions(program.command('cscf'))
     .description('run the mock CSCF: registrar, caller-preference routing, flows, third-party REGISTER')
     .option('--host <address>', 'SIP listen address (CPM_LAB_CSCF_HOST, default 127.0.0.1)')
     .option('--udp-port <port>', 'SIP UDP port (CPM_LAB_CSCF_UDP_PORT, default 5060)')
@@ -43,14 +43,6 @@ export function registerCscfCommand(program: Command): void {
     .option('--control-host <address>', 'control API address (CPM_LAB_CSCF_CONTROL_HOST, default 127.0.0.1)')
     .option('--control-port <port>', 'control API port (CPM_LAB_CSCF_CONTROL_PORT, default 8081)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
-    .option(
-      '--trace-max-records <n>',
-      'wire trace records kept, the oldest go first (CPM_LAB_TRACE_MAX_RECORDS, default 10000)',
-    )
-    .option(
-      '--trace-max-bytes <bytes>',
-      'wire trace bytes kept, the oldest records go first (CPM_LAB_TRACE_MAX_BYTES, default 67108864)',
-    )
     .option(
       '--static-contacts <list>',
       'contacts of peers that do not register, e.g. bob=sip:bob@127.0.0.1:5062 (CPM_LAB_CSCF_STATIC_CONTACTS)',

@@ -3,12 +3,12 @@
 import type { Command } from 'commander';
 import { createLogger, formatHostPort, logReady, onShutdown } from '../../runtime/index.js';
 import { PfNode, pfConfig, type PfFlags } from '../../services/pf/index.js';
+import { traceOptions } from './trace-options.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerPfCommand(program: Command): void {
-  program
-    .command('pf')
+  traceOptions(program.command('pf'))
     .description(
       'run the mock CPM Participating/Controlling Function: groups, group sessions, deferred store and delivery',
     )
@@ -40,14 +40,6 @@ export function registerPfCommand(program: Command): void {
     .option('--control-host <address>', 'control API address (CPM_LAB_PF_CONTROL_HOST, default 127.0.0.1)')
     .option('--control-port <port>', 'control API port (CPM_LAB_PF_CONTROL_PORT, default 8082)')
     .option('--t1 <ms>', 'SIP timer T1 (CPM_LAB_SIP_T1, default 500)')
-    .option(
-      '--trace-max-records <n>',
-      'wire trace records kept, the oldest go first (CPM_LAB_TRACE_MAX_RECORDS, default 10000)',
-    )
-    .option(
-      '--trace-max-bytes <bytes>',
-      'wire trace bytes kept, the oldest records go first (CPM_LAB_TRACE_MAX_BYTES, default 67108864)',
-    )
     .option(
       '--retry-delay <ms>',
       'first retry of a failed delivery, doubling (CPM_LAB_PF_RETRY_DELAY, default 1000)',
