@@ -52,8 +52,6 @@ export abstract class ClientTransactionBase<State extends string> {
   readonly branch: string;
   /** Settles with the first final response: received, or a local 408/503 (see localFailureOf). Never rejects. */
   readonly final: Promise<SipResponse>;
-  /** Settles when the transaction reaches Terminated. */
-  readonly terminated: Promise<void>;
   /** The transport error that ended the transaction, if any. */
   transportError: TransportError | undefined;
 
@@ -62,7 +60,10 @@ export abstract class ClientTransactionBase<State extends string> {
   protected abstract state_: State;
   readonly #provisional = new Set<ResponseListener>();
   #resolveFinal!: (response: SipResponse) => void;
-  #resolveTerminated!: () => void;
+  /** Made on first use: most transactions end without anyone awaiting them (one Promise less per message). */
+  #terminated: Promise<void> | undefined;
+  #resolveTerminated: (() => void) | undefined;
+  #isTerminated = false;
   #finalResponse: SipResponse | undefined;
   #flowId: string | undefined;
 
@@ -74,9 +75,16 @@ export abstract class ClientTransactionBase<State extends string> {
     this.final = new Promise((resolve) => {
       this.#resolveFinal = resolve;
     });
-    this.terminated = new Promise((resolve) => {
-      this.#resolveTerminated = resolve;
-    });
+  }
+
+  /** Settles when the transaction reaches Terminated. */
+  get terminated(): Promise<void> {
+    this.#terminated ??= this.#isTerminated
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          this.#resolveTerminated = resolve;
+        });
+    return this.#terminated;
   }
 
   get state(): State {
@@ -142,7 +150,8 @@ export abstract class ClientTransactionBase<State extends string> {
   }
 
   protected settleTerminated(): void {
-    this.#resolveTerminated();
+    this.#isTerminated = true;
+    this.#resolveTerminated?.();
     this.env.onTerminated();
   }
 

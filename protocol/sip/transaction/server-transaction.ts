@@ -30,8 +30,6 @@ export abstract class ServerTransactionBase<State extends string> {
   readonly request: SipRequest;
   /** Where the request came from; responses go back per RFC 3261 §18.2.2. */
   readonly source: MessageSource;
-  /** Settles when the transaction reaches Terminated. */
-  readonly terminated: Promise<void>;
   transportError: TransportError | undefined;
 
   protected readonly env: ServerTransactionEnv;
@@ -39,7 +37,10 @@ export abstract class ServerTransactionBase<State extends string> {
   protected abstract state_: State;
   protected lastResponse_: SipResponse | undefined;
   readonly #transportErrorListeners = new Set<(error: TransportError) => void>();
-  #resolveTerminated!: () => void;
+  /** Made on first use: most transactions end without anyone awaiting them (one Promise less per message). */
+  #terminated: Promise<void> | undefined;
+  #resolveTerminated: (() => void) | undefined;
+  #isTerminated = false;
   #toTag: string | undefined;
 
   constructor(request: SipRequest, env: ServerTransactionEnv) {
@@ -47,9 +48,16 @@ export abstract class ServerTransactionBase<State extends string> {
     this.source = env.source;
     this.env = env;
     this.timerValues = timerValues(env.timers, env.source.transport === 'tcp');
-    this.terminated = new Promise((resolve) => {
-      this.#resolveTerminated = resolve;
-    });
+  }
+
+  /** Settles when the transaction reaches Terminated. */
+  get terminated(): Promise<void> {
+    this.#terminated ??= this.#isTerminated
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          this.#resolveTerminated = resolve;
+        });
+    return this.#terminated;
   }
 
   get state(): State {
@@ -138,7 +146,8 @@ export abstract class ServerTransactionBase<State extends string> {
   }
 
   protected settleTerminated(): void {
-    this.#resolveTerminated();
+    this.#isTerminated = true;
+    this.#resolveTerminated?.();
     this.env.onTerminated();
   }
 }
