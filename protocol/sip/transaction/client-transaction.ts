@@ -3,6 +3,7 @@
 import { createResponse } from '../builders.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message.js';
 import type { SendTarget, SentInfo, TransportError } from '../transport/index.js';
+import { Termination } from './termination.js';
 import { type TimerSettings, type TimerValues, timerValues } from './timers.js';
 
 /** Why a final response was generated locally instead of received (RFC 3261 §8.1.3.1). */
@@ -60,10 +61,7 @@ export abstract class ClientTransactionBase<State extends string> {
   protected abstract state_: State;
   readonly #provisional = new Set<ResponseListener>();
   #resolveFinal!: (response: SipResponse) => void;
-  /** Made on first use: most transactions end without anyone awaiting them (one Promise less per message). */
-  #terminated: Promise<void> | undefined;
-  #resolveTerminated: (() => void) | undefined;
-  #isTerminated = false;
+  readonly #termination = new Termination();
   #finalResponse: SipResponse | undefined;
   #flowId: string | undefined;
 
@@ -79,12 +77,7 @@ export abstract class ClientTransactionBase<State extends string> {
 
   /** Settles when the transaction reaches Terminated. */
   get terminated(): Promise<void> {
-    this.#terminated ??= this.#isTerminated
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          this.#resolveTerminated = resolve;
-        });
-    return this.#terminated;
+    return this.#termination.promise;
   }
 
   get state(): State {
@@ -150,8 +143,7 @@ export abstract class ClientTransactionBase<State extends string> {
   }
 
   protected settleTerminated(): void {
-    this.#isTerminated = true;
-    this.#resolveTerminated?.();
+    this.#termination.settle();
     this.env.onTerminated();
   }
 

@@ -4,6 +4,7 @@ import { createResponse, newTag } from '../builders.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { TransportError } from '../transport/index.js';
 import type { MessageSource, SentInfo } from '../transport/index.js';
+import { Termination } from './termination.js';
 import { type TimerSettings, type TimerValues, timerValues } from './timers.js';
 
 export interface ServerTransactionEnv {
@@ -37,10 +38,7 @@ export abstract class ServerTransactionBase<State extends string> {
   protected abstract state_: State;
   protected lastResponse_: SipResponse | undefined;
   readonly #transportErrorListeners = new Set<(error: TransportError) => void>();
-  /** Made on first use: most transactions end without anyone awaiting them (one Promise less per message). */
-  #terminated: Promise<void> | undefined;
-  #resolveTerminated: (() => void) | undefined;
-  #isTerminated = false;
+  readonly #termination = new Termination();
   #toTag: string | undefined;
 
   constructor(request: SipRequest, env: ServerTransactionEnv) {
@@ -52,12 +50,7 @@ export abstract class ServerTransactionBase<State extends string> {
 
   /** Settles when the transaction reaches Terminated. */
   get terminated(): Promise<void> {
-    this.#terminated ??= this.#isTerminated
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          this.#resolveTerminated = resolve;
-        });
-    return this.#terminated;
+    return this.#termination.promise;
   }
 
   get state(): State {
@@ -146,8 +139,7 @@ export abstract class ServerTransactionBase<State extends string> {
   }
 
   protected settleTerminated(): void {
-    this.#isTerminated = true;
-    this.#resolveTerminated?.();
+    this.#termination.settle();
     this.env.onTerminated();
   }
 }
