@@ -139,7 +139,8 @@ export async function conformanceCommand(
     }
     const lab = new LabClient(url);
     // A lab started for a SUT (its topology's "sut") judges that SUT; --sut-* flags given here override fields.
-    const declared = await declaredSut(lab);
+    const described = await lab.get<LabDescription>('/topology');
+    const declared = described.lab?.sut;
     if (declared === undefined && Object.keys(sutFlags).length > 0)
       throw new Error(
         `the lab at ${url} was not started for an implementation under test: use --embedded, or start the lab with "sut" in its topology (docs/sut.md)`,
@@ -158,11 +159,12 @@ export async function conformanceCommand(
     }
     let run: SutRun | undefined;
     if (sut !== undefined) {
-      await sutPreflight(sut);
+      // A SUT from the flags was checked before the lab started; one the lab declares is checked now.
+      if (flags.sut === undefined) await sutPreflight(sut);
       if (sut.mode === 'manual') operator = new Operator(io.input ?? process.stdin, io.err);
       run = sutRun(sut, { lab, ...(operator ? { operator } : {}) });
       io.err(`implementation under test: ${describeSut(sut)}`);
-      for (const line of await sutInstructions(lab, sut)) io.err(`  ${line}`);
+      for (const line of sutInstructions(described, sut)) io.err(`  ${line}`);
     }
     const report = await runConformance({
       lab,
@@ -217,10 +219,11 @@ async function sutPreflight(sut: SutSpec): Promise<void> {
   }
 }
 
-/** The SUT a lab declares in its topology (GET /topology → lab.sut), if any. */
-async function declaredSut(lab: LabClient): Promise<SutSpec | undefined> {
-  const t = await lab.get<{ lab?: { sut?: SutSpec } }>('/topology');
-  return t.lab?.sut;
+/** What GET /topology says that a SUT run needs: where the CSCF is, the domain, the SUT the lab declares. */
+interface LabDescription {
+  nodes: Array<{ role: string; sip?: string }>;
+  peers?: Array<{ role: string; sip: string; product: string }>;
+  lab?: { domain?: string; sut?: SutSpec };
 }
 
 /** A SutSpec back as flags (to re-parse it with a flag overriding one field). */
@@ -237,12 +240,7 @@ function specFlags(spec: SutSpec): SutFlags {
 }
 
 /** Where the SUT must point: the lab's CSCF (registrar and outbound proxy), its domain, the factory URI. */
-async function sutInstructions(lab: LabClient, sut: SutSpec): Promise<string[]> {
-  const t = await lab.get<{
-    nodes: Array<{ role: string; sip?: string }>;
-    peers?: Array<{ role: string; sip: string; product: string }>;
-    lab?: { domain?: string };
-  }>('/topology');
+function sutInstructions(t: LabDescription, sut: SutSpec): string[] {
   const domain = t.lab?.domain ?? 'ims.lab';
   const cscf =
     t.nodes.find((n) => n.role === 'cscf')?.sip ??

@@ -2,7 +2,7 @@
 // application on a real drachtio-server, with the lab's CSCF and with Kamailio; the `pf` command connected to
 // a drachtio-server it did not start; a missing binary reported with what to install. A missing `drachtio`
 // binary fails these tests (scripts/build-drachtio.sh builds it; CI does), never skips them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +12,10 @@ import { conformanceCommand, type ConformanceOutcome } from '../../cli/commands/
 import { CLAUSE_IDS } from '../../lab/scenarios/types.js';
 import { freePort } from '../../runtime/index.js';
 import { drachtioVersion, startDrachtioServer } from '../../services/pf/drachtio/index.js';
+import { CLI, startCli, stopCli } from '../../test-support/cli-process.js';
 import { silentLogger } from '../../test-support/cscf.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'bin', 'cpm-lab.js');
 
 for (const cscf of ['mock', 'kamailio'] as const) {
   describe(`conformance with the PF on drachtio-server (CSCF: ${cscf})`, () => {
@@ -67,42 +67,29 @@ describe('cpm-lab pf --sip-engine drachtio (a drachtio-server the PF did not sta
       logger: silentLogger('drachtio'),
     });
     const controlPort = await freePort();
-    const pf = spawn(
-      process.execPath,
-      [
-        CLI,
-        'pf',
-        '--sip-engine',
-        'drachtio',
-        '--drachtio',
-        `127.0.0.1:${server.admin.port}`,
-        '--drachtio-secret',
-        server.admin.secret,
-        '--drachtio-capture',
-        `127.0.0.1:${capturePort}`,
-        '--msrp-port',
-        '0',
-        '--control-port',
-        String(controlPort),
-        '--store',
-        ':memory:',
-        '--group',
-        'none',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CPM_LAB_LOG: 'info' } },
-    );
-    let out = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('"ready"') || /\bready\b/.test(out)) resolve();
-      };
-      pf.stdout.on('data', onData);
-      pf.stderr.on('data', onData);
-      pf.once('exit', (code) => reject(new Error(`pf exited ${code}: ${out}`)));
+    const pf = await startCli([
+      'pf',
+      '--sip-engine',
+      'drachtio',
+      '--drachtio',
+      `127.0.0.1:${server.admin.port}`,
+      '--drachtio-secret',
+      server.admin.secret,
+      '--drachtio-capture',
+      `127.0.0.1:${capturePort}`,
+      '--msrp-port',
+      '0',
+      '--control-port',
+      String(controlPort),
+      '--store',
+      ':memory:',
+      '--group',
+      'none',
+    ]).catch(async (err: unknown) => {
+      await server.close();
+      throw err;
     });
     try {
-      await ready;
       const state = (await (await fetch(`http://127.0.0.1:${controlPort}/state`)).json()) as {
         sipEngine: string;
         sip: { tcp: { port: number } };
@@ -112,8 +99,7 @@ describe('cpm-lab pf --sip-engine drachtio (a drachtio-server the PF did not sta
       );
       expect(state.sip.tcp.port, 'the PF SIP endpoint is drachtio-server').toBe(server.sip.port);
     } finally {
-      pf.kill('SIGTERM');
-      await new Promise((resolve) => (pf.exitCode === null ? pf.once('exit', resolve) : resolve(undefined)));
+      await stopCli(pf);
       await server.close();
     }
   });

@@ -428,8 +428,11 @@ export class Steps {
   }
 }
 
-/** Waits of the file engine that read the PF's state, answered from the wire when the PF is under test. */
-export const pfWireWaits = {
+/**
+ * Waits of the file engine answered from the wire when the party whose state they would read is under test: the
+ * PF's (removed, offline, delivery) or a client's (a notification it received).
+ */
+export const wireWaits = {
   /** The user refused with 603: a PF removes a member who declines (D1.v). */
   removed: (hops: readonly Hop[], user: string) => lastInvitation(hops, user).answer?.message.status === 603,
   offline: deregisteredAtPf,

@@ -12,7 +12,7 @@ import type { Hop } from '../../trace/index.js';
 import type { Checks } from '../checks.js';
 import { waitUntil } from '../lab-client.js';
 import { cpimMessageId, invitationTo, scenario } from '../scenario.js';
-import { escapeRegExp, pfWireWaits, type ScenarioGroup, type Steps } from '../steps.js';
+import { escapeRegExp, wireWaits, type ScenarioGroup, type Steps } from '../steps.js';
 import type { Scenario } from '../types.js';
 import {
   acceptContactFlags,
@@ -183,29 +183,29 @@ class FileRun {
         return s.waitConnected(group!, wait.users!, timeoutMs);
       case 'removed':
         return until(`${user} to be removed from ${group!.name}`, async () => {
-          if (s.sutPf) return pfWireWaits.removed(await this.#groupHopsOf(group!), user);
+          if (s.sutPf) return wireWaits.removed(await this.#groupHopsOf(group!), user);
           const g = await s.pfGroup(group!);
           return g.participants.find((p) => p.uri === s.aor(user))?.status !== 'member';
         });
       case 'offline':
         return until(`the PF to see ${user} offline`, async () =>
           s.sutPf
-            ? pfWireWaits.offline(await this.#readHops(), user)
+            ? wireWaits.offline(await this.#readHops(), user)
             : !(await s.pfState()).online.includes(s.aor(user)),
         );
       case 'delivery':
-        if (s.sutPf && !pfWireWaits.deliveryStatuses.includes(wait.status!))
+        if (s.sutPf && !wireWaits.deliveryStatuses.includes(wait.status!))
           throw new Undrivable(
             `the PF under test's delivery state "${wait.status}" does not show on the wire`,
           );
         return until(`the PF's delivery to ${user} in ${group!.name} to be ${wait.status}`, async () => {
-          if (s.sutPf) return pfWireWaits.delivery(await this.#groupHopsOf(group!), user, wait.status!);
+          if (s.sutPf) return wireWaits.delivery(await this.#groupHopsOf(group!), user, wait.status!);
           return (await s.deliveryStatus(user, group!)) === wait.status;
         });
       case 'notification':
         return until(`${user}'s delivery notification from ${wait.from}`, async () =>
           s.sutClient(user)
-            ? pfWireWaits.notification(await this.#groupHopsOf(group!), user, wait.from!)
+            ? wireWaits.notification(await this.#groupHopsOf(group!), user, wait.from!)
             : (await this.#notifications(user, group!)).some((n) => n.from === s.aor(wait.from!)),
         );
       case 'answered':
