@@ -603,7 +603,9 @@ async function connectWithRetry(
       });
     }
     try {
-      return { srf, hostport: await connectOnce(srf, admin, Math.max(1, deadline - Date.now())) };
+      const hostport = await connectOnce(srf, admin, Math.max(1, deadline - Date.now()));
+      await adminRoundTrip(srf);
+      return { srf, hostport };
     } catch (err) {
       try {
         srf.disconnect();
@@ -620,6 +622,34 @@ async function connectWithRetry(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/**
+ * drachtio-srf emits `connect` once it has *sent* its route requests, without waiting for their answers, and
+ * drachtio-server answers 503 (no application) to a request it receives before a route is in place: seen as a
+ * proxied 500 to a MESSAGE sent just after the PF started. drachtio-server handles one admin connection's
+ * messages in order, so its answer to a `ping` sent now means every route before it is registered. drachtio-srf
+ * has no API for that round trip: its agent's own request map is used (SrfAgentInternals). Bounded: after
+ * `timeoutMs` without an answer the PF goes on (the 503 window is then as before).
+ */
+function adminRoundTrip(srf: SrfApp, timeoutMs = 2000): Promise<void> {
+  const agent = srf._app?.client;
+  if (!agent?.wp || !(agent.mapServer instanceof Map)) return Promise.resolve();
+  const answers = [...agent.mapServer].map(
+    ([socket, server]) =>
+      new Promise<void>((resolve) => {
+        const id = agent.wp.send(socket, 'ping');
+        const timer = setTimeout(() => {
+          server.pendingRequests.delete(id);
+          resolve();
+        }, timeoutMs);
+        server.pendingRequests.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  );
+  return Promise.all(answers).then(() => undefined);
 }
 
 function connectOnce(srf: SrfApp, admin: DrachtioServer, timeoutMs: number): Promise<string> {

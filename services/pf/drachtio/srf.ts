@@ -76,7 +76,18 @@ export interface SrfError extends Error {
   res?: SrfResponseMessage;
 }
 
+/**
+ * drachtio-srf's agent behind `srf._app.client` (not part of its typed API): its admin connections and the wire
+ * protocol writer. Read by `adminRoundTrip` only (drachtio-signalling.ts).
+ */
+export interface SrfAgentInternals {
+  wp: { send(socket: unknown, message: string): string };
+  mapServer: Map<unknown, { pendingRequests: Map<string, (...args: unknown[]) => void> }>;
+}
+
 export interface SrfApp extends EventEmitter {
+  /** drachtio-srf internals (see SrfAgentInternals); undefined before connect(). */
+  _app?: { client?: SrfAgentInternals };
   connect(options: { host: string; port: number; secret: string }): void;
   disconnect(): void;
   register(handler: SrfHandler): void;
