@@ -37,7 +37,7 @@ import {
   UserAgent,
 } from '../protocol/sip/index.js';
 import { WireTrace } from '../protocol/trace/index.js';
-import { createLogger, type Logger, logWireMessages } from '../runtime/index.js';
+import { createLogger, type Logger, logWireMessages, StoreError } from '../runtime/index.js';
 import {
   type AcceptDecision,
   type ClauseRef,
@@ -280,6 +280,8 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     this.#rejoinRetryBaseMs = init.options.rejoinRetryBaseMs ?? 1000;
     this.registration.on('status', (s) => this.#onRegistration(s));
     this.ua.onError((err) => this.#warn('SIP stack error', err));
+    this.store.onCommitError = (err) =>
+      this.#warn('store commit failed: the changes of that turn are lost', err);
     this.msrp.on('socket-error', (err) => this.#warn('MSRP socket error', err));
     this.ua.on('INVITE', (req, res) => this.#onInvite(req, res));
     this.ua.on('MESSAGE', async (req, res) => this.#onSipMessage(req, res));
@@ -574,9 +576,9 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       sessions: this.sessions(),
       outbox: this.store.outbox,
       counts: {
-        received: this.store.messages.received().length,
-        notifications: this.store.messages.notifications().length,
-        sent: this.store.messages.sent().length,
+        received: this.store.messages.count('received'),
+        notifications: this.store.messages.count('notifications'),
+        sent: this.store.messages.count('sent'),
       },
       messageLog: this.store.messages.limits,
     };
@@ -716,13 +718,20 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       await res.send(400, { reason: 'Bad CPIM' });
       return;
     }
-    await res.send(200);
     const conv = req.get(CONVERSATION_ID)?.trim();
     const key =
       conv !== undefined && isValidCpmId(conv)
         ? (this.store.groups.get(normalizeCpmId(conv))?.key ?? normalizeCpmId(conv))
         : 'pager';
-    this.#onCpim(key, 'deferred', cpim);
+    try {
+      this.#onCpim(key, 'deferred', cpim);
+      await this.store.committed(); // RFC 3428 §7: the 200 says we have it; only once it is stored
+    } catch (err) {
+      this.#warn('an incoming MESSAGE could not be stored', err);
+      await res.send(500, { reason: 'Store Failure' });
+      return;
+    }
+    await res.send(200);
   }
 
   // ---------------------------------------------------------------- incoming MSRP
@@ -748,6 +757,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       }
       this.#warn(`ignored MSRP content ${type || '(none)'} on ${session.id}`);
     } catch (err) {
+      if (err instanceof StoreError) throw err; // not stored: the acceptor answers 500, the PF keeps it
       this.#warn(`unreadable ${type} on session ${session.id}`, err);
     }
   }
@@ -804,7 +814,12 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
 
   #track(session: GroupSession): void {
     this.#sessions.add(session);
-    session.on('message', (m) => this.#onMsrpMessage(session, m));
+    // RFC 4975 §7.3: a message's 200 goes out once it is stored (the store's group commit), never before.
+    session.msrp.acceptor = async (m) => {
+      this.#onMsrpMessage(session, m);
+      await this.store.committed();
+      return 200;
+    };
     session.once('ended', (reason, byeReason) => {
       this.#sessions.delete(session);
       const key = session.groupKey;

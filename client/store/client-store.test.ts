@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildGroupState, parseGroupState } from '../../protocol/bodies/index.js';
 import { decideInvitation, INITIAL_OUTBOX, type ReceivedMessage, runOutbox } from '../domain/index.js';
@@ -296,9 +297,17 @@ describe('store file', () => {
     expect(s2.policy).toEqual({ default: 'accept', perGroup: { [CONV_ID]: 'decline' } });
   });
 
-  it('client store on the embedded database: every change is committed as made (a reopen sees it); a closed store refuses changes', async () => {
+  it('client store on the embedded database: the changes of one turn are one commit, durable once committed() resolves (a reopen sees them); a closed store refuses changes', async () => {
     const s = await open({ path });
     for (let i = 0; i < 50; i++) s.messages.recordReceived(message(`m${i}`));
+    expect(s.messages.received(CONV_ID)).toHaveLength(50); // the store itself reads its pending changes
+    // Another connection, in the same turn: nothing is committed yet (one transaction for the turn).
+    const raw = new Database(join(dir, 'users', 'alice.db'), { readonly: true });
+    const count = () => Number((raw.prepare('SELECT count(*) AS n FROM received').get() as { n: number }).n);
+    expect(count()).toBe(0);
+    await s.committed();
+    expect(count()).toBe(50);
+    raw.close();
     // Opened a second time while the first is still open: it reads what is committed, without a flush.
     const peek = await open({ path });
     expect(peek.messages.received(CONV_ID)).toHaveLength(50);

@@ -1,7 +1,11 @@
 // The per-user client store: groups, message log, outbox and invitation policy on the lab's embedded database
-// (runtime/sqlite.ts, schema in database.ts). Every change is committed as it is made, one small statement
-// (an append, or an update found by index), so the cost of a message does not grow with the history; WAL
-// with synchronous=NORMAL: a change survives the process being killed.
+// (runtime/sqlite.ts, schema in database.ts). Each change is one small statement (an append, or an update
+// found by index), so the cost of a message does not grow with the history.
+//
+// Group commit: the changes made during one turn of the event loop share one transaction, committed on the
+// next `setImmediate` (a burst of N messages read from one MSRP read costs one commit, not N). A change is
+// durable (WAL, synchronous=NORMAL: it survives the process being killed) once `committed()` resolves; the
+// client answers a message's MSRP 200 only then (RFC 4975 §7.3). Reads in between see the change.
 //
 // A JSON store of an earlier version (`<user>.json`) is imported once into `<user>.db` and renamed
 // `<user>.json.imported`.
@@ -97,6 +101,10 @@ export class ClientStore {
   #outbox: OutboxState;
   #policy: PolicySettings;
   #closed = false;
+  /** The open group-commit transaction: who waits for it to commit. */
+  #batch: { waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> } | undefined;
+  /** Told when a group commit failed (its changes are rolled back), besides `committed()` rejecting. */
+  onCommitError: ((error: Error) => void) | undefined;
 
   private constructor(path: string, db: SqliteDatabase, options: ClientStoreOptions) {
     this.path = path;
@@ -108,13 +116,13 @@ export class ClientStore {
     this.groups = new GroupStore(
       rows.map((r) => JSON.parse(r.record) as GroupRecord),
       (record, position) => {
-        this.#assertOpen();
+        this.#beforeWrite();
         db.prepare(
           'INSERT INTO groups (key, position, record) VALUES (:k, :p, :r) ON CONFLICT (key) DO UPDATE SET position = :p, record = :r',
         ).run({ k: record.key, p: position, r: JSON.stringify(record) });
       },
     );
-    this.messages = new MessageLog(db, () => this.#assertOpen(), options);
+    this.messages = new MessageLog(db, () => this.#beforeWrite(), options);
   }
 
   /** Open (or create) the store. Throws StoreError('corrupt' | 'io' | 'open-failed' | ...). */
@@ -148,7 +156,7 @@ export class ClientStore {
 
   /** Save the outbox state machine's state (the queued messages must survive a restart). */
   setOutbox(state: OutboxState): void {
-    this.#assertOpen();
+    this.#beforeWrite();
     this.#saveSetting('outbox', state);
     this.#outbox = structuredClone(state);
   }
@@ -158,23 +166,65 @@ export class ClientStore {
   }
 
   setPolicy(policy: PolicySettings): void {
-    this.#assertOpen();
+    this.#beforeWrite();
     this.#saveSetting('policy', policy);
     this.#policy = structuredClone(policy);
   }
 
-  /** Every change is committed as it is made; kept for callers that wait for durability. */
-  async flush(): Promise<void> {}
+  /** Resolves once every change made so far is committed (rejects if that commit failed). */
+  committed(): Promise<void> {
+    const batch = this.#batch;
+    if (!batch) return Promise.resolve();
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
 
-  /** Close the database; further changes throw StoreError('closed') and change nothing. */
+  /** Same as committed(). */
+  flush(): Promise<void> {
+    return this.committed();
+  }
+
+  /** Commit what is pending, then close the database; further changes throw StoreError('closed'). */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#commit();
     this.#closed = true;
     this.#db.close();
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreError('closed', `store ${this.path} is closed`);
+  }
+
+  /** Before each change: the store is open, and the change joins this turn's transaction. */
+  #beforeWrite(): void {
+    this.#assertOpen();
+    // Inside an explicit transaction (the legacy import) the change commits with it.
+    if (this.#batch || this.#db.db.inTransaction) return;
+    this.#db.db.exec('BEGIN IMMEDIATE');
+    this.#batch = { waiters: [] };
+    setImmediate(() => this.#commit());
+  }
+
+  #commit(): void {
+    const batch = this.#batch;
+    if (!batch) return;
+    this.#batch = undefined;
+    try {
+      this.#db.db.exec('COMMIT');
+    } catch (err) {
+      const error = new StoreError('io', `store ${this.path}: commit failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+      try {
+        if (this.#db.db.inTransaction) this.#db.db.exec('ROLLBACK');
+      } catch {
+        // the rollback's own failure adds nothing to the error reported
+      }
+      for (const w of batch.waiters) w.reject(error);
+      this.onCommitError?.(error);
+      return;
+    }
+    for (const w of batch.waiters) w.resolve();
   }
 
   #setting<T>(name: string): T | undefined {

@@ -31,7 +31,7 @@ export interface MessageLogOptions {
 /** Entries of each kind kept per group unless configured (`--max-log-entries`). */
 export const DEFAULT_MAX_LOG_ENTRIES = 10_000;
 
-type Table = 'received' | 'notifications' | 'sent';
+export type LogKind = 'received' | 'notifications' | 'sent';
 
 /**
  * The message log on the client's database. De-duplication is per group by imdn.Message-ID, compared exactly
@@ -67,6 +67,13 @@ export class MessageLog {
   /** The cap on entries per group and kind, and how many entries it has removed since the store opened. */
   get limits(): { maxEntriesPerGroup: number; trimmed: number } {
     return { maxEntriesPerGroup: this.#max, trimmed: this.#trimmed };
+  }
+
+  /** How many entries of a kind the log holds (all groups), without reading them. */
+  count(kind: LogKind): number {
+    let n = 0;
+    for (const [key, value] of this.#counts) if (key.startsWith(`${kind}\u0000`)) n += value;
+    return n;
   }
 
   /** Log a received chat message unless its imdn.Message-ID was already logged for the group. */
@@ -175,14 +182,14 @@ export class MessageLog {
     return this.#all<ReceivedNotification>('notifications', groupKey);
   }
 
-  #one<T>(table: Table, groupKey: string, messageId: string): T | undefined {
+  #one<T>(table: LogKind, groupKey: string, messageId: string): T | undefined {
     const row = this.#db
       .prepare(`SELECT record FROM ${table} WHERE group_key = :g AND message_id = :m`)
       .get({ g: groupKey, m: messageId }) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as T) : undefined;
   }
 
-  #all<T>(table: Table, groupKey: string | undefined): T[] {
+  #all<T>(table: LogKind, groupKey: string | undefined): T[] {
     const rows = (
       groupKey === undefined
         ? this.#db.prepare(`SELECT record FROM ${table} ORDER BY seq`).all()
@@ -194,7 +201,7 @@ export class MessageLog {
   }
 
   /** Append one entry; beyond the cap, the group's oldest entry of that kind goes (counted in `trimmed`). */
-  #insert(table: Table, groupKey: string, messageId: string, entry: object): void {
+  #insert(table: LogKind, groupKey: string, messageId: string, entry: object): void {
     this.#db
       .prepare(`INSERT INTO ${table} (group_key, message_id, record) VALUES (:g, :m, :r)`)
       .run({ g: groupKey, m: messageId, r: JSON.stringify(entry) });

@@ -156,6 +156,11 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     });
   }
 
+  /** The largest chunk this session sends: a body up to this size goes out as one SEND. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
   get state(): SessionState {
     return this.#state;
   }

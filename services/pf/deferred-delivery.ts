@@ -1,6 +1,13 @@
 // Flushing one user's backlog for one group over an MSRP session (protocol-notes §4): optionally the group state
 // object first (D1.vii), then each stored item in order as its own SEND; an item leaves the store only after
 // the recipient's 200 OK for every chunk of it (MsrpSession.send resolved, architecture.md "Rules").
+//
+// Pipelining (RFC 4975 §7.1: a sender need not wait for one transaction's response before the next): items
+// that fit in one chunk are sent back to back, up to `window` unacknowledged, so the recipient can take a
+// burst in one read and the backlog does not cost a round trip per message. Order is kept: one chunk each,
+// on one connection, they complete at the recipient in the order sent; an item larger than a chunk waits
+// until everything before it is acknowledged and goes alone. Items leave the store strictly in order: after
+// a failure none of the later ones is removed (they are sent again next time; the client de-duplicates).
 import { type Group, groupStateBody } from './domain/index.js';
 import type { Leg } from './leg.js';
 import type { DeferredItem, DeferredStore, DeferredWriter } from './store/index.js';
@@ -19,6 +26,8 @@ export interface FlushOptions {
   onDelivered?: (item: DeferredItem) => void;
   /** Items read from the store per batch (default 32). */
   batch?: number;
+  /** Single-chunk items sent before the oldest is acknowledged (default 64; 1 = one at a time). */
+  window?: number;
 }
 
 /** Thrown when the leg ends or a SEND fails before the backlog is empty: the rest stays stored. */
@@ -58,30 +67,53 @@ export async function flushBacklog(
       });
     }
   }
+  const window = Math.max(1, options.window ?? 64);
+  const inFlight: Array<{ item: DeferredItem; sent: Promise<unknown> }> = [];
+  const acks: Promise<unknown>[] = [];
+  /** Wait for the oldest item in flight; once acknowledged it leaves the store (in order). */
+  const settleOldest = async (): Promise<void> => {
+    const { item, sent } = inFlight.shift()!;
+    try {
+      await sent;
+    } catch (err) {
+      throw new DeliveryInterrupted(`item ${item.messageId} not acknowledged: ${String(err)}`, delivered, {
+        cause: err,
+      });
+    }
+    // Only now, after the 200 OK for every chunk, may the item leave the store.
+    acks.push(source.writer.ack(item.id).then(() => options.onDelivered?.(item)));
+    delivered += 1;
+  };
   let afterId = 0;
-  for (;;) {
-    check();
-    const items = source.store.peek(leg.user, leg.groupId, { afterId, limit: options.batch ?? 32 });
-    if (items.length === 0) {
-      const pending = source.pendingWrites(leg.user, leg.groupId);
-      if (pending === undefined) return delivered;
-      await pending;
-      continue;
-    }
-    for (const item of items) {
+  try {
+    for (;;) {
       check();
-      try {
-        await leg.msrp.send(item.body, { contentType: item.contentType });
-      } catch (err) {
-        throw new DeliveryInterrupted(`item ${item.messageId} not acknowledged: ${String(err)}`, delivered, {
-          cause: err,
-        });
+      const items = source.store.peek(leg.user, leg.groupId, {
+        afterId,
+        limit: options.batch ?? 32,
+      });
+      if (items.length === 0) {
+        while (inFlight.length > 0) await settleOldest();
+        await Promise.all(acks.splice(0));
+        const pending = source.pendingWrites(leg.user, leg.groupId);
+        if (pending === undefined) return delivered;
+        await pending;
+        continue;
       }
-      // Only now, after the 200 OK for every chunk, may the item leave the store.
-      await source.writer.ack(item.id);
-      afterId = item.id;
-      delivered += 1;
-      options.onDelivered?.(item);
+      for (const item of items) {
+        check();
+        const single = item.body.length <= leg.msrp.chunkSize;
+        // A multi-chunk item goes alone; a single-chunk one waits only for room in the window.
+        while (inFlight.length > 0 && (!single || inFlight.length >= window)) await settleOldest();
+        check();
+        const sent = leg.msrp.send(item.body, { contentType: item.contentType });
+        sent.catch(() => undefined); // judged in settleOldest, in order
+        inFlight.push({ item, sent });
+        afterId = item.id;
+      }
     }
+  } finally {
+    // Whatever the outcome, the removals already decided are committed before the caller looks at the store.
+    await Promise.allSettled(acks);
   }
 }
