@@ -12,6 +12,7 @@ export {
   type SynchronousMode,
 } from './sqlite.js';
 export { acceptsTcp, freePort } from './ports.js';
+export { assertFdsAvailable, type FdBudget, fdBudget } from './fd-limit.js';
 export { type SupervisedProcess, spawnSupervised } from './supervised-process.js';
 export { logWireMessages } from './wire-log.js';
 export { packageCommit, packageRoot, packageVersion } from './package-root.js';

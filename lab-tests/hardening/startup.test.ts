@@ -1,7 +1,12 @@
 // A lab that cannot start says why and stops (no hang, nothing left running): here the CSCF refuses the
 // 17th client's connection (its connection cap, 16), the way a 1,025-client topology once hung on the
 // default cap of 1,024. The embedded lab's own CSCF scales its cap with the topology; an external one may not.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CLI } from '../../test-support/cli-process.js';
 import { cscfConfig } from '../../services/cscf/index.js';
 import { startTestCscf } from '../../test-support/cscf.js';
 import { startEmbeddedTestLab } from '../../test-support/embedded-lab.js';
@@ -26,6 +31,39 @@ describe('lab start-up failures', () => {
       await cscf.close();
     }
   }, 30_000);
+});
+
+describe('lab start-up failures: file descriptors', () => {
+  it('a topology that cannot fit under `ulimit -n` stops at once: exit non-zero, the count needed and how to raise it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cpm-lab-fds-'));
+    try {
+      const users = Array.from({ length: 200 }, (_, i) => `u${i}`);
+      const topology = join(dir, 'topology.json');
+      await writeFile(topology, JSON.stringify({ clients: users.map((user) => ({ user })), groups: [] }));
+      // A shell lowers the limit for the child only, soft and hard (Node raises its soft limit to the hard one).
+      const run = spawnSync(
+        'bash',
+        [
+          '-c',
+          'ulimit -n 512 && exec "$0" "$@"',
+          process.execPath,
+          CLI,
+          'lab',
+          '--ephemeral',
+          '--topology',
+          topology,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(run.status, run.stderr).not.toBe(0);
+      expect(run.status, run.stderr).not.toBeNull(); // it exited by itself, it was not killed by the timeout
+      expect(run.stdout + run.stderr).toMatch(
+        /an embedded lab with 200 clients \(about 10 each\) needs about 2064 file descriptors; .* may open 512 \(ulimit -n\)\. Raise the limit/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('per-node limits scale with the topology', () => {

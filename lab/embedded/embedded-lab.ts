@@ -3,6 +3,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  assertFdsAvailable,
   createLogger,
   type ControlServer,
   freePort,
@@ -21,6 +22,11 @@ import { mountConsole } from '../console/index.js';
 import { provisionLab } from './provision.js';
 import type { SutSpec } from '../sut/index.js';
 import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/index.js';
+
+/** File descriptors an embedded client costs, measured (bench/perf/clients.perf.ts prints it), with room. */
+const FDS_PER_CLIENT = 10;
+/** The CSCF, the PF, the lab API and Node's own. */
+const FDS_BASE = 64;
 
 export interface EmbeddedLabOptions {
   topology: Topology;
@@ -131,6 +137,12 @@ export class EmbeddedLab {
     const sut = topology.sut;
     // The CSCF knows every user, the client under test's too (it registers like any UE).
     const users = [...topology.clients.map((c) => c.user), ...(sut?.side === 'client' ? [sut.user!] : [])];
+    // Measured: a client holds about 10 descriptors here (its store and WAL, SIP and MSRP listeners, its flow to
+    // the CSCF and the CSCF's end of it, its control API and the lab's connection to it).
+    assertFdsAvailable(
+      FDS_PER_CLIENT * topology.clients.length + FDS_BASE,
+      `an embedded lab with ${topology.clients.length} clients (about ${FDS_PER_CLIENT} each)`,
+    );
     const started: Array<{ close(): Promise<void> }> = [];
     try {
       // The CSCF's SIP address is needed by the PF and the clients; Kamailio needs the PF's, so it starts after it.
