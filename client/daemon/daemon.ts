@@ -176,7 +176,9 @@ function controlApp(client: CpmClient, recorder: TraceRecorder, events: NodeEven
     <T>(fn: () => T | Promise<T>) =>
     async (): Promise<T> => {
       try {
-        return await fn();
+        const result = await fn();
+        await client.store.committed(); // an answer comes after what the request changed is stored
+        return result;
       } catch (err) {
         throw httpErrorOf(err);
       }
