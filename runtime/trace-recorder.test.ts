@@ -28,6 +28,32 @@ function sipEvent(n: number, extra: Partial<WireTraceEvent> = {}): WireTraceEven
 const ids = (records: TraceRecord[]) => records.map((r) => r.id);
 
 describe('TraceRecorder', () => {
+  it('the ring grows as records come (a quiet node holds little) and always holds the newest records within both bounds, in order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 60, max: 4000 }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 700 }),
+        (capacity, maxBytes, pads) => {
+          const recorder = new TraceRecorder({ node: 'n', capacity, maxBytes });
+          const model: Array<{ id: number; bytes: number }> = [];
+          pads.forEach((pad, i) => {
+            const event = sipEvent(i, { raw: Buffer.alloc(40 + pad, 0x61) });
+            const record = recorder.record(event);
+            model.push({ id: record.id, bytes: event.raw.length });
+            if (model.length > capacity) model.shift();
+            let bytes = model.reduce((n, m) => n + m.bytes, 0);
+            while (bytes > maxBytes && model.length > 1) bytes -= model.shift()!.bytes;
+          });
+          const page = recorder.query({ limit: capacity });
+          expect(ids(page.records)).toEqual(model.map((m) => m.id));
+          expect(recorder.size).toBe(model.length);
+          expect(recorder.bytes).toBe(model.reduce((n, m) => n + m.bytes, 0));
+        },
+      ),
+    );
+  });
+
   it('records WireTrace events with monotonic ids, node, start line and Call-ID', () => {
     const wire = new WireTrace();
     const recorder = new TraceRecorder({ node: 'cscf' });

@@ -108,12 +108,16 @@ export interface TraceRecorderOptions {
   maxRawBytes?: number;
 }
 
+/** Slots a new recorder allocates; the ring doubles as records come. */
+const INITIAL_SLOTS = 64;
+
 export class TraceRecorder {
   readonly node: string;
   readonly capacity: number;
   readonly maxBytes: number;
   readonly maxRawBytes: number;
-  readonly #slots: (TraceRecord | undefined)[];
+  /** A ring of records; it starts small and doubles up to `capacity` (a quiet node holds little). */
+  #slots: (TraceRecord | undefined)[];
   readonly #fanout = new Fanout<TraceRecord>();
   readonly #detachers = new Set<() => void>();
   #head = 0; // slot index of the oldest record
@@ -130,7 +134,7 @@ export class TraceRecorder {
     this.capacity = capacity;
     this.maxBytes = options.maxBytes ?? DEFAULT_TRACE_MAX_BYTES;
     this.maxRawBytes = options.maxRawBytes ?? DEFAULT_TRACE_MAX_RAW_BYTES;
-    this.#slots = new Array<TraceRecord | undefined>(capacity);
+    this.#slots = new Array<TraceRecord | undefined>(Math.min(capacity, INITIAL_SLOTS));
   }
 
   /** Record every event published on `trace` until the returned function (or close()) is called. */
@@ -170,7 +174,8 @@ export class TraceRecorder {
 
   #push(record: TraceRecord): void {
     if (this.#size === this.capacity) this.#evictOldest();
-    this.#slots[(this.#head + this.#size) % this.capacity] = record;
+    else if (this.#size === this.#slots.length) this.#grow();
+    this.#slots[(this.#head + this.#size) % this.#slots.length] = record;
     this.#size++;
     this.#bytes += record.raw.length;
     while (this.#bytes > this.maxBytes && this.#size > 1) this.#evictOldest();
@@ -180,8 +185,16 @@ export class TraceRecorder {
     const oldest = this.#slots[this.#head]!;
     this.#slots[this.#head] = undefined;
     this.#bytes -= oldest.raw.length;
-    this.#head = (this.#head + 1) % this.capacity;
+    this.#head = (this.#head + 1) % this.#slots.length;
     this.#size--;
+  }
+
+  /** Double the ring (at most to `capacity`), oldest record first. */
+  #grow(): void {
+    const next = new Array<TraceRecord | undefined>(Math.min(this.capacity, this.#slots.length * 2));
+    for (let i = 0; i < this.#size; i++) next[i] = this.#slots[(this.#head + i) % this.#slots.length];
+    this.#slots = next;
+    this.#head = 0;
   }
 
   get size(): number {
@@ -221,7 +234,7 @@ export class TraceRecorder {
     const to = Math.min(latestId, from + limit - 1);
     const records: TraceRecord[] = [];
     for (let id = from; id <= to; id++) {
-      records.push(this.#slots[(this.#head + (id - oldestId)) % this.capacity]!);
+      records.push(this.#slots[(this.#head + (id - oldestId)) % this.#slots.length]!);
     }
     return { records, latestId, oldestId, missed };
   }
@@ -233,7 +246,7 @@ export class TraceRecorder {
 
   /** Drop all held records (ids keep counting). */
   clear(): void {
-    this.#slots.fill(undefined);
+    this.#slots = new Array<TraceRecord | undefined>(Math.min(this.capacity, INITIAL_SLOTS));
     this.#head = 0;
     this.#size = 0;
     this.#bytes = 0;
