@@ -60,6 +60,12 @@ export interface TransportLayerOptions {
   messageTimeoutMs?: number;
   /** Connections refused or evicted at the cap are reported as one warning per this window; default 10 000 ms. */
   capReportIntervalMs?: number;
+  /**
+   * The UDP socket's receive buffer (SO_RCVBUF) in bytes; default 4 MiB. The kernel caps it at
+   * net.core.rmem_max. A burst larger than the buffer is dropped by the kernel before we see it, and every
+   * dropped request is a retransmission 500 ms later (the kernel's default, about 200 KB, holds ~400 requests).
+   */
+  udpReceiveBuffer?: number;
 }
 
 export interface MalformedInput {
@@ -94,6 +100,7 @@ const DEFAULTS = {
   maxWriteBuffer: 1024 * 1024,
   messageTimeoutMs: 10_000,
   capReportIntervalMs: 10_000,
+  udpReceiveBuffer: 4 * 1024 * 1024,
 };
 
 /** RFC 768 / IPv4: the largest UDP payload. */
@@ -294,6 +301,11 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
       sock.once('error', onError);
       sock.bind(port, host, () => {
         sock.off('error', onError);
+        try {
+          sock.setRecvBufferSize(this.#options.udpReceiveBuffer);
+        } catch {
+          // Not permitted or not supported here: the kernel's default buffer stays.
+        }
         const a = sock.address();
         this.#udp = sock;
         this.#udpLocal = { address: normalizeAddress(a.address), port: a.port };

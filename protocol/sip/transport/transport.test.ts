@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireTrace, type WireTraceEvent } from '../../trace/index.js';
 import { createRequest, createResponse, newCallId } from '../builders.js';
@@ -227,6 +228,53 @@ describe('UDP (RFC 3261 §18.2, RFC 3581)', () => {
       expect(answer.topVia.params.get('branch')).toBe(branch);
     }
     expect(malformed.length).toBeGreaterThan(900);
+  });
+
+  it('UDP receive buffer: a burst of 2,000 requests that arrives while the node is busy is not dropped by the kernel', async () => {
+    const transport = await listen();
+    let received = 0;
+    const all = new Promise<void>((resolve) => {
+      transport.on('message', () => {
+        if (++received === 2000) resolve();
+      });
+    });
+    // A worker thread sends the burst while this thread is blocked and reads nothing: the kernel must hold
+    // all of it (with its default buffer, about 200 KB, a few hundred of these fit).
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const sender = new Worker(
+      `const { createSocket } = require('node:dgram');
+       const { parentPort, workerData } = require('node:worker_threads');
+       const flag = new Int32Array(workerData.flag);
+       const s = createSocket('udp4');
+       let sent = 0;
+       const next = () => {
+         if (sent === 2000) { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); s.close(); return; }
+         const i = sent++;
+         s.send(Buffer.from(workerData.template.replaceAll('NNN', String(i)), 'latin1'), workerData.port, '127.0.0.1', next);
+       };
+       parentPort.once('message', next);`,
+      {
+        eval: true,
+        workerData: {
+          flag: flag.buffer,
+          port: transport.addresses.udp!.port,
+          template: rawRequest('OPTIONS', 'SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKburstNNN').toString(
+            'latin1',
+          ),
+        },
+      },
+    );
+    cleanups.push(() => sender.terminate().then(() => undefined));
+    await once(sender, 'online');
+    sender.postMessage('go');
+    // Blocks this thread (no socket is read) until the worker has handed the last datagram to the kernel.
+    expect(Atomics.wait(flag, 0, 0, 30_000)).not.toBe('timed-out');
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`only ${received} of 2000 requests arrived`)), 10_000);
+    });
+    await Promise.race([all, bound]).finally(() => clearTimeout(timer));
+    expect(received).toBe(2000);
   });
 
   it('trace: every message received and sent is published with its exact bytes', async () => {
