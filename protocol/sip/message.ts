@@ -16,10 +16,14 @@ export interface SipHeader {
   value: string;
 }
 
+type ParsedSlot = 'via' | 'from' | 'to' | 'cseq';
+
 abstract class SipMessageBase {
   readonly headers: SipHeader[];
   body: Buffer;
   version: string;
+  /** See #parsed(). */
+  readonly #memo: Partial<Record<ParsedSlot, { raw: string; value: unknown }>> = {};
 
   constructor(headers: SipHeader[] = [], body: Buffer = EMPTY, version = SIP_VERSION) {
     this.headers = headers;
@@ -111,15 +115,15 @@ abstract class SipMessageBase {
   }
 
   get cseq(): CSeq {
-    return parseCSeq(requireHeader(this, 'cseq'));
+    return this.#parsed('cseq', requireHeader(this, 'cseq'), parseCSeq);
   }
 
   get from(): NameAddr {
-    return parseNameAddr(requireHeader(this, 'from'));
+    return this.#parsed('from', requireHeader(this, 'from'), parseNameAddr);
   }
 
   get to(): NameAddr {
-    return parseNameAddr(requireHeader(this, 'to'));
+    return this.#parsed('to', requireHeader(this, 'to'), parseNameAddr);
   }
 
   get fromTag(): string | undefined {
@@ -135,9 +139,32 @@ abstract class SipMessageBase {
   }
 
   get topVia(): Via {
-    const first = this.getAll('via')[0];
+    const first = this.#topViaText();
     if (first === undefined) throw new SipParseError('missing-header', 'missing Via');
-    return parseVia(first);
+    return this.#parsed('via', first, parseVia);
+  }
+
+  /** The first Via element (RFC 3261 §7.3.1: a field may hold several), without splitting the others. */
+  #topViaText(): string | undefined {
+    for (const h of this.headers) {
+      if (normalizeHeaderName(h.name) !== 'via') continue;
+      const first = h.value.includes(',') ? splitHeaderList(h.value)[0] : h.value.trim();
+      if (first) return first;
+    }
+    return undefined;
+  }
+
+  /**
+   * The parsed value of a header field, parsed again only when its text changed: the stack reads the top Via,
+   * From, To and CSeq of a message several times. The object is shared by those reads; code that changes it
+   * writes it back into the message (as replaceTopVia does), which changes the text.
+   */
+  #parsed<T>(slot: ParsedSlot, raw: string, parse: (raw: string) => T): T {
+    const hit = this.#memo[slot];
+    if (hit !== undefined && hit.raw === raw) return hit.value as T;
+    const value = parse(raw);
+    this.#memo[slot] = { raw, value };
+    return value;
   }
 
   get contacts(): NameAddr[] {

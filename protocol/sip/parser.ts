@@ -1,10 +1,8 @@
 // SIP message parser (RFC 3261 §7, §18.3, §25): datagrams whole, streams framed by Content-Length,
 // CRLF keep-alives between stream messages (RFC 5626 §4.4.1). Throws/returns SipParseError only.
-import { parseCSeq } from './cseq.js';
 import { SipParseError } from './errors.js';
 import { normalizeHeaderName, splitHeaderList } from './header-names.js';
 import { type SipHeader, type SipMessage, SipRequest, SipResponse, SIP_VERSION } from './message.js';
-import { parseNameAddr } from './name-addr.js';
 import { parseUri } from './uri.js';
 import { parseVia } from './via.js';
 
@@ -323,13 +321,16 @@ function validate(message: SipMessage): void {
   for (const name of REQUIRED_HEADERS) {
     if (!message.has(name)) throw new SipParseError('missing-header', `missing ${name} header`);
   }
-  const cseq = parseCSeq(message.get('cseq')!);
+  // Through the message's accessors: what they parse here is reused by the stack's later reads.
+  const cseq = message.cseq;
   if (message.isRequest && cseq.method !== message.method) {
     throw new SipParseError('cseq', `CSeq method ${cseq.method} does not match ${message.method}`);
   }
-  for (const via of message.getAll('via')) parseVia(via);
-  parseNameAddr(message.get('from')!);
-  parseNameAddr(message.get('to')!);
+  void message.topVia;
+  const vias = message.getAll('via');
+  for (let i = 1; i < vias.length; i++) parseVia(vias[i]!);
+  void message.from;
+  void message.to;
   if (!message.callId) throw new SipParseError('missing-header', 'empty Call-ID');
 }
 
