@@ -23,7 +23,7 @@ abstract class SipMessageBase {
   body: Buffer;
   version: string;
   /** See #parsed(). */
-  readonly #memo: Partial<Record<ParsedSlot, { raw: string; value: unknown }>> = {};
+  #memo: Partial<Record<ParsedSlot, { raw: string; value: unknown }>> = {};
 
   constructor(headers: SipHeader[] = [], body: Buffer = EMPTY, version = SIP_VERSION) {
     this.headers = headers;
@@ -142,6 +142,11 @@ abstract class SipMessageBase {
     const first = this.#topViaText();
     if (first === undefined) throw new SipParseError('missing-header', 'missing Via');
     return this.#parsed('via', first, parseVia);
+  }
+
+  /** Drop what #parsed() keeps (a message a transaction holds only to absorb retransmissions, 64*T1). */
+  releaseParsed(): void {
+    this.#memo = {};
   }
 
   /** The first Via element (RFC 3261 §7.3.1: a field may hold several), without splitting the others. */

@@ -65,6 +65,12 @@ export abstract class ClientTransactionBase<State extends string> {
   #finalResponse: SipResponse | undefined;
   #flowId: string | undefined;
 
+  /** Entering a wait state (Timer D, K, M): keep the messages, not what was parsed from them. */
+  protected waiting(): void {
+    this.request.releaseParsed();
+    this.#finalResponse?.releaseParsed();
+  }
+
   constructor(request: SipRequest, branch: string, env: ClientTransactionEnv) {
     this.request = request;
     this.branch = branch;

@@ -173,12 +173,15 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
         this.#timers.clearAll();
         // §17.1.1.2: Timer D (≥32 s unreliable, 0 reliable) absorbs retransmitted final responses.
         if (this.timerValues.D === 0) this.#transition(InviteClientState.Terminated);
-        else
+        else {
+          this.waiting();
           this.#timers.start('D', this.timerValues.D, () => this.#transition(InviteClientState.Terminated));
+        }
         return;
       case InviteClientState.Accepted:
         this.#timers.clearAll();
         // RFC 6026 §7.2: Timer M = 64*T1.
+        this.waiting();
         this.#timers.start('M', this.timerValues.M, () => this.#transition(InviteClientState.Terminated));
         return;
       case InviteClientState.Terminated:

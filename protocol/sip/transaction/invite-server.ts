@@ -183,11 +183,14 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
         this.#timers.clear('H');
         // §17.2.1: Timer I = T4 unreliable, 0 reliable, absorbs further ACKs.
         if (this.timerValues.I === 0) this.#transition(InviteServerState.Terminated);
-        else
+        else {
+          this.waiting();
           this.#timers.start('I', this.timerValues.I, () => this.#transition(InviteServerState.Terminated));
+        }
         return;
       case InviteServerState.Accepted:
         // RFC 6026 §7.1: Timer L = 64*T1.
+        this.waiting();
         this.#timers.start('L', this.timerValues.L, () => this.#transition(InviteServerState.Terminated));
         return;
       case InviteServerState.Terminated:

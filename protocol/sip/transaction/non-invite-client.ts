@@ -113,10 +113,12 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
         this.#timers.clearAll();
         // §17.1.2.2: Timer K = T4 unreliable, 0 reliable.
         if (this.timerValues.K === 0) this.#transition(NonInviteClientState.Terminated);
-        else
+        else {
+          this.waiting();
           this.#timers.start('K', this.timerValues.K, () =>
             this.#transition(NonInviteClientState.Terminated),
           );
+        }
         return;
       case NonInviteClientState.Terminated:
         this.#timers.clearAll();

@@ -88,10 +88,12 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
       case NonInviteServerState.Completed:
         // §17.2.2: Timer J = 64*T1 unreliable, 0 reliable.
         if (this.timerValues.J === 0) this.#transition(NonInviteServerState.Terminated);
-        else
+        else {
+          this.waiting();
           this.#timers.start('J', this.timerValues.J, () =>
             this.#transition(NonInviteServerState.Terminated),
           );
+        }
         return;
       case NonInviteServerState.Terminated:
         this.#timers.clearAll();

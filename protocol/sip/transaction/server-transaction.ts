@@ -41,6 +41,12 @@ export abstract class ServerTransactionBase<State extends string> {
   readonly #termination = new Termination();
   #toTag: string | undefined;
 
+  /** Entering a wait state (Timer I, J, L): keep the messages, not what was parsed from them. */
+  protected waiting(): void {
+    this.request.releaseParsed();
+    this.lastResponse_?.releaseParsed();
+  }
+
   constructor(request: SipRequest, env: ServerTransactionEnv) {
     this.request = request;
     this.source = env.source;
