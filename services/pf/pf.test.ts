@@ -174,6 +174,19 @@ async function spawnPf(l: Lab): Promise<{ child: ChildProcess; exited: Promise<N
 const texts = (messages: MsrpMessage[]) =>
   messages.filter((m) => m.contentType === 'message/cpim').map((m) => readChat(m).text);
 
+/**
+ * The next session the client accepts answers its first `n` MSRP messages and holds the 200 of every later one
+ * (the PF pipelines a backlog, RFC 4975 §7.1): a connection cut then is cut mid-backlog, with messages
+ * unacknowledged.
+ */
+function holdAfter(client: TestClient, n: number): void {
+  client.onAccept = (session) => {
+    client.onAccept = undefined;
+    let answered = 0;
+    session.msrp!.acceptor = () => (++answered <= n ? undefined : new Promise<undefined>(() => {}));
+  };
+}
+
 describe('deferred delivery, inactive group session (clause PF; D1.i, D1.iii, D1.vii; protocol-notes §4)', () => {
   it('clause PF / protocol-notes §4: messages stored while offline; on registration an INVITE with cpm.deferred, a=sendonly, both IDs and isfocus; group state object first; every message in order; BYE after the backlog', async () => {
     const l = await lab();
@@ -844,9 +857,10 @@ describe('robustness (architecture.md "Rules")', () => {
     const all = Array.from({ length: 20 }, (_, i) => `n${i}`);
     const seeded = seed(pf, ALICE, all);
     const alice = await l.client('alice');
+    holdAfter(alice, 6); // group state object + 5 messages
     await alice.register();
     const first = await alice.waitSession(1);
-    await alice.waitMessages(first, 6); // group state object + 5 messages
+    await alice.waitMessages(first, 6);
     first.msrp!.connection!.destroy();
     await l.waitEvent('delivery-interrupted', forUser(ALICE));
     const left = pf.stores.deferred.pendingCount(ALICE, 'team');
@@ -881,6 +895,7 @@ describe('robustness (architecture.md "Rules")', () => {
     const all = Array.from({ length: 20 }, (_, i) => `r${i}`);
     seed(pf, ALICE, all);
     const alice = await l.client('alice');
+    holdAfter(alice, 6);
     await alice.register();
     const first = await alice.waitSession(1);
     await alice.waitMessages(first, 6);

@@ -41,6 +41,11 @@ const GROUP_COLUMNS =
 
 export class GroupStore {
   readonly #db: PfDatabase;
+  /**
+   * Groups by id as committed, deep-frozen (every message of a session looks its group up): filled by reads
+   * outside a transaction, dropped by every write through this store (the only writer of these tables).
+   */
+  readonly #cache = new Map<string, Group>();
 
   constructor(db: PfDatabase) {
     this.#db = db;
@@ -68,10 +73,16 @@ export class GroupStore {
   }
 
   get(id: string): Group | undefined {
+    const cached = this.#cache.get(id);
+    if (cached) return cached;
     const row = this.#db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups WHERE id = :id`).get({ id }) as
       | GroupRow
       | undefined;
-    return row && this.#hydrate(row);
+    if (!row) return undefined;
+    const group = this.#hydrate(row);
+    // Inside a transaction the row may still roll back: not cached.
+    if (!this.#db.db.inTransaction) this.#cache.set(id, deepFreeze(group));
+    return group;
   }
 
   /** The group served at a conference URI (compared as AoR: parameters and host case ignored). */
@@ -107,6 +118,7 @@ export class GroupStore {
 
   /** Delete a group with its participants, backlog and delivery records. False when there was none. */
   delete(id: string): boolean {
+    this.#cache.delete(id);
     return this.#db.transaction(
       () => this.#db.prepare('DELETE FROM groups WHERE id = :id').run({ id }).changes > 0,
     );
@@ -157,6 +169,7 @@ export class GroupStore {
   }
 
   #write(group: Group): void {
+    this.#cache.delete(group.id);
     const db = this.#db;
     db.prepare(
       `INSERT INTO groups (${GROUP_COLUMNS}) VALUES (:id, :conference_uri, :conversation_id, :contribution_id,
@@ -232,4 +245,12 @@ export class GroupStore {
     }
     return group;
   }
+}
+
+/** Freeze a hydrated group and everything in it (a cached group is shared: nobody may change it). */
+function deepFreeze(group: Group): Group {
+  for (const p of group.participants) Object.freeze(p);
+  Object.freeze(group.participants);
+  if (group.lastSession) Object.freeze(group.lastSession);
+  return Object.freeze(group);
 }
