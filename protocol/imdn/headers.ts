@@ -1,5 +1,5 @@
 // imdn.* CPIM headers (RFC 5438 §6.3 Message-ID, §6.2 / §9.1 Disposition-Notification).
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random/index.js';
 import type { HeaderField } from '../bodies/index.js';
 import {
   type CpimMessage,
@@ -25,7 +25,7 @@ const REQUESTS: readonly DispositionRequest[] = [
 
 /** RFC 5438 §6.3: a fresh Message-ID with well over 32 bits of randomness (24 hex digits). */
 export function newImdnMessageId(): string {
-  return randomBytes(12).toString('hex');
+  return randomHex(12);
 }
 
 /**

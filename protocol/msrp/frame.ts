@@ -1,6 +1,6 @@
 // MSRP frame model (RFC 4975 §7): start line, ordered header fields as received, optional Buffer body,
 // end-line flag. Header values are kept as strings so that parse→serialize is exact.
-import { randomBytes } from 'node:crypto';
+import { takeRandomBytes } from '../random/index.js';
 
 /** RFC 4975 §7.1: `$` last chunk, `+` more chunks follow, `#` message aborted. */
 export type ContinuationFlag = '$' | '+' | '#';
@@ -103,7 +103,7 @@ export function formatStatus(code: number, comment = STATUS_TEXT[code]): string 
 const TID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export function randomIdent(length = 16): string {
-  const bytes = randomBytes(length);
+  const bytes = takeRandomBytes(length);
   let out = '';
   for (const b of bytes) out += TID_ALPHABET[b % TID_ALPHABET.length];
   return out;

@@ -1,5 +1,5 @@
 // MSRP URIs (RFC 4975 §9): msrp[s]://[userinfo@]host[:port][/session-id];transport[;param]*.
-import { randomBytes } from 'node:crypto';
+import { takeRandomBytes } from '../random/index.js';
 import { MsrpUriError } from './errors.js';
 
 export type MsrpScheme = 'msrp' | 'msrps';
@@ -107,7 +107,7 @@ export function msrpPathEquals(a: readonly MsrpUri[], b: readonly MsrpUri[]): bo
 
 /** RFC 4975 §14.1: a session-id with at least 80 bits of randomness (here 120, base64url). */
 export function newSessionId(): string {
-  return randomBytes(15).toString('base64url');
+  return takeRandomBytes(15).toString('base64url');
 }
 
 /** An endpoint's own URI for a new session: `msrp://host:port/<random session-id>;tcp`. */

@@ -1,5 +1,5 @@
 // Building requests and responses (RFC 3261 §8.1.1, §8.2.6) and the random identifiers they carry.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random/index.js';
 import { normalizeHeaderName } from './header-names.js';
 import { SipRequest, SipResponse } from './message.js';
 import { BRANCH_MAGIC_COOKIE } from './via.js';
@@ -65,37 +65,18 @@ export function reasonPhrase(status: number): string {
   return REASONS[status] ?? REASONS[Math.floor(status / 100) * 100] ?? 'Unknown';
 }
 
-/**
- * Random bytes for tags, branches and Call-IDs, taken from a pool filled 4 KiB at a time: the same CSPRNG,
- * each byte handed out once, but one system call per few hundred tokens instead of one per token (a busy
- * CSCF makes one or two per message).
- */
-const RANDOM_POOL_SIZE = 4096;
-let randomPool = Buffer.alloc(0);
-let randomOffset = 0;
-
-function randomToken(bytes: number): string {
-  if (randomOffset + bytes > randomPool.length) {
-    randomPool = randomBytes(Math.max(RANDOM_POOL_SIZE, bytes));
-    randomOffset = 0;
-  }
-  const token = randomPool.toString('hex', randomOffset, randomOffset + bytes);
-  randomOffset += bytes;
-  return token;
-}
-
 /** A new RFC 3261 branch: the magic cookie and at least 64 random bits (§8.1.1.7). */
 export function newBranch(): string {
-  return BRANCH_MAGIC_COOKIE + randomToken(10);
+  return BRANCH_MAGIC_COOKIE + randomHex(10);
 }
 
 /** A From/To tag with 32 random bits at least (§19.3). */
 export function newTag(): string {
-  return randomToken(6);
+  return randomHex(6);
 }
 
 export function newCallId(host?: string): string {
-  const id = randomToken(12);
+  const id = randomHex(12);
   return host ? `${id}@${host}` : id;
 }
 
