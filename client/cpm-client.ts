@@ -783,7 +783,11 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     // architecture.md: re-delivery is de-duplicated by imdn.Message-ID.
     const r = this.store.messages.recordReceived(entry);
     if (!r.duplicate) this.#emit('message', r.entry);
-    void this.#notify(groupKey, entry.messageId, 'delivered');
+    // RFC 5438 "delivered": sent once the message is in the user's store, i.e. after its commit.
+    this.store.committed().then(
+      () => void this.#notify(groupKey, entry.messageId, 'delivered'),
+      () => undefined, // not stored: no notification; the sender's PF delivers it again
+    );
   }
 
   async #notify(groupKey: string, messageId: string, event: DispositionEvent): Promise<ImdnSent | undefined> {
