@@ -2,9 +2,9 @@
 // taken responsibility for it (RFC 4975 §7.3), e.g. a store-and-forward server committing it to disk.
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MsrpEndpoint } from './endpoint.js';
 import { MsrpSendError } from './errors.js';
 import type { MsrpMessage, MsrpSessionOptions } from './session.js';
+import { msrpSessionPair } from './test-support/session-pair.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -12,16 +12,9 @@ afterEach(async () => {
 });
 
 async function pair(sb: Partial<MsrpSessionOptions>) {
-  const a = await MsrpEndpoint.listen({});
-  const b = await MsrpEndpoint.listen({});
-  cleanups.push(
-    () => a.close(),
-    () => b.close(),
-  );
-  const sa = a.createSession({ setup: 'active' });
-  const sbSession = b.createSession({ setup: 'passive', ...sb });
-  await Promise.all([sbSession.start(sa.localPath), sa.start(sbSession.localPath)]);
-  return { sa, sb: sbSession };
+  const p = await msrpSessionPair({ sb });
+  cleanups.push(p.close);
+  return { sa: p.sa, sb: p.sb };
 }
 
 describe('RFC 4975 §7.3: the final 200 waits for the acceptor', () => {

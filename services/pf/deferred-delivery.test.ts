@@ -1,7 +1,8 @@
 // flushBacklog over a real MSRP session pair (two endpoints on loopback) and a real store: pipelined sends,
 // order kept, and items leaving the store strictly in order (architecture.md "Rules": only after the 200 OK).
 import { afterEach, describe, expect, it } from 'vitest';
-import { MsrpEndpoint, type MsrpSession } from '../../protocol/msrp/index.js';
+import type { MsrpSession } from '../../protocol/msrp/index.js';
+import { msrpSessionPair } from '../../protocol/msrp/test-support/session-pair.js';
 import { DeliveryInterrupted, flushBacklog } from './deferred-delivery.js';
 import type { Leg } from './leg.js';
 import { DeferredWriter, WriteBatcher } from './store/index.js';
@@ -13,16 +14,9 @@ afterEach(async () => {
 });
 
 async function sessionPair(): Promise<{ pf: MsrpSession; client: MsrpSession }> {
-  const a = await MsrpEndpoint.listen({});
-  const b = await MsrpEndpoint.listen({});
-  cleanups.push(
-    () => a.close(),
-    () => b.close(),
-  );
-  const pf = a.createSession({ setup: 'active' });
-  const client = b.createSession({ setup: 'passive' });
-  await Promise.all([client.start(pf.localPath), pf.start(client.localPath)]);
-  return { pf, client };
+  const pair = await msrpSessionPair();
+  cleanups.push(pair.close);
+  return { pf: pair.sa, client: pair.sb };
 }
 
 function backlog(items: Array<{ n: number; bytes?: number }>) {
