@@ -8,6 +8,7 @@ import { type MsrpFrame, type MsrpRequest, getHeader } from './frame.js';
 import { MsrpParser } from './parser.js';
 import { buildRequest, buildResponse, serializeFrame } from './serializer.js';
 import type { MsrpMessage, MsrpReport, MsrpSession, MsrpSessionOptions } from './session.js';
+import { msrpSessionPair } from './test-support/session-pair.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,20 +29,10 @@ function traced(): { trace: WireTrace; events: WireTraceEvent[] } {
 }
 
 /** Two endpoints, an active session on `a` bound to a passive one on `b` (RFC 6135). */
-async function pair(
-  opts: {
-    a?: MsrpEndpointOptions;
-    b?: MsrpEndpointOptions;
-    sa?: Partial<MsrpSessionOptions>;
-    sb?: Partial<MsrpSessionOptions>;
-  } = {},
-) {
-  const a = await endpoint(opts.a);
-  const b = await endpoint(opts.b);
-  const sa = a.createSession({ setup: 'active', ...opts.sa });
-  const sb = b.createSession({ setup: 'passive', ...opts.sb });
-  await Promise.all([sb.start(sa.localPath), sa.start(sb.localPath)]);
-  return { a, b, sa, sb };
+async function pair(opts: Parameters<typeof msrpSessionPair>[0] = {}) {
+  const p = await msrpSessionPair(opts);
+  cleanups.push(p.close);
+  return p;
 }
 
 function nextMessage(session: MsrpSession): Promise<MsrpMessage> {
