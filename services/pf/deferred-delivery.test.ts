@@ -29,7 +29,7 @@ function backlog(items: Array<{ n: number; bytes?: number }>) {
   const writer = new DeferredWriter(stores.deferred, new WriteBatcher(stores.db));
   const source = { store: stores.deferred, writer, pendingWrites: () => undefined };
   const left = () => stores.deferred.peek(ALICE, '7').map((i) => i.messageId);
-  return { source, left };
+  return { source, writer, left };
 }
 
 /** The parts of a leg flushBacklog uses, over a real MSRP session. */
@@ -74,6 +74,22 @@ describe('flushBacklog (protocol-notes §4)', () => {
     expect((error as DeliveryInterrupted).delivered).toBe(100);
     expect(answered200.some((n) => n > 100)).toBe(true); // later items were in flight and accepted
     expect(left()).toEqual(Array.from({ length: 100 }, (_, n) => `m-${n + 100}`));
+  });
+
+  it('an item stored while the flush waits for the last answers is delivered too (it looks again before calling the backlog empty)', async () => {
+    const { pf, client } = await sessionPair();
+    const { source, writer, left } = backlog(Array.from({ length: 5 }, (_, n) => ({ n })));
+    const arrived: string[] = [];
+    client.acceptor = async (m) => {
+      const t = text(m.body);
+      arrived.push(t);
+      // While the last of the first five waits for its 200, a sixth message is stored and committed.
+      if (t === '4') await writer.enqueue(item(ALICE, '7', 5));
+      return 200;
+    };
+    expect(await flushBacklog(source, legOn(pf))).toBe(6);
+    expect(arrived).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(left()).toEqual([]);
   });
 
   it('an item larger than one chunk goes alone: everything before it is acknowledged first', async () => {

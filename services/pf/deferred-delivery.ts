@@ -93,8 +93,12 @@ export async function flushBacklog(
         limit: options.batch ?? 32,
       });
       if (items.length === 0) {
-        while (inFlight.length > 0) await settleOldest();
-        await Promise.all(acks.splice(0));
+        if (inFlight.length > 0 || acks.length > 0) {
+          while (inFlight.length > 0) await settleOldest();
+          await Promise.all(acks.splice(0));
+          continue; // look again: an item may have been stored (and committed) while we waited
+        }
+        // Nothing in flight: the store and its queued writes are looked at in the same turn.
         const pending = source.pendingWrites(leg.user, leg.groupId);
         if (pending === undefined) return delivered;
         await pending;
