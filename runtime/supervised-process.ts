@@ -24,13 +24,16 @@ export interface SuperviseOptions {
 
 /**
  * Runs `"$@"` (the binary and its arguments) and stops it when this script's stdin closes: the lab keeps that
- * pipe open for as long as it lives. (A background job's stdin is /dev/null unless redirected: fd 3.)
+ * pipe open for as long as it lives. SIGTERM first, SIGKILL 5 s later if it is still there (drachtio-server
+ * was seen ignoring SIGTERM once its working directory was gone); once the daemon exits, this script reaps
+ * it and ends the watchdog at once, so the SIGKILL never reaches a reused pid. (A background job's stdin is
+ * /dev/null unless redirected: fd 3.)
  */
 const WATCHDOG = [
   'exec 3<&0',
   '"$@" &',
   'k=$!',
-  '{ cat >/dev/null; kill -TERM "$k" 2>/dev/null; } <&3 &',
+  '{ cat >/dev/null; kill -TERM "$k" 2>/dev/null; sleep 5; kill -KILL "$k" 2>/dev/null; } <&3 &',
   'w=$!',
   'wait "$k"; s=$?',
   'kill "$w" 2>/dev/null',
