@@ -4,18 +4,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { alive, groupAlive, until } from '../test-support/processes.js';
 
 // The compiled module (dist/, built by `npm ci`): the child is plain Node.
 const SUPERVISED = fileURLToPath(new URL('../dist/runtime/supervised-process.js', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('supervised daemon', () => {
   it('its lab SIGKILLed, a daemon that ignores SIGTERM is killed (SIGKILL after the grace period)', async () => {
@@ -42,17 +34,7 @@ describe('supervised daemon', () => {
     // The daemon is the watchdog shell's child; the whole group shares the watchdog's pid as group id.
     lab.kill('SIGKILL');
     await once(lab, 'exit');
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      let group = true;
-      try {
-        process.kill(-watchdog, 0);
-      } catch {
-        group = false;
-      }
-      if (!group) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until('the watchdog group to be gone', () => !groupAlive(watchdog), 15_000).catch(() => undefined);
     expect(alive(watchdog)).toBe(false);
     expect(() => process.kill(-watchdog, 0)).toThrow(); // no process of its group is left
   }, 30_000);

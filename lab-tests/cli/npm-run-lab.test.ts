@@ -5,26 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { listening } from '../../test-support/net.js';
+import { alive, until } from '../../test-support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Wait for a condition of other processes (polled: they signal us nothing), bounded by `ms`. */
-async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('npm run lab (process tree)', () => {
   it('SIGTERM to the npm process stops the lab node process and frees its ports', async () => {
