@@ -607,7 +607,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     await this.ua.close();
     await this.transport.close();
     await this.msrp.close();
-    await this.store.flush().catch((err: unknown) => this.#warn('store flush failed', err));
+    await this.store.committed().catch((err: unknown) => this.#warn('store commit failed', err));
   }
 
   // ---------------------------------------------------------------- incoming SIP

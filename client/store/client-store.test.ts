@@ -25,7 +25,7 @@ async function open(options: Parameters<typeof ClientStore.open>[0]): Promise<Cl
 }
 
 afterEach(async () => {
-  await Promise.allSettled(opened.splice(0).map((s) => s.flush()));
+  await Promise.allSettled(opened.splice(0).map((s) => s.committed()));
   await rm(dir, { recursive: true, force: true });
 });
 

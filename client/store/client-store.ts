@@ -178,11 +178,6 @@ export class ClientStore {
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
 
-  /** Same as committed(). */
-  flush(): Promise<void> {
-    return this.committed();
-  }
-
   /** Commit what is pending, then close the database; further changes throw StoreError('closed'). */
   async close(): Promise<void> {
     if (this.#closed) return;
