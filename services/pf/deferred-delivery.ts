@@ -68,7 +68,7 @@ export async function flushBacklog(
     }
   }
   const window = Math.max(1, options.window ?? 64);
-  const inFlight: Array<{ item: DeferredItem; sent: Promise<unknown> }> = [];
+  const inFlight: Array<{ item: DeferredItem; sent: Promise<unknown>; single: boolean }> = [];
   const acks: Promise<unknown>[] = [];
   /** Wait for the oldest item in flight; once acknowledged it leaves the store (in order). */
   const settleOldest = async (): Promise<void> => {
@@ -107,12 +107,14 @@ export async function flushBacklog(
       for (const item of items) {
         check();
         const single = item.body.length <= leg.msrp.chunkSize;
-        // A multi-chunk item goes alone; a single-chunk one waits only for room in the window.
-        while (inFlight.length > 0 && (!single || inFlight.length >= window)) await settleOldest();
+        // A multi-chunk item goes alone (nothing before it in flight, nothing after it until it is answered);
+        // a single-chunk one otherwise waits only for room in the window.
+        const alone = () => !single || !inFlight.at(-1)!.single;
+        while (inFlight.length > 0 && (alone() || inFlight.length >= window)) await settleOldest();
         check();
         const sent = leg.msrp.send(item.body, { contentType: item.contentType });
         sent.catch(() => undefined); // judged in settleOldest, in order
-        inFlight.push({ item, sent });
+        inFlight.push({ item, sent, single });
         afterId = item.id;
       }
     }
