@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { EmbeddedLab, embeddedClientsThatFit } from '../../lab/embedded/index.js';
 import { waitUntil } from '../../lab/scenarios/lab-client.js';
 import { parseTopology, provisionedGroupIds, withEphemeralPorts } from '../../lab/topology/index.js';
 import { createLogger, fdBudget } from '../../runtime/index.js';
@@ -28,10 +28,11 @@ describe('row 6: one embedded lab with N clients', () => {
       }),
     );
     const budget = fdBudget();
+    const room = embeddedClientsThatFit(budget);
     const limitNote =
-      budget.limit === undefined
+      room === undefined
         ? ''
-        : `; this process may open ${budget.limit} file descriptors (ulimit -n), room for about ${Math.floor((budget.limit - budget.open - 64) / 10)} clients`;
+        : `; this process may open ${budget.limit} file descriptors (ulimit -n), room for about ${room} clients`;
     const fds0 = readdirSync('/proc/self/fd').length;
     const rss0 = process.memoryUsage().rss;
     const started = performance.now();

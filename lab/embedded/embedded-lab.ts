@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import {
   assertFdsAvailable,
   createLogger,
+  type FdBudget,
+  fdBudget,
   type ControlServer,
   freePort,
   HttpError,
@@ -27,6 +29,13 @@ import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/
 const FDS_PER_CLIENT = 10;
 /** The CSCF, the PF, the lab API and Node's own. */
 const FDS_BASE = 64;
+
+/** How many clients an embedded lab started now could hold under this process's descriptor limit. */
+export function embeddedClientsThatFit(budget: FdBudget = fdBudget()): number | undefined {
+  return budget.limit === undefined
+    ? undefined
+    : Math.max(0, Math.floor((budget.limit - budget.open - FDS_BASE) / FDS_PER_CLIENT));
+}
 
 export interface EmbeddedLabOptions {
   topology: Topology;
