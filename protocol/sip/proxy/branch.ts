@@ -23,8 +23,13 @@ export interface BranchEnv {
   onProvisional(branch: ProxyBranch, response: SipResponse): void;
   /** The branch completed: a received final (Via popped) or a local one (§16.7 step 4, §16.8). */
   onFinal(branch: ProxyBranch, response: SipResponse): void;
-  /** A 2xx after the branch completed (RFC 6026 §7.2 forks / retransmissions, or after Timer C). */
+  /** A 2xx after the branch completed locally (Timer C, §16.7 step 5). */
   onLate2xx(branch: ProxyBranch, response: SipResponse): void;
+  /**
+   * RFC 6026 §7.2: a further 2xx while the branch's transaction is Accepted (a fork), our Via popped. The
+   * transaction keeps this listener for 64*T1: it should hold no more than what it sends with.
+   */
+  onAdditional2xx(response: SipResponse): void;
 }
 
 const TRANSITIONS: Record<BranchState, readonly BranchState[]> = {
@@ -38,6 +43,8 @@ export class ProxyBranch {
   /** The forwarded request (our Via on top). */
   readonly request: SipRequest;
   readonly sendTarget: SendTarget | undefined;
+  /** The branch parameter of our Via (RFC 3261 §16.6 step 8), if it has one. */
+  readonly id: string | undefined;
   response: SipResponse | undefined;
   failure: BranchFailure | undefined;
   transportError: TransportError | undefined;
@@ -47,7 +54,14 @@ export class ProxyBranch {
   #timerC: ReturnType<typeof setTimeout> | undefined;
   readonly #env: BranchEnv;
 
-  constructor(target: ProxyTarget, request: SipRequest, sendTarget: SendTarget | undefined, env: BranchEnv) {
+  constructor(
+    target: ProxyTarget,
+    request: SipRequest,
+    sendTarget: SendTarget | undefined,
+    id: string | undefined,
+    env: BranchEnv,
+  ) {
+    this.id = id;
     this.target = target;
     this.request = request;
     this.sendTarget = sendTarget;
@@ -76,7 +90,7 @@ export class ProxyBranch {
     try {
       tx = this.#env.transactions.sendRequest(this.request, this.sendTarget, {
         onProvisional: (r) => this.#onProvisional(r),
-        onAdditional2xx: (r) => this.#env.onLate2xx(this, upstreamCopy(r)),
+        onAdditional2xx: popOwnViaThen(this.#env.onAdditional2xx),
       });
     } catch {
       this.#failLocally('closed'); // the layer is closed: nothing can be sent
@@ -180,6 +194,11 @@ export class ProxyBranch {
     this.#state = to;
     if (to === BranchState.Completed) this.#clearTimerC();
   }
+}
+
+/** `sink` for copies with our Via removed; made outside the branch's methods so that it holds only `sink`. */
+function popOwnViaThen(sink: (response: SipResponse) => void): (response: SipResponse) => void {
+  return (response) => sink(upstreamCopy(response));
 }
 
 /** §16.7 step 3: a copy of a downstream response with our Via removed. */

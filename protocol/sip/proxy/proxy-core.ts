@@ -2,7 +2,7 @@
 // forwards to every target in parallel, processes responses (§16.7), propagates CANCEL (§16.10) and
 // forwards ACKs for 2xx and stray responses statelessly (§16.11).
 import type { SipRequest, SipResponse } from '../message.js';
-import type { ServerTransaction, TransactionLayer } from '../transaction/index.js';
+import { ExpiryQueue, type ServerTransaction, type TransactionLayer } from '../transaction/index.js';
 import {
   DEFAULT_SIP_PORT,
   hostForVia,
@@ -12,6 +12,7 @@ import {
   type SipTransport,
   udpResponseDestination,
 } from '../transport/index.js';
+import { ownedString } from '../owned-string.js';
 import { isSipUri, type Uri } from '../uri.js';
 import { viaBranch } from '../via.js';
 import { ProxyBranch } from './branch.js';
@@ -59,7 +60,8 @@ export class StatefulProxy {
   readonly #contexts = new Set<ProxyContext>();
   /** Our branch → where the request came from, for stray responses (§16.7: kept a while after the end). */
   readonly #upstream = new Map<string, MessageSource>();
-  readonly #lingers = new Set<ReturnType<typeof setTimeout>>();
+  /** The branches of finished contexts, forgotten in #upstream 64*T1 later. */
+  readonly #lingers: ExpiryQueue<string[]>;
 
   constructor(options: StatefulProxyOptions) {
     this.#transactions = options.transactions;
@@ -68,6 +70,13 @@ export class StatefulProxy {
     this.#resolver = options.resolveNextHop;
     this.#timerC = options.timerC ?? DEFAULT_TIMER_C;
     this.#failureStatus = options.failureStatus ?? defaultFailureStatus;
+    this.#lingers = new ExpiryQueue(
+      64 * this.#transactions.timers.t1,
+      (branches) => {
+        for (const b of branches) this.#upstream.delete(b);
+      },
+      { unref: true },
+    );
   }
 
   /** Install the stateless paths on the transaction layer: stray responses and ACKs for 2xx (§16.11). */
@@ -75,8 +84,8 @@ export class StatefulProxy {
     this.#transactions.onStrayResponse(
       (response, source) => void this.forwardStrayResponse(response, source),
     );
-    this.#transactions.onAck((ack, source, tx) => {
-      if (!tx) void this.forwardAck(ack, source);
+    this.#transactions.onAck((ack, source, matched) => {
+      if (!matched) void this.forwardAck(ack, source);
     });
     return this;
   }
@@ -178,7 +187,6 @@ export class StatefulProxy {
   close(): void {
     for (const context of this.#contexts) for (const branch of context.branches) branch.stop();
     this.#contexts.clear();
-    for (const timer of this.#lingers) clearTimeout(timer);
     this.#lingers.clear();
     this.#upstream.clear();
   }
@@ -230,9 +238,10 @@ export class StatefulProxy {
     const out = prepareForward(retargeted, { via, branch: loopDetectingBranch(original) });
     for (const uri of recordRoutes(options.recordRoute, target, next).reverse())
       out.prepend('Record-Route', `<${uri}>`); // step 4
-    const branchId = viaBranch(out.topVia);
+    const branch = viaBranch(out.topVia);
+    const branchId = branch === undefined ? undefined : ownedString(branch); // kept 64*T1 after the end
     if (branchId) this.#upstream.set(branchId, context.server.source);
-    return new ProxyBranch(target, out, next, {
+    return new ProxyBranch(target, out, next, branchId, {
       transactions: this.#transactions,
       timerC: this.#timerC,
       failureStatus: this.#failureStatus,
@@ -240,7 +249,17 @@ export class StatefulProxy {
       onProvisional: (b, r) => context.provisional(b, r),
       onFinal: (b, r) => context.final(b, r),
       onLate2xx: (_b, r) => context.forward2xx(r),
+      onAdditional2xx: this.#upstreamSender(context.server.source),
     });
+  }
+
+  /**
+   * RFC 6026 §7.2, §16.7 step 5: a fork's further 2xx goes upstream at once. The context is Accepted by then
+   * (the branch's first 2xx made it so), where sending through the server transaction is sending to its
+   * source; this sender keeps only the source, not the context, for the 64*T1 the branch's transaction waits.
+   */
+  #upstreamSender(source: MessageSource): (response: SipResponse) => void {
+    return (response) => this.#sendResponseStateless(response, source);
   }
 
   /** §16.6 step 8: our Via for the transport the branch uses. */
@@ -260,13 +279,8 @@ export class StatefulProxy {
   /** Every branch ended: forget the context; keep the branch → upstream map a while for stray 2xx. */
   #finished(context: ProxyContext): void {
     this.#contexts.delete(context);
-    const branches = context.branches.map((b) => viaBranch(b.request.topVia)).filter((b) => b !== undefined);
-    const timer = setTimeout(() => {
-      this.#lingers.delete(timer);
-      for (const b of branches) this.#upstream.delete(b);
-    }, 64 * this.#transactions.timers.t1);
-    timer.unref();
-    this.#lingers.add(timer);
+    const branches = context.branches.map((b) => b.id).filter((b) => b !== undefined);
+    this.#lingers.add(branches);
   }
 }
 

@@ -5,6 +5,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../message.js';
 import type { SendTarget, SentInfo, TransportError } from '../transport/index.js';
 import { Termination } from './termination.js';
 import { type TimerSettings, type TimerValues, timerValues } from './timers.js';
+import type { ClientWait } from './wait-state.js';
 
 /** Why a final response was generated locally instead of received (RFC 3261 §8.1.3.1). */
 export type LocalFailure = 'timeout' | 'transport-error' | 'closed';
@@ -41,6 +42,8 @@ export interface ClientTransactionEnv {
   timers: TimerSettings;
   /** The layer forgets the transaction. */
   onTerminated(): void;
+  /** Entering a wait state: the layer keeps `wait` and matches responses to it, and calls endWait() after `ms`. */
+  linger(ms: number, wait: ClientWait): void;
   /** A TU listener threw, or the transaction broke its own state machine (IllegalTransitionError). */
   onError(err: unknown): void;
 }
@@ -65,11 +68,19 @@ export abstract class ClientTransactionBase<State extends string> {
   #finalResponse: SipResponse | undefined;
   #flowId: string | undefined;
 
-  /** Entering a wait state (Timer D, K, M): keep the messages, not what was parsed from them. */
-  protected waiting(): void {
+  /**
+   * Entering a wait state (Timer D, K, M): the layer keeps `wait` for `ms` and matches responses to it; this
+   * object is then kept only by whoever else holds it (see wait-state.ts).
+   */
+  protected linger(ms: number, wait: ClientWait): void {
     this.request.releaseParsed();
     this.#finalResponse?.releaseParsed();
+    this.#provisional.clear(); // no 1xx can reach the TU any more
+    this.env.linger(ms, wait);
   }
+
+  /** The layer's timer of the wait state fired (Timer D, K or M): Terminated. */
+  abstract endWait(): void;
 
   constructor(request: SipRequest, branch: string, env: ClientTransactionEnv) {
     this.request = request;

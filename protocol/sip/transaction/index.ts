@@ -58,7 +58,7 @@ export { clientKey, clientKeyOfResponse, serverKey } from './matching.js';
 export { NonInviteClientState, NonInviteClientTransaction } from './non-invite-client.js';
 export { NonInviteServerState, NonInviteServerTransaction } from './non-invite-server.js';
 export type { ReplyOptions } from './server-transaction.js';
-export { DEFAULT_TIMERS, type TimerSettings, type TimerValues, timerValues } from './timers.js';
+export { DEFAULT_TIMERS, ExpiryQueue, type TimerSettings, type TimerValues, timerValues } from './timers.js';
 export {
   type AckHandler,
   type ClientTransaction,

@@ -37,7 +37,7 @@ const TRANSITIONS: Record<InviteClientState, readonly InviteClientState[]> = {
   [InviteClientState.Terminated]: [],
 };
 
-type TimerName = 'A' | 'B' | 'D' | 'M' | 'cancel';
+type TimerName = 'A' | 'B' | 'cancel';
 
 export class InviteClientTransaction extends ClientTransactionBase<InviteClientState> {
   readonly kind = 'invite' as const;
@@ -116,6 +116,11 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     this.#transition(InviteClientState.Terminated);
   }
 
+  endWait(): void {
+    if (this.state_ === InviteClientState.Completed || this.state_ === InviteClientState.Accepted)
+      this.#transition(InviteClientState.Terminated);
+  }
+
   /**
    * §9.1: once a CANCEL is sent, the INVITE transaction is given up (408 to the TU) if no final
    * response arrives within 64*T1.
@@ -172,17 +177,14 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
       case InviteClientState.Completed:
         this.#timers.clearAll();
         // §17.1.1.2: Timer D (≥32 s unreliable, 0 reliable) absorbs retransmitted final responses.
-        if (this.timerValues.D === 0) this.#transition(InviteClientState.Terminated);
-        else {
-          this.waiting();
-          this.#timers.start('D', this.timerValues.D, () => this.#transition(InviteClientState.Terminated));
-        }
+        if (this.timerValues.D === 0 || !this.#ack) this.#transition(InviteClientState.Terminated);
+        else
+          this.linger(this.timerValues.D, { state: 'completed-invite', ack: this.#ack, target: this.target });
         return;
       case InviteClientState.Accepted:
         this.#timers.clearAll();
         // RFC 6026 §7.2: Timer M = 64*T1.
-        this.waiting();
-        this.#timers.start('M', this.timerValues.M, () => this.#transition(InviteClientState.Terminated));
+        this.linger(this.timerValues.M, { state: 'accepted', additional2xx: this.#additional2xx });
         return;
       case InviteClientState.Terminated:
         this.#timers.clearAll();

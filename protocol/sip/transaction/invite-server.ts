@@ -4,6 +4,7 @@ import type { SipRequest, SipResponse } from '../message.js';
 import { ServerTransactionBase, type ServerTransactionEnv } from './server-transaction.js';
 import { TimerSet } from './timers.js';
 import { createResponse } from '../builders.js';
+import { ownedString } from '../owned-string.js';
 import { illegalTransition } from './illegal-transition.js';
 
 export enum InviteServerState {
@@ -27,7 +28,7 @@ const TRANSITIONS: Record<InviteServerState, readonly InviteServerState[]> = {
   [InviteServerState.Terminated]: [],
 };
 
-type TimerName = 'G' | 'H' | 'I' | 'L';
+type TimerName = 'G' | 'H';
 
 export class InviteServerTransaction extends ServerTransactionBase<InviteServerState> {
   readonly kind = 'invite' as const;
@@ -141,6 +142,11 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     this.#transition(InviteServerState.Terminated);
   }
 
+  endWait(): void {
+    if (this.state_ === InviteServerState.Confirmed || this.state_ === InviteServerState.Accepted)
+      this.#transition(InviteServerState.Terminated);
+  }
+
   #send(response: SipResponse): Promise<void> {
     return this.transmit(response, () => this.#transition(InviteServerState.Terminated));
   }
@@ -183,15 +189,11 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
         this.#timers.clear('H');
         // §17.2.1: Timer I = T4 unreliable, 0 reliable, absorbs further ACKs.
         if (this.timerValues.I === 0) this.#transition(InviteServerState.Terminated);
-        else {
-          this.waiting();
-          this.#timers.start('I', this.timerValues.I, () => this.#transition(InviteServerState.Terminated));
-        }
+        else this.linger(this.timerValues.I, { state: 'confirmed', toTag: ownedString(this.toTag) });
         return;
       case InviteServerState.Accepted:
         // RFC 6026 §7.1: Timer L = 64*T1.
-        this.waiting();
-        this.#timers.start('L', this.timerValues.L, () => this.#transition(InviteServerState.Terminated));
+        this.linger(this.timerValues.L, { state: 'accepted', toTag: ownedString(this.toTag) });
         return;
       case InviteServerState.Terminated:
         this.#timers.clearAll();

@@ -10,8 +10,10 @@ export function clientKeyOfResponse(response: SipResponse): string | undefined {
   return clientKey(branch, response.cseq.method);
 }
 
+// Keys are built with join(), which makes a flat string: a template literal makes a tree of concatenations that
+// keeps every piece (and the message text the branch was sliced from) for as long as the key lives.
 export function clientKey(branch: string, method: string): string {
-  return `${branch}|${method.toUpperCase()}`;
+  return [branch, method.toUpperCase()].join('|');
 }
 
 /**
@@ -24,7 +26,7 @@ export function serverKey(request: SipRequest, method: string = request.method):
   const m = (method === 'ACK' ? 'INVITE' : method).toUpperCase();
   const branch = viaBranch(via);
   if (branch?.startsWith(BRANCH_MAGIC_COOKIE)) {
-    return `${branch}|${via.host.toLowerCase()}:${via.port ?? ''}|${m}`;
+    return [branch, via.host.toLowerCase(), via.port ?? '', m].join('|');
   }
   const cseq = request.cseq;
   return ['2543', request.uri, request.fromTag ?? '', request.callId, cseq.seq, formatVia(via), m].join('|');

@@ -23,7 +23,7 @@ const TRANSITIONS: Record<NonInviteClientState, readonly NonInviteClientState[]>
   [NonInviteClientState.Terminated]: [],
 };
 
-type TimerName = 'E' | 'F' | 'K';
+type TimerName = 'E' | 'F';
 
 export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteClientState> {
   readonly kind = 'non-invite' as const;
@@ -73,6 +73,10 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     this.#transition(NonInviteClientState.Terminated);
   }
 
+  endWait(): void {
+    if (this.state_ === NonInviteClientState.Completed) this.#transition(NonInviteClientState.Terminated);
+  }
+
   // §17.1.2.2: Timer E doubles up to T2 in Trying; in Proceeding it is reset to T2.
   #startTimerE(interval: number): void {
     this.#timers.start('E', interval, () => {
@@ -113,12 +117,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
         this.#timers.clearAll();
         // §17.1.2.2: Timer K = T4 unreliable, 0 reliable.
         if (this.timerValues.K === 0) this.#transition(NonInviteClientState.Terminated);
-        else {
-          this.waiting();
-          this.#timers.start('K', this.timerValues.K, () =>
-            this.#transition(NonInviteClientState.Terminated),
-          );
-        }
+        else this.linger(this.timerValues.K, { state: 'completed' });
         return;
       case NonInviteClientState.Terminated:
         this.#timers.clearAll();

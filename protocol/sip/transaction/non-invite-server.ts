@@ -1,7 +1,6 @@
 // Non-INVITE server transaction (RFC 3261 §17.2.2, Figure 8).
 import type { SipRequest, SipResponse } from '../message.js';
 import { ServerTransactionBase, type ServerTransactionEnv } from './server-transaction.js';
-import { TimerSet } from './timers.js';
 import { illegalTransition } from './illegal-transition.js';
 
 export enum NonInviteServerState {
@@ -25,7 +24,6 @@ const TRANSITIONS: Record<NonInviteServerState, readonly NonInviteServerState[]>
 export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteServerState> {
   readonly kind = 'non-invite' as const;
   protected state_ = NonInviteServerState.Trying;
-  readonly #timers = new TimerSet<'J'>();
 
   constructor(request: SipRequest, env: ServerTransactionEnv) {
     super(request, env);
@@ -71,6 +69,10 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     this.#transition(NonInviteServerState.Terminated);
   }
 
+  endWait(): void {
+    if (this.state_ === NonInviteServerState.Completed) this.#transition(NonInviteServerState.Terminated);
+  }
+
   #send(response: SipResponse): Promise<void> {
     return this.transmit(response, () => this.#transition(NonInviteServerState.Terminated));
   }
@@ -87,16 +89,11 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     switch (to) {
       case NonInviteServerState.Completed:
         // §17.2.2: Timer J = 64*T1 unreliable, 0 reliable.
-        if (this.timerValues.J === 0) this.#transition(NonInviteServerState.Terminated);
-        else {
-          this.waiting();
-          this.#timers.start('J', this.timerValues.J, () =>
-            this.#transition(NonInviteServerState.Terminated),
-          );
-        }
+        if (this.timerValues.J === 0 || !this.lastResponse_)
+          this.#transition(NonInviteServerState.Terminated);
+        else this.linger(this.timerValues.J, { state: 'completed', response: this.lastResponse_ });
         return;
       case NonInviteServerState.Terminated:
-        this.#timers.clearAll();
         this.settleTerminated();
         return;
       case NonInviteServerState.Trying:

@@ -6,12 +6,15 @@ import { TransportError } from '../transport/index.js';
 import type { MessageSource, SentInfo } from '../transport/index.js';
 import { Termination } from './termination.js';
 import { type TimerSettings, type TimerValues, timerValues } from './timers.js';
+import type { ServerWait } from './wait-state.js';
 
 export interface ServerTransactionEnv {
   sendResponse(response: SipResponse, source: MessageSource): Promise<SentInfo>;
   source: MessageSource;
   timers: TimerSettings;
   onTerminated(): void;
+  /** Entering a wait state: the layer keeps `wait` and matches retransmissions to it, and calls endWait() after `ms`. */
+  linger(ms: number, wait: ServerWait): void;
   /** A TU listener threw, or the transaction broke its own state machine (IllegalTransitionError). */
   onError(err: unknown): void;
 }
@@ -41,11 +44,18 @@ export abstract class ServerTransactionBase<State extends string> {
   readonly #termination = new Termination();
   #toTag: string | undefined;
 
-  /** Entering a wait state (Timer I, J, L): keep the messages, not what was parsed from them. */
-  protected waiting(): void {
+  /**
+   * Entering a wait state (Timer I, J, L): the layer keeps `wait` for `ms` and answers retransmissions from it;
+   * this object is then kept only by whoever else holds it (see wait-state.ts).
+   */
+  protected linger(ms: number, wait: ServerWait): void {
     this.request.releaseParsed();
     this.lastResponse_?.releaseParsed();
+    this.env.linger(ms, wait);
   }
+
+  /** The layer's timer of the wait state fired (Timer I, J or L): Terminated. */
+  abstract endWait(): void;
 
   constructor(request: SipRequest, env: ServerTransactionEnv) {
     this.request = request;

@@ -128,7 +128,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
 
   it('RFC 6026 §7.1: after a 2xx the transaction is Accepted: INVITE retransmissions are absorbed, the ACK goes to the TU, timer L ends it', async () => {
     const acks: Array<InviteServerTransaction | undefined> = [];
-    layer.onAck((_ack, _source, tx) => acks.push(tx));
+    layer.onAck((_ack, _source, matched) => acks.push(matched?.transaction));
     const invite = incoming('INVITE');
     transport.deliver(invite, udpSource());
     const tx = transactions[0] as InviteServerTransaction;
@@ -150,7 +150,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
 
   it('RFC 3261 §17.2.3, §13.3.1.4: an ACK with a new branch (ACK for 2xx) matches no transaction and goes to the TU', () => {
     const acks: Array<InviteServerTransaction | undefined> = [];
-    layer.onAck((_ack, _source, tx) => acks.push(tx));
+    layer.onAck((_ack, _source, matched) => acks.push(matched?.transaction));
     transport.deliver(incoming('ACK'), udpSource());
     expect(acks).toEqual([undefined]);
     expect(transactions).toHaveLength(0);

@@ -82,3 +82,75 @@ export class TimerSet<Name extends string> {
     return this.#handles.has(name);
   }
 }
+
+/**
+ * Deadlines of one fixed duration, in the order they were added: one Node timer for all of them, armed for the
+ * oldest. The layer's wait states (RFC 3261 Timers D, I, J, K; RFC 6026 L, M) all last a fixed time per
+ * layer, so a FIFO is exact and costs a slot per entry instead of a Timeout object and a closure.
+ */
+export class ExpiryQueue<T> {
+  readonly ms: number;
+  readonly #onExpire: (item: T) => void;
+  readonly #unref: boolean;
+  /** Entries before #head are done (undefined: released for the GC); the arrays are compacted now and then. */
+  #items: Array<T | undefined> = [];
+  /** Deadline of each entry (Date.now() ms); a separate array of doubles, stored unboxed. */
+  #ats: number[] = [];
+  #head = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** `unref`: the pending timer does not keep the process alive (bookkeeping nobody waits for). */
+  constructor(ms: number, onExpire: (item: T) => void, options: { unref?: boolean } = {}) {
+    this.ms = ms;
+    this.#onExpire = onExpire;
+    this.#unref = options.unref ?? false;
+  }
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  add(item: T): void {
+    this.#items.push(item);
+    this.#ats.push(Date.now() + this.ms);
+    if (this.#timer === undefined) this.#arm();
+  }
+
+  /** Forget every entry without expiring it (layer shutdown). */
+  clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#items = [];
+    this.#ats = [];
+    this.#head = 0;
+  }
+
+  #arm(): void {
+    const at = this.#ats[this.#head];
+    if (at === undefined) {
+      this.#timer = undefined;
+      return;
+    }
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - Date.now()));
+    if (this.#unref) this.#timer.unref();
+  }
+
+  #fire(): void {
+    const now = Date.now();
+    while (this.#head < this.#ats.length && this.#ats[this.#head]! <= now) {
+      const item = this.#items[this.#head] as T;
+      this.#items[this.#head++] = undefined;
+      try {
+        this.#onExpire(item);
+      } catch {
+        // the owner reports its own errors; one failing entry must not keep the others alive
+      }
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#ats = this.#ats.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#arm();
+  }
+}

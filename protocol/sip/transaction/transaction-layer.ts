@@ -2,6 +2,8 @@
 // outgoing requests, server transactions for incoming ones, matches messages to them (§17.1.3, §17.2.3),
 // handles CANCEL (§9.2) and hands the rest (stray responses, ACKs for 2xx) to the TU.
 import { newBranch } from '../builders.js';
+import { parseMessage } from '../parser.js';
+import { serializeMessage } from '../serializer.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message.js';
 import {
   type FlowInfo,
@@ -23,7 +25,8 @@ import { clientKey, clientKeyOfResponse, serverKey } from './matching.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerState, NonInviteServerTransaction } from './non-invite-server.js';
 import type { ServerTransactionEnv } from './server-transaction.js';
-import { DEFAULT_TIMERS, type TimerSettings } from './timers.js';
+import { DEFAULT_TIMERS, ExpiryQueue, type TimerSettings } from './timers.js';
+import type { ClientWait, ServerWait } from './wait-state.js';
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
@@ -49,14 +52,54 @@ export interface SendRequestOptions {
 
 /** A new request and its server transaction; respond with `transaction.respond()` / `reply()`. */
 export type RequestHandler = (request: SipRequest, transaction: ServerTransaction) => void | Promise<void>;
-/** An ACK that is the TU's: for a 2xx (no matching transaction, or RFC 6026 Accepted). */
+/**
+ * An ACK that is the TU's: for a 2xx (no matching transaction, or RFC 6026 Accepted). `matched` is set when it
+ * matched an INVITE server transaction in Accepted; its `transaction` is that transaction while anyone (the TU)
+ * still holds it.
+ */
 export type AckHandler = (
   ack: SipRequest,
   source: MessageSource,
-  transaction?: InviteServerTransaction,
+  matched?: { transaction: InviteServerTransaction | undefined },
 ) => void;
 /** A response matching no client transaction (2xx retransmissions to INVITE, responses a proxy forwards). */
 export type StrayResponseHandler = (response: SipResponse, source: MessageSource) => void;
+
+/**
+ * A transaction in a wait state (wait-state.ts). The layer matches retransmissions to `wait`; the transaction
+ * object is held weakly, so that one nobody else holds is freed at once, and one the TU holds still reaches
+ * Terminated when the wait ends.
+ */
+type WaitRecord =
+  | { side: 'server'; key: string; tx: WeakRef<ServerTransaction>; wait: CompactServerWait }
+  | { side: 'client'; key: string; tx: WeakRef<ClientTransaction>; wait: CompactClientWait };
+
+/**
+ * A ServerWait as kept: the final response of Completed as its wire text (latin1), parsed again only for a
+ * retransmitted request (a parsed response keeps a dozen header objects and the datagram it came in), with
+ * where it goes; the other states send nothing.
+ */
+type CompactServerWait =
+  | Exclude<ServerWait, { state: 'completed' }>
+  | { state: 'completed'; wire: string; source: MessageSource };
+
+/** A ClientWait as kept: Accepted's listeners as an array (a Set costs a hash table). */
+type CompactClientWait =
+  | Exclude<ClientWait, { state: 'accepted' }>
+  | { state: 'accepted'; additional2xx: readonly ResponseListener[] };
+
+function compactServerWait(wait: ServerWait, source: MessageSource): CompactServerWait | undefined {
+  if (wait.state !== 'completed') return wait;
+  try {
+    return { state: 'completed', wire: serializeMessage(wait.response).toString('latin1'), source };
+  } catch {
+    return undefined; // it could not have been sent either: nothing to send again
+  }
+}
+
+function compactClientWait(wait: ClientWait): CompactClientWait {
+  return wait.state === 'accepted' ? { state: 'accepted', additional2xx: [...wait.additional2xx] } : wait;
+}
 
 export class TransactionLayer {
   readonly timers: TimerSettings;
@@ -65,6 +108,10 @@ export class TransactionLayer {
   readonly #rport: boolean;
   readonly #clients = new Map<string, ClientTransaction>();
   readonly #servers = new Map<string, ServerTransaction>();
+  readonly #clientWaits = new Map<string, WaitRecord & { side: 'client' }>();
+  readonly #serverWaits = new Map<string, WaitRecord & { side: 'server' }>();
+  /** One FIFO per wait duration (T4, 64*T1, Timer D): a slot per waiting transaction, no Timeout each. */
+  readonly #expiries = new Map<number, ExpiryQueue<WaitRecord>>();
   #requestHandler: RequestHandler | undefined;
   #ackHandler: AckHandler | undefined;
   #strayHandler: StrayResponseHandler | undefined;
@@ -126,9 +173,12 @@ export class TransactionLayer {
     return this;
   }
 
-  /** Live transactions (for diagnostics and tests). */
+  /** Transactions not yet Terminated, wait states included (for diagnostics and tests). */
   get size(): { client: number; server: number } {
-    return { client: this.#clients.size, server: this.#servers.size };
+    return {
+      client: this.#clients.size + this.#clientWaits.size,
+      server: this.#servers.size + this.#serverWaits.size,
+    };
   }
 
   /**
@@ -141,7 +191,8 @@ export class TransactionLayer {
     if (request.method === 'ACK') throw new Error('ACK is not sent in a transaction; use sendStateless()');
     const branch = this.#prepareVia(request, target.transport);
     const key = clientKey(branch, request.method);
-    if (this.#clients.has(key)) throw new Error(`a client transaction with branch ${branch} exists`);
+    if (this.#clients.has(key) || this.#clientWaits.has(key))
+      throw new Error(`a client transaction with branch ${branch} exists`);
     let tx: ClientTransaction;
     const env: ClientTransactionEnv = {
       send: (message, to) => this.#transport.send(message, to),
@@ -149,6 +200,13 @@ export class TransactionLayer {
       timers: this.timers,
       onTerminated: () => {
         if (this.#clients.get(key) === tx) this.#clients.delete(key);
+        if (this.#clientWaits.get(key)?.tx.deref() === tx) this.#clientWaits.delete(key);
+      },
+      linger: (ms, wait) => {
+        if (this.#clients.get(key) === tx) this.#clients.delete(key);
+        const record = { side: 'client' as const, key, tx: new WeakRef(tx), wait: compactClientWait(wait) };
+        this.#clientWaits.set(key, record);
+        this.#expiryQueue(ms).add(record);
       },
       onError: (err) => this.#reportError(err),
     };
@@ -199,9 +257,13 @@ export class TransactionLayer {
     return this.#transport.send(message, target);
   }
 
-  /** The INVITE server transaction a request (e.g. a CANCEL) refers to, by §17.2.3 matching with method INVITE. */
+  /**
+   * The INVITE server transaction a request (e.g. a CANCEL) refers to, by §17.2.3 matching with method INVITE
+   * (in a wait state: while anyone still holds it).
+   */
   findInviteServerTransaction(request: SipRequest): InviteServerTransaction | undefined {
-    const tx = this.#servers.get(serverKey(request, 'INVITE'));
+    const key = serverKey(request, 'INVITE');
+    const tx = this.#servers.get(key) ?? this.#serverWaits.get(key)?.tx.deref();
     return tx?.kind === 'invite' ? tx : undefined;
   }
 
@@ -213,8 +275,13 @@ export class TransactionLayer {
     this.#transport.off('flow-closed', this.#onFlowClosed);
     for (const tx of [...this.#clients.values()]) tx.terminate();
     for (const tx of [...this.#servers.values()]) tx.terminate();
+    for (const record of [...this.#clientWaits.values(), ...this.#serverWaits.values()])
+      record.tx.deref()?.terminate();
     this.#clients.clear();
     this.#servers.clear();
+    this.#clientWaits.clear();
+    this.#serverWaits.clear();
+    for (const queue of this.#expiries.values()) queue.clear();
   }
 
   // ---- incoming ----
@@ -231,6 +298,11 @@ export class TransactionLayer {
       tx.receiveResponse(response);
       return;
     }
+    const waiting = key === undefined ? undefined : this.#clientWaits.get(key);
+    if (waiting) {
+      this.#responseInWait(waiting, response);
+      return;
+    }
     // §17.1.3 no match: the core gets it (2xx retransmissions to INVITE, §13.2.2.4; proxies, §16.7).
     this.#callHook(() => this.#strayHandler?.(response, source));
   }
@@ -243,10 +315,24 @@ export class TransactionLayer {
       return;
     }
     const existing = this.#servers.get(key);
+    const waiting = existing ? undefined : this.#serverWaits.get(key);
     if (request.method === 'ACK') {
       if (existing?.kind === 'invite') {
         // §17.2.1: ACK for our non-2xx → Confirmed; RFC 6026 §7.1: ACK in Accepted → TU.
-        if (existing.receiveAck()) this.#callHook(() => this.#ackHandler?.(request, source, existing));
+        if (existing.receiveAck())
+          this.#callHook(() => this.#ackHandler?.(request, source, { transaction: existing }));
+        return;
+      }
+      if (waiting && waiting.wait.state !== 'completed') {
+        // §17.2.1 Confirmed: absorbed; RFC 6026 §7.1 Accepted: the TU's.
+        if (waiting.wait.state === 'accepted') {
+          const transaction = waiting.tx.deref();
+          this.#callHook(() =>
+            this.#ackHandler?.(request, source, {
+              transaction: transaction?.kind === 'invite' ? transaction : undefined,
+            }),
+          );
+        }
         return;
       }
       // §17.2.3 no match: an ACK for a 2xx, the TU's (§13.3.1.4).
@@ -255,6 +341,10 @@ export class TransactionLayer {
     }
     if (existing) {
       existing.receiveRequest(request); // §17.2.1 / §17.2.2: retransmission, absorbed or re-answered
+      return;
+    }
+    if (waiting) {
+      this.#requestInWait(waiting);
       return;
     }
     if (this.#closed) return;
@@ -286,6 +376,18 @@ export class TransactionLayer {
       timers: this.timers,
       onTerminated: () => {
         if (this.#servers.get(key) === tx) this.#servers.delete(key);
+        if (this.#serverWaits.get(key)?.tx.deref() === tx) this.#serverWaits.delete(key);
+      },
+      linger: (ms, wait) => {
+        if (this.#servers.get(key) === tx) this.#servers.delete(key);
+        const kept = compactServerWait(wait, source);
+        if (!kept) {
+          tx.terminate();
+          return;
+        }
+        const record = { side: 'server' as const, key, tx: new WeakRef(tx), wait: kept };
+        this.#serverWaits.set(key, record);
+        this.#expiryQueue(ms).add(record);
       },
       onError: (err) => this.#reportError(err),
     };
@@ -301,6 +403,14 @@ export class TransactionLayer {
   // §9.2: 481 if no INVITE transaction matches; else 200 to the CANCEL (same To tag), then 487 to the
   // INVITE if it has no final response yet.
   #handleCancel(cancel: SipRequest, tx: NonInviteServerTransaction): void {
+    const waiting = this.#serverWaits.get(serverKey(cancel, 'INVITE'));
+    if (waiting && waiting.wait.state !== 'completed') {
+      // The INVITE was answered (Confirmed / Accepted): 200, and the CANCEL changes nothing (§9.2).
+      void tx.reply(200, { toTag: waiting.wait.toTag });
+      const invite = waiting.tx.deref();
+      if (invite?.kind === 'invite') invite.cancel(cancel);
+      return;
+    }
     const invite = this.findInviteServerTransaction(cancel);
     if (!invite || invite.state === InviteServerState.Terminated) {
       void tx.reply(481);
@@ -318,6 +428,69 @@ export class TransactionLayer {
         ? tx.state === InviteServerState.Proceeding
         : tx.state === NonInviteServerState.Trying || tx.state === NonInviteServerState.Proceeding;
     if (unanswered) void tx.reply(500);
+  }
+
+  // ---- wait states (wait-state.ts) ----
+
+  #expiryQueue(ms: number): ExpiryQueue<WaitRecord> {
+    let queue = this.#expiries.get(ms);
+    if (!queue) {
+      queue = new ExpiryQueue(ms, (record) => this.#endWait(record));
+      this.#expiries.set(ms, queue);
+    }
+    return queue;
+  }
+
+  /** The wait state's timer fired: forget the record; a transaction someone still holds becomes Terminated. */
+  #endWait(record: WaitRecord): void {
+    const waits = record.side === 'client' ? this.#clientWaits : this.#serverWaits;
+    if (waits.get(record.key) === record) waits.delete(record.key);
+    try {
+      record.tx.deref()?.endWait();
+    } catch (err) {
+      this.#reportError(err);
+    }
+  }
+
+  /** A transport failure in a wait state ends it, as it ends the transaction (§17.1.1.2, §17.2.4). */
+  #failWait(record: WaitRecord): void {
+    const waits = record.side === 'client' ? this.#clientWaits : this.#serverWaits;
+    if (waits.get(record.key) === record) waits.delete(record.key);
+    record.tx.deref()?.terminate();
+  }
+
+  /** §17.2.1, §17.2.2: a retransmitted request for an answered transaction. */
+  #requestInWait(record: WaitRecord & { side: 'server' }): void {
+    const wait = record.wait;
+    if (wait.state !== 'completed') return; // Confirmed, Accepted: absorbed
+    let response: SipMessage;
+    try {
+      response = parseMessage(Buffer.from(wait.wire, 'latin1'), { maxMessageSize: wait.wire.length });
+    } catch (err) {
+      this.#reportError(err); // our own serialization, read back: cannot fail unless the stack is broken
+      return;
+    }
+    if (response.isRequest) return;
+    this.#transport.sendResponse(response, wait.source).catch(() => this.#failWait(record));
+  }
+
+  /** §17.1.1.2, §17.1.2.2, RFC 6026 §7.2: a response for a client transaction in a wait state. */
+  #responseInWait(record: WaitRecord & { side: 'client' }, response: SipResponse): void {
+    const wait = record.wait;
+    switch (wait.state) {
+      case 'completed':
+        return; // Timer K: absorbed
+      case 'completed-invite':
+        // Timer D: a retransmitted final response gets the ACK again, and is not passed up.
+        if (response.status >= 300)
+          this.#transport.send(wait.ack, wait.target).catch(() => this.#failWait(record));
+        return;
+      case 'accepted':
+        // Timer M: further 2xx go to the TU; anything else is discarded.
+        if (response.status < 200 || response.status >= 300) return;
+        for (const listener of wait.additional2xx) this.#callHook(() => listener(response));
+        return;
+    }
   }
 
   // ---- helpers ----
