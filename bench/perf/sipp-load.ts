@@ -24,8 +24,12 @@ export async function usersFile(dir: string, prefix: string, offset: number, n: 
   return file;
 }
 
-/** Run SIPp until `calls` calls are done (or it gives up: 60 s); the statistics of the run. */
-export async function runSipp(args: string[], calls: number): Promise<SippRun> {
+/**
+ * Run SIPp until `calls` calls are done, or for at most `limitSeconds` (an overloaded server can keep SIPp
+ * waiting on timeouts for minutes; SIPp's own -timeout is given, and it is stopped 5 s after that in any case):
+ * the statistics of the run, from its last dump when it was stopped.
+ */
+export async function runSipp(args: string[], calls: number, limitSeconds = 60): Promise<SippRun> {
   const dir = await mkdtemp(join(tmpdir(), 'cpm-lab-bench-sipp-'));
   const stat = join(dir, 'stat.csv');
   const started = performance.now();
@@ -44,7 +48,7 @@ export async function runSipp(args: string[], calls: number): Promise<SippRun> {
           '-fd',
           '1',
           '-timeout',
-          '60s',
+          `${limitSeconds}s`,
         ],
         {
           stdio: ['ignore', 'ignore', 'pipe'],
@@ -55,10 +59,14 @@ export async function runSipp(args: string[], calls: number): Promise<SippRun> {
         err = (err + d.toString()).slice(-2000);
       });
       child.once('error', reject);
-      // SIPp exits 0 when every call succeeded, 1 when some failed: both are results.
-      child.once('exit', (code) =>
-        code === 0 || code === 1 ? resolve() : reject(new Error(`sipp exited ${code}: ${err}`)),
-      );
+      const stop = setTimeout(() => child.kill('SIGKILL'), (limitSeconds + 5) * 1000);
+      // SIPp exits 0 when every call succeeded, 1 when some failed, 97/99 when it stopped otherwise (its
+      // -timeout): all are results, as is our own stop.
+      child.once('exit', (code, signal) => {
+        clearTimeout(stop);
+        if (code === 0 || code === 1 || code === 97 || code === 99 || signal === 'SIGKILL') resolve();
+        else reject(new Error(`sipp exited ${code ?? signal}: ${err}`));
+      });
     });
     const elapsedMs = performance.now() - started;
     const lines = (await readFile(stat, 'utf8')).trim().split('\n');
@@ -104,7 +112,8 @@ export async function maxCleanRate(
     const calls = rate * seconds;
     const args = await argsFor(rate, calls);
     const cpu0 = serverCpuMs();
-    const run = await runSipp(args, calls);
+    // An unclean step is over once it has lasted twice its length plus 10 s (the verdict is made by then).
+    const run = await runSipp(args, calls, seconds * 2 + 10);
     const cpu = serverCpuMs() - cpu0;
     const kept = run.elapsedMs <= (calls / rate) * 1000 * 1.5 + 2000;
     if (!run.clean || !kept) {

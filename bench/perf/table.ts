@@ -59,3 +59,21 @@ export function renderTable(rows: readonly Row[]): string {
   ];
   return lines.join('\n');
 }
+
+/**
+ * Rounds of each anchored measure (the issue's table asks for three): ours and the anchor alternate, and the
+ * row reports the median round of each. CPM_LAB_BENCH_REPEAT overrides; the short run (CI) does one.
+ */
+export const REPEAT = Math.max(1, Number(process.env['CPM_LAB_BENCH_REPEAT'] ?? (SHORT ? 1 : 3)) || 1);
+
+/** The median element by `key` (for an even count, the lower of the two middle ones). */
+export function medianBy<T>(values: readonly T[], key: (value: T) => number): T {
+  if (values.length === 0) throw new RangeError('median of nothing');
+  const sorted = [...values].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** "1000/s (rounds: 1000, 1500, 1000)" when there was more than one round. */
+export function roundsNote(values: readonly number[], unit: string): string {
+  return values.length > 1 ? ` (rounds: ${values.map((v) => `${v}${unit}`).join(', ')})` : '';
+}

@@ -61,7 +61,7 @@ export class StatefulProxy {
   /** Our branch → where the request came from, for stray responses (§16.7: kept a while after the end). */
   readonly #upstream = new Map<string, MessageSource>();
   /** The branches of finished contexts, forgotten in #upstream 64*T1 later. */
-  readonly #lingers: ExpiryQueue<string[]>;
+  readonly #lingers: ExpiryQueue<string>;
 
   constructor(options: StatefulProxyOptions) {
     this.#transactions = options.transactions;
@@ -72,9 +72,7 @@ export class StatefulProxy {
     this.#failureStatus = options.failureStatus ?? defaultFailureStatus;
     this.#lingers = new ExpiryQueue(
       64 * this.#transactions.timers.t1,
-      (branches) => {
-        for (const b of branches) this.#upstream.delete(b);
-      },
+      (branch) => this.#upstream.delete(branch),
       { unref: true },
     );
   }
@@ -240,7 +238,9 @@ export class StatefulProxy {
       out.prepend('Record-Route', `<${uri}>`); // step 4
     const branch = viaBranch(out.topVia);
     const branchId = branch === undefined ? undefined : ownedString(branch); // kept 64*T1 after the end
-    if (branchId) this.#upstream.set(branchId, context.server.source);
+    // Over UDP a response goes where its Via says whatever the source (§18.2.2): only TCP needs remembering.
+    if (branchId && context.server.source.transport === 'tcp')
+      this.#upstream.set(branchId, context.server.source);
     return new ProxyBranch(target, out, next, branchId, {
       transactions: this.#transactions,
       timerC: this.#timerC,
@@ -279,8 +279,8 @@ export class StatefulProxy {
   /** Every branch ended: forget the context; keep the branch → upstream map a while for stray 2xx. */
   #finished(context: ProxyContext): void {
     this.#contexts.delete(context);
-    const branches = context.branches.map((b) => b.id).filter((b) => b !== undefined);
-    this.#lingers.add(branches);
+    for (const branch of context.branches)
+      if (branch.id && this.#upstream.has(branch.id)) this.#lingers.add(branch.id);
   }
 }
 

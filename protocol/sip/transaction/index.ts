@@ -32,7 +32,9 @@
  *   after 200 ms); retransmitted requests get the last response again (or are absorbed); a non-2xx
  *   final to INVITE is retransmitted on UDP (Timer G) until the ACK (→ Confirmed, Timer I) or Timer H
  *   (→ `onTimeout`); a 2xx moves it to RFC 6026 Accepted (Timer L): INVITE retransmissions absorbed, ACK
- *   to `onAck` with the transaction. Non-INVITE: Timer J (zero on TCP). No automatic 100 for non-INVITE.
+ *   to `onAck` as matched. Non-INVITE: Timer J (zero on TCP). No automatic 100 for non-INVITE.
+ * - Wait states (D, I, J, K, L, M) are kept by the layer as small records (`wait-state.ts`); the transaction
+ *   object is held weakly from then on: it reaches Terminated on time if the TU keeps it, else it is freed.
  * - Matching: responses by top-Via branch + CSeq method (§17.1.3); requests by branch + sent-by + method
  *   with ACK matching INVITE (§17.2.3), and the RFC 2543 fallback for branches without the magic cookie
  *   (the ACK's To tag is not compared with the response's).

@@ -98,7 +98,12 @@ function compactServerWait(wait: ServerWait, source: MessageSource): CompactServ
 }
 
 function compactClientWait(wait: ClientWait): CompactClientWait {
-  return wait.state === 'accepted' ? { state: 'accepted', additional2xx: [...wait.additional2xx] } : wait;
+  if (wait.state !== 'accepted') return wait;
+  // An array of exactly their number (a spread grows one with room for 16).
+  const listeners = new Array<ResponseListener>(wait.additional2xx.size);
+  let i = 0;
+  for (const listener of wait.additional2xx) listeners[i++] = listener;
+  return { state: 'accepted', additional2xx: listeners };
 }
 
 export class TransactionLayer {
