@@ -19,7 +19,7 @@ import {
 import { type CleanRate, maxCleanRate, runSipp, SIPP_DIR } from './sipp-load.js';
 import { medianBy, REPEAT, recordRow, roundsNote, SHORT } from './table.js';
 
-const RATES = SHORT ? [200, 500, 1000] : [200, 500, 750, 1000, 1500, 2000, 3000];
+const RATES = SHORT ? [200, 500, 1000] : [200, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000];
 const SECONDS = SHORT ? 2 : 5;
 /** 64*T1 (32 s): the longest wait state; the hold lasts that plus 8 s (short run: 10 s, too short to judge flat). */
 const FILL_MS = 32_000;
@@ -175,6 +175,8 @@ describe('row 5: proxied calls over UDP', () => {
           '',
         )}, ${r.clean.cpuMsPerCall.toFixed(3)} ms CPU each; at ${r.hold.rate}/s for ${HOLD_SECONDS} s: ${Math.round(r.hold.pssBefore)}→${Math.round(r.hold.peak)} MB peak, ${r.hold.growthAfterFill === undefined ? 'flatness not judged (hold shorter than 64*T1 + 1 s)' : `${r.hold.growthAfterFill >= 0 ? '+' : ''}${r.hold.growthAfterFill.toFixed(1)} MB after 64*T1`}${r.hold.clean ? '' : ' (the hold was not clean)'}`;
       const ratio = kamailio.clean.rate > 0 ? ours.clean.rate / kamailio.clean.rate : 0;
+      // An anchor clean at every rate was not saturated: the ratio is then only an upper bound.
+      const anchorSaturated = medianBy(servers[1]!.rounds, (r) => r.rate).stoppedBy !== undefined;
       recordRow({
         measure: 'Proxied calls (INVITE/200/ACK/BYE) over UDP, max clean rate',
         ours: fmt(ours, servers[0]!.rounds),
@@ -182,6 +184,7 @@ describe('row 5: proxied calls over UDP', () => {
         ratio,
         goal: '≥ 0.5× Kamailio, < 100 MB and flat',
         met:
+          anchorSaturated &&
           ratio >= 0.5 &&
           ours.hold.peak < 100 &&
           ours.hold.growthAfterFill !== undefined &&

@@ -107,7 +107,8 @@ for (const [transport, label, row] of [
         anchor: `${kamailio.name}: ${fmt(kamailio)}`,
         ratio,
         goal: '≥ 0.5× Kamailio',
-        met: ratio >= 0.5,
+        // An anchor clean at every rate was not saturated: the ratio is then only an upper bound.
+        met: ratio >= 0.5 && kamailio.r.stoppedBy !== undefined,
         how: `SIPp ${RATES.join('/')} REGISTER/s × ${SECONDS} s, distinct users, stop at the first rate with a failure or a retransmission, median of ${REPEAT} round(s) (ours: ${ours.r.stoppedBy ?? 'every rate clean'}; Kamailio: ${kamailio.r.stoppedBy ?? 'every rate clean'}); third-party REGISTERs to a sink; CPU and PSS of the server's processes from /proc`,
       });
     });
