@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createRequest, createResponse, newCallId } from '../builders.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { TransportError } from '../transport/index.js';
@@ -10,7 +10,8 @@ import {
   type NonInviteClientTransaction,
   TransactionLayer,
 } from './index.js';
-import { FakeTransport, udpSource } from './test-support/fake-transport.js';
+import { fakeLayerPerTest } from './test-support/fake-layer.js';
+import { type FakeTransport, udpSource } from './test-support/fake-transport.js';
 
 const T1 = 500;
 const T2 = 4000;
@@ -35,16 +36,9 @@ function answer(tx: { request: SipRequest }, status: number, toTag = 'b1'): SipR
 
 let transport: FakeTransport;
 let layer: TransactionLayer;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  transport = new FakeTransport();
-  layer = new TransactionLayer(transport);
-});
-
-afterEach(() => {
-  layer.close();
-  vi.useRealTimers();
+fakeLayerPerTest((t, l) => {
+  transport = t;
+  layer = l;
 });
 
 /** Times (ms since start) at which `method` was sent, sampled by advancing fake time step by step. */
@@ -308,6 +302,7 @@ describe('client transaction matching and the layer (RFC 3261 §17.1.3, §18.1.1
   it('RFC 3261 §17.1.1.1: T1/T2 are configurable (T1 = 20 ms → A at 20, 60, 140 ms)', async () => {
     layer.close();
     layer = new TransactionLayer(transport, { timers: { t1: 20, t2: T2 } });
+    onTestFinished(() => layer.close());
     layer.sendRequest(request('INVITE'), UDP);
     const times = await sendTimes('INVITE', 150, 10);
     expect(times).toEqual([0, 20, 60, 140]);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createRequest, newCallId } from '../builders.js';
 import type { SipRequest } from '../message.js';
 import { TransportError } from '../transport/index.js';
@@ -9,7 +9,8 @@ import {
   type ServerTransaction,
   TransactionLayer,
 } from './index.js';
-import { FakeTransport, tcpSource, udpSource } from './test-support/fake-transport.js';
+import { fakeLayerPerTest } from './test-support/fake-layer.js';
+import { type FakeTransport, tcpSource, udpSource } from './test-support/fake-transport.js';
 
 const T1 = 500;
 const T2 = 4000;
@@ -47,19 +48,13 @@ let transport: FakeTransport;
 let layer: TransactionLayer;
 let transactions: ServerTransaction[];
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  transport = new FakeTransport();
-  layer = new TransactionLayer(transport);
+fakeLayerPerTest((t, l) => {
+  transport = t;
+  layer = l;
   transactions = [];
   layer.onRequest((_request, tx) => {
     transactions.push(tx);
   });
-});
-
-afterEach(() => {
-  layer.close();
-  vi.useRealTimers();
 });
 
 async function responseTimes(status: number, until: number, step = 100): Promise<number[]> {
@@ -235,6 +230,7 @@ describe('CANCEL at the UAS (RFC 3261 §9.2)', () => {
   it('RFC 3261 §16.10: with autoRespond487 off, the CANCEL is answered 200 and left to the TU (proxy)', async () => {
     layer.close();
     layer = new TransactionLayer(transport, { autoRespond487: false });
+    onTestFinished(() => layer.close());
     layer.onRequest((_r, tx) => {
       transactions.push(tx);
     });

@@ -3,12 +3,13 @@
 // §17.2.1, §17.2.2, §9.2; RFC 6026 §7.1, §7.2) until the state's timer ends it.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRequest, createResponse, newCallId } from '../builders.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { serializeMessage } from '../serializer.js';
-import { ExpiryQueue, TransactionLayer } from './index.js';
-import { FakeTransport, udpSource } from './test-support/fake-transport.js';
+import { ExpiryQueue, type TransactionLayer } from './index.js';
+import { fakeLayerPerTest } from './test-support/fake-layer.js';
+import { type FakeTransport, udpSource } from './test-support/fake-transport.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -18,16 +19,9 @@ const UDP = { transport: 'udp' as const, address: '10.0.0.2', port: 5060 };
 
 let transport: FakeTransport;
 let layer: TransactionLayer;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  transport = new FakeTransport();
-  layer = new TransactionLayer(transport);
-});
-
-afterEach(() => {
-  layer.close();
-  vi.useRealTimers();
+fakeLayerPerTest((t, l) => {
+  transport = t;
+  layer = l;
 });
 
 function request(method: string, branch?: string): SipRequest {
