@@ -24,10 +24,11 @@ export interface Node {
   close(): Promise<void>;
 }
 
-export async function startNode(autoRespond487 = true): Promise<Node> {
+/** A node with T1 = `t1` (default the tests' short T1; T2 and T4 in proportion). */
+export async function startNode(autoRespond487 = true, t1 = T1): Promise<Node> {
   const transport = await SipTransportLayer.listen({ udp: { port: 0 }, tcp: { port: 0 } });
   const layer = new TransactionLayer(transport, {
-    timers: { t1: T1, t2: 4 * T1, t4: 5 * T1 },
+    timers: { t1, t2: 4 * t1, t4: 5 * t1 },
     autoRespond487,
   });
   return {
