@@ -1,13 +1,9 @@
 // What a finished call leaves in a stateful proxy: RFC 3261 / RFC 6026 keep its transactions 64*T1 after the
 // end (Timers J, L, M), but as the transaction layer's wait records only (wait-state.ts): the proxy must not
 // keep the call's server transaction, its response context or its branches alive through a listener.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, expect, it } from 'vitest';
+import { collected } from '../../../test-support/gc.js';
 import { MiniUa, type Node, startNode, TestProxy } from './test-support/harness.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -51,8 +47,6 @@ it('§16.7, RFC 6026 §7.1/§7.2: after INVITE/200/ACK/BYE, the waiting transact
   expect(proxyNode.layer.size.server).toBe(2);
   // ...and nothing holds them: the INVITE's route callback saw one, the BYE went by Route (no callback).
   expect(servers).toHaveLength(1);
-  await new Promise<void>((resolve) => setImmediate(resolve)); // WeakRef targets live until the turn ends
-  gc();
-  expect(servers.map((ref) => ref.deref() === undefined)).toEqual([true]);
+  expect(await collected(...servers)).toEqual([true]);
   expect(proxyNode.layer.size.server).toBe(2);
 });
