@@ -209,9 +209,7 @@ export class TransactionLayer {
       },
       linger: (ms, wait) => {
         if (this.#clients.get(key) === tx) this.#clients.delete(key);
-        const record = { side: 'client' as const, key, tx: new WeakRef(tx), wait: compactClientWait(wait) };
-        this.#clientWaits.set(key, record);
-        this.#expiryQueue(ms).add(record);
+        this.#startWait(ms, { side: 'client', key, tx: new WeakRef(tx), wait: compactClientWait(wait) });
       },
       onError: (err) => this.#reportError(err),
     };
@@ -390,9 +388,7 @@ export class TransactionLayer {
           tx.terminate();
           return;
         }
-        const record = { side: 'server' as const, key, tx: new WeakRef(tx), wait: kept };
-        this.#serverWaits.set(key, record);
-        this.#expiryQueue(ms).add(record);
+        this.#startWait(ms, { side: 'server', key, tx: new WeakRef(tx), wait: kept });
       },
       onError: (err) => this.#reportError(err),
     };
@@ -437,31 +433,32 @@ export class TransactionLayer {
 
   // ---- wait states (wait-state.ts) ----
 
-  #expiryQueue(ms: number): ExpiryQueue<WaitRecord> {
+  /** Keep `record` for `ms`: matched by its key until then (one FIFO per duration). */
+  #startWait(ms: number, record: WaitRecord): void {
+    if (record.side === 'client') this.#clientWaits.set(record.key, record);
+    else this.#serverWaits.set(record.key, record);
     let queue = this.#expiries.get(ms);
     if (!queue) {
-      queue = new ExpiryQueue(ms, (record) => this.#endWait(record));
+      queue = new ExpiryQueue(ms, (expired) => this.#endWait(expired, 'expired'));
       this.#expiries.set(ms, queue);
     }
-    return queue;
+    queue.add(record);
   }
 
-  /** The wait state's timer fired: forget the record; a transaction someone still holds becomes Terminated. */
-  #endWait(record: WaitRecord): void {
+  /**
+   * Forget the record; a transaction someone still holds becomes Terminated: its wait state's timer fired, or
+   * a send in it failed (a transport failure ends the transaction, §17.1.1.2, §17.2.4).
+   */
+  #endWait(record: WaitRecord, why: 'expired' | 'failed'): void {
     const waits = record.side === 'client' ? this.#clientWaits : this.#serverWaits;
     if (waits.get(record.key) === record) waits.delete(record.key);
     try {
-      record.tx.deref()?.endWait();
+      const tx = record.tx.deref();
+      if (why === 'expired') tx?.endWait();
+      else tx?.terminate();
     } catch (err) {
       this.#reportError(err);
     }
-  }
-
-  /** A transport failure in a wait state ends it, as it ends the transaction (§17.1.1.2, §17.2.4). */
-  #failWait(record: WaitRecord): void {
-    const waits = record.side === 'client' ? this.#clientWaits : this.#serverWaits;
-    if (waits.get(record.key) === record) waits.delete(record.key);
-    record.tx.deref()?.terminate();
   }
 
   /** §17.2.1, §17.2.2: a retransmitted request for an answered transaction. */
@@ -476,7 +473,7 @@ export class TransactionLayer {
       return;
     }
     if (response.isRequest) return;
-    this.#transport.sendResponse(response, wait.source).catch(() => this.#failWait(record));
+    this.#transport.sendResponse(response, wait.source).catch(() => this.#endWait(record, 'failed'));
   }
 
   /** §17.1.1.2, §17.1.2.2, RFC 6026 §7.2: a response for a client transaction in a wait state. */
@@ -488,7 +485,7 @@ export class TransactionLayer {
       case 'completed-invite':
         // Timer D: a retransmitted final response gets the ACK again, and is not passed up.
         if (response.status >= 300)
-          this.#transport.send(wait.ack, wait.target).catch(() => this.#failWait(record));
+          this.#transport.send(wait.ack, wait.target).catch(() => this.#endWait(record, 'failed'));
         return;
       case 'accepted':
         // Timer M: further 2xx go to the TU; anything else is discarded.
