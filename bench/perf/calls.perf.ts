@@ -10,11 +10,14 @@ import { describe, it } from 'vitest';
 import { freePort } from '../../runtime/index.js';
 import { cpuMs, pssMb } from './proc.js';
 import {
+  alternatingRounds,
   KAMAILIO_PROXY_CONFIG,
   type MeasuredServer,
+  type StartServer,
   startKamailioCscf,
   startOurCscf,
   startSink,
+  withServer,
 } from './servers.js';
 import { type CleanRate, maxCleanRate, runSipp, SIPP_DIR } from './sipp-load.js';
 import { medianBy, REPEAT, recordRow, roundsNote, SHORT } from './table.js';
@@ -122,30 +125,16 @@ function hold(server: MeasuredServer, rate: number): Promise<Hold> {
   });
 }
 
-type Start = () => Promise<MeasuredServer>;
-
 /**
  * The hold at the max clean rate of the 5 s steps; a rate clean for 5 s may not be for 40 s (buffers absorb a
  * short overload), so an unclean hold is tried again one step lower, twice at most.
  */
-async function holdDown(start: Start, rate: number, names: string[]): Promise<Hold> {
+async function holdDown(start: StartServer, rate: number): Promise<Hold> {
   let i = Math.max(0, RATES.indexOf(rate));
   for (let tries = 0; ; tries++) {
-    const result = await measured(start, (server) => {
-      if (tries === 0) names.push(server.name);
-      return hold(server, RATES[i]!);
-    });
+    const result = await withServer(start, (server) => hold(server, RATES[i]!));
     if (result.clean || i === 0 || tries === 2) return result;
     i--;
-  }
-}
-
-async function measured<T>(start: Start, work: (server: MeasuredServer) => Promise<T>): Promise<T> {
-  const server = await start();
-  try {
-    return await work(server);
-  } finally {
-    await server.close();
   }
 }
 
@@ -153,34 +142,27 @@ describe('row 5: proxied calls over UDP', () => {
   it('ours and Kamailio, the same SIPp steps', async () => {
     const sink = await startSink();
     try {
-      const servers: Array<{ start: Start; rounds: CleanRate[] }> = [
-        { start: () => startOurCscf(1, sink.uri), rounds: [] },
-        { start: () => startKamailioCscf(sink.uri, KAMAILIO_PROXY_CONFIG), rounds: [] },
+      const starts = [
+        () => startOurCscf(1, sink.uri),
+        () => startKamailioCscf(sink.uri, KAMAILIO_PROXY_CONFIG),
       ];
-      for (let round = 0; round < REPEAT; round++)
-        for (const s of servers) s.rounds.push(await measured(s.start, series));
-      const names: string[] = [];
-      const results: Array<{ clean: CleanRate; hold: Hold }> = [];
-      for (const s of servers) {
+      const servers = await alternatingRounds(starts, series);
+      const results: Array<{ name: string; rates: number[]; clean: CleanRate; hold: Hold }> = [];
+      for (const [i, s] of servers.entries()) {
         const clean = medianBy(s.rounds, (r) => r.rate);
-        results.push({
-          clean,
-          hold: await holdDown(s.start, clean.rate, names),
-        });
+        const rates = s.rounds.map((r) => r.rate);
+        results.push({ name: s.name, rates, clean, hold: await holdDown(starts[i]!, clean.rate) });
       }
       const [ours, kamailio] = results as [(typeof results)[0], (typeof results)[0]];
-      const fmt = (r: (typeof results)[0], rounds: CleanRate[]) =>
-        `${r.clean.rate}/s${roundsNote(
-          rounds.map((x) => x.rate),
-          '',
-        )}, ${r.clean.cpuMsPerCall.toFixed(3)} ms CPU each; at ${r.hold.rate}/s for ${HOLD_SECONDS} s: ${Math.round(r.hold.pssBefore)}→${Math.round(r.hold.peak)} MB peak, ${r.hold.growthAfterFill === undefined ? 'flatness not judged (hold shorter than 64*T1 + 1 s)' : `${r.hold.growthAfterFill >= 0 ? '+' : ''}${r.hold.growthAfterFill.toFixed(1)} MB after 64*T1`}${r.hold.clean ? '' : ' (the hold was not clean)'}`;
+      const fmt = (r: (typeof results)[0]) =>
+        `${r.clean.rate}/s${roundsNote(r.rates, '')}, ${r.clean.cpuMsPerCall.toFixed(3)} ms CPU each; at ${r.hold.rate}/s for ${HOLD_SECONDS} s: ${Math.round(r.hold.pssBefore)}→${Math.round(r.hold.peak)} MB peak, ${r.hold.growthAfterFill === undefined ? 'flatness not judged (hold shorter than 64*T1 + 1 s)' : `${r.hold.growthAfterFill >= 0 ? '+' : ''}${r.hold.growthAfterFill.toFixed(1)} MB after 64*T1`}${r.hold.clean ? '' : ' (the hold was not clean)'}`;
       const ratio = kamailio.clean.rate > 0 ? ours.clean.rate / kamailio.clean.rate : 0;
       // An anchor clean at every rate was not saturated: the ratio is then only an upper bound.
-      const anchorSaturated = medianBy(servers[1]!.rounds, (r) => r.rate).stoppedBy !== undefined;
+      const anchorSaturated = kamailio.clean.stoppedBy !== undefined;
       recordRow({
         measure: 'Proxied calls (INVITE/200/ACK/BYE) over UDP, max clean rate',
-        ours: fmt(ours, servers[0]!.rounds),
-        anchor: `${names[1]}: ${fmt(kamailio, servers[1]!.rounds)}`,
+        ours: fmt(ours),
+        anchor: `${kamailio.name}: ${fmt(kamailio)}`,
         ratio,
         goal: '≥ 0.5× Kamailio, < 100 MB and flat',
         met:
@@ -189,7 +171,7 @@ describe('row 5: proxied calls over UDP', () => {
           ours.hold.peak < 100 &&
           ours.hold.growthAfterFill !== undefined &&
           ours.hold.growthAfterFill < 5,
-        how: `SIPp call-uac.xml ${RATES.join('/')} calls/s × ${SECONDS} s to bob (a SIPp uas registered through the CSCF), stop at the first rate with a failure or a retransmission, median of ${REPEAT} round(s), each on a fresh server (ours: ${medianBy(servers[0]!.rounds, (r) => r.rate).stoppedBy ?? 'every rate clean'}; Kamailio: ${medianBy(servers[1]!.rounds, (r) => r.rate).stoppedBy ?? 'every rate clean'}); memory: PSS of a fresh server carrying that rate for ${HOLD_SECONDS} s (64*T1 = 32 s fills the wait states), flat = < 5 MB growth after 64*T1`,
+        how: `SIPp call-uac.xml ${RATES.join('/')} calls/s × ${SECONDS} s to bob (a SIPp uas registered through the CSCF), stop at the first rate with a failure or a retransmission, median of ${REPEAT} round(s), each on a fresh server (ours: ${ours.clean.stoppedBy ?? 'every rate clean'}; Kamailio: ${kamailio.clean.stoppedBy ?? 'every rate clean'}); memory: PSS of a fresh server carrying that rate for ${HOLD_SECONDS} s (64*T1 = 32 s fills the wait states), flat = < 5 MB growth after 64*T1`,
       });
     } finally {
       await sink.close();

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../../runtime/index.js';
 import { cpuMs, pssMb } from './proc.js';
-import { type MeasuredServer, startKamailioCscf, startOurCscf, startSink } from './servers.js';
+import {
+  alternatingRounds,
+  type MeasuredServer,
+  startKamailioCscf,
+  startOurCscf,
+  startSink,
+} from './servers.js';
 import { type CleanRate, maxCleanRate, SIPP_DIR, usersFile } from './sipp-load.js';
 import { medianBy, REPEAT, recordRow, roundsNote, SHORT } from './table.js';
 
@@ -75,21 +81,10 @@ for (const [transport, label, row] of [
 
     it('ours and Kamailio, the same SIPp steps', async () => {
       // Ours and Kamailio alternate, each round on a fresh server; the row reports the median round of each.
-      const servers = [
-        { start: () => startOurCscf(USERS, sink.uri), name: '', rounds: [] as RateResult[] },
-        { start: () => startKamailioCscf(sink.uri), name: '', rounds: [] as RateResult[] },
-      ];
-      for (let round = 0; round < REPEAT; round++) {
-        for (const s of servers) {
-          const server = await s.start();
-          try {
-            s.name = server.name;
-            s.rounds.push(await registerRate(server, transport, dir));
-          } finally {
-            await server.close();
-          }
-        }
-      }
+      const servers = await alternatingRounds(
+        [() => startOurCscf(USERS, sink.uri), () => startKamailioCscf(sink.uri)],
+        (server) => registerRate(server, transport, dir),
+      );
       const [ours, kamailio] = servers.map((s) => ({
         name: s.name,
         r: medianBy(s.rounds, (r) => r.rate),

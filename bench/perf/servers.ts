@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { startKamailio } from '../../lab/kamailio/index.js';
 import { SipStreamParser } from '../../protocol/sip/index.js';
 import { createLogger, freePort } from '../../runtime/index.js';
+import { REPEAT } from './table.js';
 
 const CHILD = fileURLToPath(new URL('./cscf-child.mjs', import.meta.url));
 
@@ -15,6 +16,44 @@ export interface MeasuredServer {
   pid: number;
   port: number;
   close(): Promise<void>;
+}
+
+export type StartServer = () => Promise<MeasuredServer>;
+
+/** `work` on a fresh server from `start`, closed afterwards. */
+export async function withServer<T>(
+  start: StartServer,
+  work: (server: MeasuredServer) => Promise<T>,
+): Promise<T> {
+  const server = await start();
+  try {
+    return await work(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * REPEAT rounds of `work`, the servers alternating (ours, the anchor, ours, ...), each round on a fresh server:
+ * per server, its name and its rounds' results.
+ */
+export async function alternatingRounds<T>(
+  starts: readonly StartServer[],
+  work: (server: MeasuredServer) => Promise<T>,
+): Promise<Array<{ name: string; rounds: T[] }>> {
+  const results = starts.map(() => ({ name: '', rounds: [] as T[] }));
+  for (let round = 0; round < REPEAT; round++) {
+    for (const [i, start] of starts.entries()) {
+      const result = results[i]!;
+      result.rounds.push(
+        await withServer(start, (server) => {
+          result.name = server.name;
+          return work(server);
+        }),
+      );
+    }
+  }
+  return results;
 }
 
 /** A SIP server over TCP that answers every request 200 OK (RFC 3261 §8.2.6: Via, From, To, Call-ID, CSeq copied). */
