@@ -48,6 +48,7 @@ import {
   type GroupRecord,
   groupKey as groupKeyOf,
   type InvitationPolicy,
+  normalizeAor,
   notificationFromCpim,
   type OutboxCommand,
   type OutboxState,
@@ -507,7 +508,10 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       if (byId) return byId;
     }
     if (ref.startsWith('sip:')) {
-      const byUri = groups.find((g) => sameAor(g.conferenceUri, ref));
+      // Stored conference URIs are in AoR form already: compare the text first, parse each only if none matches.
+      const aor = normalizeAor(ref);
+      const byUri =
+        groups.find((g) => g.conferenceUri === aor) ?? groups.find((g) => sameAor(g.conferenceUri, aor));
       if (byUri) return byUri;
     }
     const want = ref.trim().toLowerCase();

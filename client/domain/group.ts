@@ -1,6 +1,6 @@
 // The client's view of a CPM group chat (protocol-notes §1, §7): IDs, conference URI, subject, participants.
 import { isValidCpmId, normalizeCpmId, sameCpmId } from '../../protocol/cpm/index.js';
-import { aorOf, parseUri } from '../../protocol/sip/index.js';
+import { aorOfText } from '../../protocol/sip/index.js';
 
 /** A group participant as the group state object (D1.vii) or a resource list names it. */
 export interface Participant {
@@ -34,7 +34,7 @@ export interface GroupRecord {
 export function normalizeAor(uri: string): string {
   const text = uri.trim().replace(/^<(.*)>$/, '$1');
   try {
-    return aorOf(parseUri(text));
+    return aorOfText(text);
   } catch {
     return text;
   }

@@ -57,6 +57,20 @@ describe('outbox and re-join policy (D1.viii, R3)', () => {
     ]);
   });
 
+  it('A2.i.3: a message typed on an active session is sent and leaves the state as it was (the same value)', () => {
+    const active = runOutbox(INITIAL_OUTBOX, [
+      { type: 'registered' },
+      { type: 'activeSessionStarted', group: G },
+    ]);
+    const t = outboxTransition(active.state, typed('a1'));
+    expect(types(t.commands)).toEqual(['send-on-session(g1)']);
+    expect(t.state).toBe(active.state);
+    // A change still gives a new value, and the old one stays as it was.
+    const ended = outboxTransition(active.state, { type: 'activeSessionEnded', group: G });
+    expect(ended.state).not.toBe(active.state);
+    expect(active.state.groups[G]?.phase).toBe('active');
+  });
+
   it('R3: no re-join on registration with an empty outbox', () => {
     const t = runOutbox(INITIAL_OUTBOX, [
       { type: 'registered' },

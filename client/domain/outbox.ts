@@ -3,8 +3,8 @@
 
 /** A message the user typed, identified by the imdn.Message-ID the caller chose for it. */
 export interface OutgoingMessage {
-  id: string;
-  text: string;
+  readonly id: string;
+  readonly text: string;
 }
 
 /**
@@ -16,18 +16,19 @@ export interface OutgoingMessage {
  */
 export type SessionPhase = 'idle' | 'joining' | 'restarting' | 'active';
 
+/** States are immutable values: a transition returns new objects, or the same ones when nothing changed. */
 export interface GroupOutboxState {
-  phase: SessionPhase;
+  readonly phase: SessionPhase;
   /** A deferred (sendonly) session from the PF is in progress for this group (D1.i until its BYE). */
-  deferred: boolean;
+  readonly deferred: boolean;
   /** Messages waiting for an active session, oldest first. */
-  queue: OutgoingMessage[];
+  readonly queue: readonly OutgoingMessage[];
 }
 
 export interface OutboxState {
-  registered: boolean;
+  readonly registered: boolean;
   /** Per group, keyed by GroupRecord.key. */
-  groups: Readonly<Record<string, GroupOutboxState>>;
+  readonly groups: Readonly<Record<string, GroupOutboxState>>;
 }
 
 export type OutboxEvent =
@@ -87,6 +88,8 @@ export function outboxTransition(state: OutboxState, event: OutboxEvent): Outbox
   }
   const before = state.groups[event.group] ?? EMPTY_GROUP;
   const { group, commands } = groupTransition(state.registered, event.group, before, event);
+  // Unchanged (a message sent on the active session): the same state, so that nothing is saved.
+  if (group === before) return { state, commands };
   const groups = { ...state.groups };
   if (group.phase === 'idle' && !group.deferred && group.queue.length === 0) delete groups[event.group];
   else groups[event.group] = group;

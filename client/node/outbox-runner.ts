@@ -36,7 +36,7 @@ export class OutboxRunner {
       let isFirst = true;
       for (let e = this.#pending.shift(); e !== undefined; e = this.#pending.shift()) {
         const t = outboxTransition(this.#store.outbox, e);
-        this.#store.setOutbox(t.state);
+        this.#store.setOutbox(t.state); // the same state when nothing changed: then nothing is written
         if (isFirst) first.push(...t.commands);
         isFirst = false;
         for (const c of t.commands) this.#executor.execute(c);

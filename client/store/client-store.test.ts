@@ -297,6 +297,31 @@ describe('store file', () => {
     expect(s2.policy).toEqual({ default: 'accept', perGroup: { [CONV_ID]: 'decline' } });
   });
 
+  it('client store: groups and the outbox are handed out as frozen values, replaced (not changed) by an update; the same outbox again is no write', async () => {
+    const s = await open({ path });
+    const added = s.groups.add(NEW_GROUP);
+    expect(Object.isFrozen(added) && Object.isFrozen(added.participants)).toBe(true);
+    expect(() => {
+      (added as { subject?: string }).subject = 'changed';
+    }).toThrow(TypeError);
+    const updated = s.groups.update(added.key, { subject: 'Renamed' })!;
+    expect(updated.subject).toBe('Renamed');
+    expect(added.subject).toBe('Team'); // what a holder has does not change under it
+    expect(s.groups.get(added.key)).toBe(updated);
+    expect(s.groups.find((g) => g.conferenceUri === CONFERENCE_URI)).toBe(updated);
+
+    const t = runOutbox(INITIAL_OUTBOX, [
+      { type: 'registered' },
+      { type: 'activeSessionStarted', group: CONV_ID },
+    ]);
+    s.setOutbox(t.state);
+    expect(Object.isFrozen(s.outbox) && Object.isFrozen(s.outbox.groups[CONV_ID])).toBe(true);
+    await s.close();
+    // A transition that changed nothing hands back the same state: no write (a closed store would refuse one).
+    expect(() => s.setOutbox(s.outbox)).not.toThrow();
+    expect(() => s.setOutbox({ ...s.outbox })).toThrow(/closed/);
+  });
+
   it('client store on the embedded database: the changes of one turn are one commit, durable once committed() resolves (a reopen sees them); a closed store refuses changes', async () => {
     const s = await open({ path });
     for (let i = 0; i < 50; i++) s.messages.recordReceived(message(`m${i}`));

@@ -25,6 +25,19 @@ import { CLIENT_MIGRATIONS } from './database.js';
 import { GroupStore } from './group-store.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 
+/** Freeze an outbox state and what it holds (parts shared with an earlier state are frozen already). */
+function freezeOutbox(state: OutboxState): OutboxState {
+  if (Object.isFrozen(state)) return state;
+  for (const g of Object.values(state.groups)) {
+    if (Object.isFrozen(g)) continue;
+    for (const m of g.queue) Object.freeze(m);
+    Object.freeze(g.queue);
+    Object.freeze(g);
+  }
+  Object.freeze(state.groups);
+  return Object.freeze(state);
+}
+
 /** The version of the JSON documents earlier versions wrote (imported once). */
 export const CLIENT_STORE_VERSION = 1;
 
@@ -111,7 +124,7 @@ export class ClientStore {
     this.#db = db;
     this.#policy = this.#setting('policy') ?? options.defaultPolicy ?? { default: 'accept' };
     // Sessions and registration do not survive a restart; queued messages do.
-    this.#outbox = restoreOutbox(this.#setting('outbox') ?? INITIAL_OUTBOX);
+    this.#outbox = freezeOutbox(restoreOutbox(this.#setting('outbox') ?? INITIAL_OUTBOX));
     const rows = db.prepare('SELECT record FROM groups ORDER BY position').all() as Array<{ record: string }>;
     this.groups = new GroupStore(
       rows.map((r) => JSON.parse(r.record) as GroupRecord),
@@ -150,15 +163,20 @@ export class ClientStore {
     return store;
   }
 
+  /** The outbox state machine's state: an immutable value (frozen), replaced by setOutbox. */
   get outbox(): OutboxState {
-    return structuredClone(this.#outbox);
+    return this.#outbox;
   }
 
-  /** Save the outbox state machine's state (the queued messages must survive a restart). */
+  /**
+   * Save the outbox state machine's state (the queued messages must survive a restart). The state given is kept
+   * as it is, frozen: states are values that transitions replace, never change. The same state again is no change.
+   */
   setOutbox(state: OutboxState): void {
+    if (state === this.#outbox) return;
     this.#beforeWrite();
     this.#saveSetting('outbox', state);
-    this.#outbox = structuredClone(state);
+    this.#outbox = freezeOutbox(state);
   }
 
   get policy(): PolicySettings {

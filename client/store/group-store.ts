@@ -30,8 +30,15 @@ export type GroupStateResult =
   | { applied: true; group: GroupRecord; removed: boolean }
   | { applied: false; reason: 'unknown-group' | 'older'; group?: GroupRecord };
 
-function copy(g: GroupRecord): GroupRecord {
-  return structuredClone(g);
+/**
+ * Records are immutable values: a change replaces the record, so a record handed out is never copied and never
+ * changes under its holder (frozen, so that a caller changing one fails loudly).
+ */
+function freeze(g: GroupRecord): GroupRecord {
+  if (Object.isFrozen(g)) return g;
+  for (const p of g.participants) Object.freeze(p);
+  Object.freeze(g.participants);
+  return Object.freeze(g);
 }
 
 function normalizeIds<T extends { conversationId?: string; contributionId?: string }>(rec: T): T {
@@ -48,35 +55,37 @@ function normalizeIds<T extends { conversationId?: string; contributionId?: stri
 /**
  * Groups by key (GroupRecord.key), held in memory (a user has few) and written through: `persist` is called
  * with each new or changed record and its position before the change is made (it throws when the store is
- * closed, and then nothing changes). Reads return copies.
+ * closed, and then nothing changes). Reads return the records themselves: frozen values, replaced on change.
  */
 export class GroupStore {
   readonly #groups: GroupRecord[];
   readonly #persist: (record: GroupRecord, position: number) => void;
 
   constructor(groups: GroupRecord[], persist: (record: GroupRecord, position: number) => void) {
-    this.#groups = groups;
+    this.#groups = groups.map(freeze);
     this.#persist = persist;
   }
 
   list(): GroupRecord[] {
-    return this.#groups.map(copy);
+    return [...this.#groups];
   }
 
   get(key: string): GroupRecord | undefined {
-    const g = this.#groups.find((x) => x.key === key);
-    return g ? copy(g) : undefined;
+    return this.#groups.find((x) => x.key === key);
+  }
+
+  /** The first group (in the order they were added) that `predicate` accepts. */
+  find(predicate: (g: GroupRecord) => boolean): GroupRecord | undefined {
+    return this.#groups.find(predicate);
   }
 
   /** D1.iv / A2.ii: the group with both IDs identical (case-insensitive, 32-hex accepted); left groups excluded. */
   findByIds(conversationId: string, contributionId: string): GroupRecord | undefined {
-    const g = findGroupByIds(this.#groups, conversationId, contributionId);
-    return g ? copy(g) : undefined;
+    return findGroupByIds(this.#groups, conversationId, contributionId);
   }
 
   findByConferenceUri(conferenceUri: string): GroupRecord | undefined {
-    const g = findGroupByConferenceUri(this.#groups, conferenceUri);
-    return g ? copy(g) : undefined;
+    return findGroupByConferenceUri(this.#groups, conferenceUri);
   }
 
   /** Add a group the user created or was provisioned with. Throws StoreError('exists') on a duplicate key. */
@@ -97,27 +106,27 @@ export class GroupStore {
       throw new StoreError('exists', `group ${record.key} already exists`);
     }
     this.#persist(record, this.#groups.length);
-    this.#groups.push(record);
-    return copy(record);
+    this.#groups.push(freeze(record));
+    return record;
   }
 
   /** Insert or replace by key (e.g. AcceptDecision.group). */
   upsert(record: GroupRecord): GroupRecord {
-    const rec = normalizeIds(structuredClone(record));
+    const rec = freeze(normalizeIds(structuredClone(record)));
     const i = this.#groups.findIndex((g) => g.key === rec.key);
     this.#persist(rec, i >= 0 ? i : this.#groups.length);
     if (i >= 0) this.#groups[i] = rec;
     else this.#groups.push(rec);
-    return copy(rec);
+    return rec;
   }
 
   update(key: string, patch: GroupPatch): GroupRecord | undefined {
     const i = this.#groups.findIndex((g) => g.key === key);
     if (i < 0) return undefined;
-    const rec = normalizeIds({ ...this.#groups[i]!, ...structuredClone(patch), key });
+    const rec = freeze(normalizeIds({ ...this.#groups[i]!, ...structuredClone(patch), key }));
     this.#persist(rec, i);
     this.#groups[i] = rec;
-    return copy(rec);
+    return rec;
   }
 
   setSessionState(key: string, sessionState: GroupSessionState): GroupRecord | undefined {
@@ -145,7 +154,7 @@ export class GroupStore {
       g.groupStateTimestamp !== undefined &&
       state.timestamp.getTime() < Date.parse(g.groupStateTimestamp)
     ) {
-      return { applied: false, reason: 'older', group: copy(g) };
+      return { applied: false, reason: 'older', group: g };
     }
     const participants: Participant[] = state.participants.map((p) =>
       p.name !== undefined ? { uri: p.commAddr, name: p.name } : { uri: p.commAddr },

@@ -78,11 +78,12 @@ export class MessageLog {
 
   /** Log a received chat message unless its imdn.Message-ID was already logged for the group. */
   recordReceived(message: ReceivedMessage): RecordResult<ReceivedMessage> {
-    const earlier = this.getReceived(message.groupKey, message.messageId);
-    if (earlier) return { duplicate: true, entry: earlier };
     this.#beforeChange();
-    this.#insert('received', message.groupKey, message.messageId, message);
-    return { duplicate: false, entry: structuredClone(message) };
+    // One statement for a new message; the earlier entry is read only for a duplicate.
+    if (this.#insert('received', message.groupKey, message.messageId, message)) {
+      return { duplicate: false, entry: message };
+    }
+    return { duplicate: true, entry: this.getReceived(message.groupKey, message.messageId)! };
   }
 
   hasReceived(groupKey: string, messageId: string): boolean {
@@ -104,15 +105,18 @@ export class MessageLog {
 
   /** Record that the notification for `event` was sent (routeDisposition then answers `already-sent`). */
   markNotified(groupKey: string, messageId: string, event: DispositionEvent): ReceivedMessage | undefined {
-    const m = this.getReceived(groupKey, messageId);
-    if (!m) return undefined;
     this.#beforeChange();
-    if (event === 'delivered') m.notified.delivery = true;
-    else m.notified.display = true;
-    this.#db
-      .prepare('UPDATE received SET record = :r WHERE group_key = :g AND message_id = :m')
-      .run({ r: JSON.stringify(m), g: groupKey, m: messageId });
-    return m;
+    // In place, in one statement: the other event's flag, set meanwhile by another notification, stays.
+    const row = this.#db
+      .prepare(
+        "UPDATE received SET record = json_set(record, :path, json('true')) WHERE group_key = :g AND message_id = :m RETURNING record",
+      )
+      .get({
+        path: event === 'delivered' ? '$.notified.delivery' : '$.notified.display',
+        g: groupKey,
+        m: messageId,
+      }) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as ReceivedMessage) : undefined;
   }
 
   /** Log a message the user sent, with the dispositions it requested. */
@@ -133,7 +137,7 @@ export class MessageLog {
     };
     this.#beforeChange();
     this.#insert('sent', init.groupKey, init.messageId, entry);
-    return structuredClone(entry);
+    return entry;
   }
 
   sent(groupKey?: string): SentMessage[] {
@@ -141,10 +145,14 @@ export class MessageLog {
   }
 
   getSent(messageId: string): SentMessage | undefined {
+    return this.#firstSent(messageId)?.entry;
+  }
+
+  #firstSent(messageId: string): { seq: number; entry: SentMessage } | undefined {
     const row = this.#db
-      .prepare('SELECT record FROM sent WHERE message_id = :m ORDER BY seq LIMIT 1')
-      .get({ m: messageId }) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as SentMessage) : undefined;
+      .prepare('SELECT seq, record FROM sent WHERE message_id = :m ORDER BY seq LIMIT 1')
+      .get({ m: messageId }) as { seq: number; record: string } | undefined;
+    return row ? { seq: row.seq, entry: JSON.parse(row.record) as SentMessage } : undefined;
   }
 
   /**
@@ -153,13 +161,17 @@ export class MessageLog {
    * nothing.
    */
   recordNotification(n: ReceivedNotification): NotificationResult {
-    const earlier = this.#one<ReceivedNotification>('notifications', n.groupKey, n.messageId);
-    if (earlier) return { duplicate: true, entry: earlier };
     this.#beforeChange();
     return this.#db.transaction(() => {
-      this.#insert('notifications', n.groupKey, n.messageId, n);
-      const sent = this.getSent(n.aboutMessageId);
-      if (sent) {
+      if (!this.#insert('notifications', n.groupKey, n.messageId, n)) {
+        return {
+          duplicate: true,
+          entry: this.#one<ReceivedNotification>('notifications', n.groupKey, n.messageId)!,
+        };
+      }
+      const found = this.#firstSent(n.aboutMessageId);
+      const sent = found?.entry;
+      if (found && sent) {
         const recipient = normalizeAor(n.from);
         const status = sent.recipients[recipient] ?? { updatedAt: n.receivedAt };
         if (n.notification.kind === 'delivery') status.delivery = n.notification.status;
@@ -167,12 +179,10 @@ export class MessageLog {
         status.updatedAt = n.receivedAt;
         sent.recipients[recipient] = status;
         this.#db
-          .prepare(
-            'UPDATE sent SET record = :r WHERE seq = (SELECT seq FROM sent WHERE message_id = :m ORDER BY seq LIMIT 1)',
-          )
-          .run({ r: JSON.stringify(sent), m: n.aboutMessageId });
+          .prepare('UPDATE sent SET record = :r WHERE seq = :seq')
+          .run({ r: JSON.stringify(sent), seq: found.seq });
       }
-      const result: NotificationResult = { duplicate: false, entry: structuredClone(n) };
+      const result: NotificationResult = { duplicate: false, entry: n };
       if (sent) result.sent = sent;
       return result;
     });
@@ -200,11 +210,18 @@ export class MessageLog {
     return rows.map((r) => JSON.parse(r.record) as T);
   }
 
-  /** Append one entry; beyond the cap, the group's oldest entry of that kind goes (counted in `trimmed`). */
-  #insert(table: LogKind, groupKey: string, messageId: string, entry: object): void {
-    this.#db
-      .prepare(`INSERT INTO ${table} (group_key, message_id, record) VALUES (:g, :m, :r)`)
+  /**
+   * Append one entry unless the group already has one with its Message-ID (received, notifications: their
+   * unique index); false when it had. Beyond the cap, the group's oldest entry of that kind goes (counted in
+   * `trimmed`).
+   */
+  #insert(table: LogKind, groupKey: string, messageId: string, entry: object): boolean {
+    const { changes } = this.#db
+      .prepare(
+        `INSERT INTO ${table} (group_key, message_id, record) VALUES (:g, :m, :r) ON CONFLICT DO NOTHING`,
+      )
       .run({ g: groupKey, m: messageId, r: JSON.stringify(entry) });
+    if (changes === 0) return false;
     const key = `${table}\u0000${groupKey}`;
     const count = (this.#counts.get(key) ?? 0) + 1;
     if (count > this.#max) {
@@ -216,5 +233,6 @@ export class MessageLog {
     } else {
       this.#counts.set(key, count);
     }
+    return true;
   }
 }

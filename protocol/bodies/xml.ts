@@ -59,13 +59,16 @@ const builder = new XMLBuilder({
   processEntities: true,
 });
 
+/** Strict: malformed UTF-8 throws. One decoder for every call (decode() without `stream` starts afresh). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /** Decode UTF-8 strictly; the bytes must be a well-formed UTF-8 document. */
 function decodeUtf8(input: Buffer | string, maxBytes: number): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > maxBytes) throw new BodyParseError('too-large', `XML body of ${size} bytes exceeds ${maxBytes}`);
   if (typeof input === 'string') return input;
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(input);
+    return UTF8.decode(input);
   } catch {
     throw new BodyParseError('encoding', 'XML body is not valid UTF-8');
   }

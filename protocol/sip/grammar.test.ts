@@ -8,7 +8,7 @@ import { formatNameAddr, parseNameAddr } from './name-addr.js';
 import { parseParams } from './params.js';
 import { parseMessage } from './parser.js';
 import { serializeMessage } from './serializer.js';
-import { aorOf, formatUri, isSipUri, parseUri, uriEquals, type SipUri } from './uri.js';
+import { aorOf, aorOfText, formatUri, isSipUri, parseUri, uriEquals, type SipUri } from './uri.js';
 import { formatVia, parseVia } from './via.js';
 
 describe('RFC 3261 §19.1 SIP URIs', () => {
@@ -80,6 +80,15 @@ describe('RFC 3261 §19.1 SIP URIs', () => {
     expect(uriEquals(parseUri('sip:alice@ims.lab'), parseUri('sip:alice@ims.lab:5060'))).toBe(false);
     expect(uriEquals(parseUri('sip:alice@ims.lab;transport=tcp'), parseUri('sip:alice@ims.lab'))).toBe(false);
     expect(aorOf(parseUri('sip:alice@IMS.LAB:5060;transport=tcp'))).toBe('sip:alice@ims.lab');
+  });
+
+  it('RFC 3261 §10.3: aorOfText is aorOf(parseUri) (remembered or not); a malformed URI throws every time', () => {
+    const long = `sip:${'a'.repeat(300)}@IMS.lab;transport=tcp`;
+    for (const text of ['sip:alice@IMS.LAB:5060;transport=tcp', 'tel:+1-555-0100', long]) {
+      expect(aorOfText(text)).toBe(aorOf(parseUri(text)));
+      expect(aorOfText(text)).toBe(aorOf(parseUri(text)));
+    }
+    for (let i = 0; i < 2; i++) expect(() => aorOfText('sip:alice@bad host')).toThrow(SipParseError);
   });
 });
 

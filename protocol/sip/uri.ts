@@ -184,6 +184,23 @@ export function aorOf(uri: Uri): string {
   return uri.raw;
 }
 
+/** AoRs of URI texts seen before: the same few addresses recur in every message (bounded in entries and size). */
+const AOR_CACHE = new Map<string, string>();
+const MAX_CACHED_AORS = 4096;
+const MAX_CACHED_URI_LENGTH = 256;
+
+/** `aorOf(parseUri(text))`, remembered for short texts. Throws SipParseError('uri') like parseUri. */
+export function aorOfText(text: string): string {
+  const hit = AOR_CACHE.get(text);
+  if (hit !== undefined) return hit;
+  const aor = aorOf(parseUri(text));
+  if (text.length <= MAX_CACHED_URI_LENGTH) {
+    if (AOR_CACHE.size >= MAX_CACHED_AORS) AOR_CACHE.clear();
+    AOR_CACHE.set(text, aor);
+  }
+  return aor;
+}
+
 /**
  * URI equality per RFC 3261 §19.1.4 for SIP/SIPS (simplified: user, host, port, transport, user,
  * method, maddr, ttl parameters compared; other parameters compared only when present in both).
