@@ -12,9 +12,10 @@
 // libsql driver notes (0.5.x, better-sqlite3 API): bind Buffers through NAMED parameters only — a Buffer as
 // the sole positional argument aborts the process inside the driver; `all()` returns BLOBs as ArrayBuffer while
 // `get()` returns Buffer (use `blob()` below); `get()` adds a `_metadata` field to rows.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'libsql';
+import { copyFromTemplate } from './sqlite-template.js';
 import { StoreError } from './store-error.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
@@ -59,9 +60,24 @@ export interface SqliteDatabase {
 
 /** Open (creating if needed) the database at `options.path` and bring its schema up to date. */
 export function openSqlite(options: DatabaseOptions): SqliteDatabase {
-  const what = options.what ?? 'store';
   const memory = options.path === ':memory:';
   const path = memory ? options.path : resolve(options.path);
+  if (!memory && !existsSync(path) && !existsSync(`${path}-wal`)) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch {
+      // reported by openFile below, with the path
+    }
+    // A new file: a copy of the schema's template when this process made one of these here before.
+    copyFromTemplate(path, options.migrations, (at) => openFile({ ...options, path: at }).close());
+  }
+  return openFile({ ...options, path });
+}
+
+function openFile(options: DatabaseOptions): SqliteDatabase {
+  const what = options.what ?? 'store';
+  const memory = options.path === ':memory:';
+  const path = options.path;
   const synchronous = options.synchronous ?? 'NORMAL';
   let db: Database.Database;
   try {
