@@ -12,6 +12,7 @@ export {
   type SynchronousMode,
 } from './sqlite.js';
 export { acceptsTcp, freePort } from './ports.js';
+export { forEachBounded } from './bounded-parallel.js';
 export { assertFdsAvailable, type FdBudget, fdBudget } from './fd-limit.js';
 export { type SupervisedProcess, spawnSupervised } from './supervised-process.js';
 export { logWireMessages } from './wire-log.js';

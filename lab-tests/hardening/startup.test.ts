@@ -1,5 +1,6 @@
 // A lab that cannot start says why and stops (no hang, nothing left running): here the CSCF refuses the
-// 17th client's connection (its connection cap, 16), the way a 1,025-client topology once hung on the
+// connections past its cap of 16 (clients register several at once, so which one is refused varies; the
+// error names it), the way a 1,025-client topology once hung on the
 // default cap of 1,024. The embedded lab's own CSCF scales its cap with the topology; an external one may not.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,7 +26,7 @@ describe('lab start-up failures', () => {
           groups: [],
         }),
       ).rejects.toThrowError(
-        new RegExp(`^u1[6-9] could not register with the CSCF at ${tcp.address}:${tcp.port}: .*503`),
+        new RegExp(`^u\\d+ could not register with the CSCF at ${tcp.address}:${tcp.port}: .*503`),
       );
     } finally {
       await cscf.close();

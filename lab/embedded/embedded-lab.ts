@@ -7,6 +7,7 @@ import {
   createLogger,
   type FdBudget,
   fdBudget,
+  forEachBounded,
   type ControlServer,
   freePort,
   HttpError,
@@ -21,7 +22,7 @@ import { PfNode, pfConfig } from '../../services/pf/index.js';
 import { type ClientFactory, createLabApi, type ExternalPeer, type LabNode } from '../api/index.js';
 import { type KamailioProcess, startKamailio } from '../kamailio/index.js';
 import { mountConsole } from '../console/index.js';
-import { provisionLab } from './provision.js';
+import { provisionInProcess } from './provision.js';
 import type { SutSpec } from '../sut/index.js';
 import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/index.js';
 
@@ -29,6 +30,8 @@ import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/
 const FDS_PER_CLIENT = 10;
 /** The CSCF, the PF, the lab API and Node's own. */
 const FDS_BASE = 64;
+/** Clients provisioned or registered at once while a lab starts (each waits on round trips, not CPU). */
+const STARTUP_PARALLELISM = 16;
 
 /** How many clients an embedded lab started now could hold under this process's descriptor limit. */
 export function embeddedClientsThatFit(budget: FdBudget = fdBudget()): number | undefined {
@@ -317,8 +320,12 @@ export class EmbeddedLab {
       );
       lab = new EmbeddedLab({ topology, cscf, pf, peers, clients, api, nodes, dataDir, clientSettings });
       // Groups first (so that invitations find them known), then every client registers.
-      await provisionLab(lab.url, topology);
-      for (const [user, daemon] of clients) {
+      await provisionInProcess(topology, {
+        ...(pf ? { pf } : {}),
+        client: (user) => clients.get(user)!.client,
+      });
+      // Several at once: each registration waits on round trips (CSCF, third-party REGISTER to the PF).
+      await forEachBounded(clients, STARTUP_PARALLELISM, async ([user, daemon]) => {
         try {
           await daemon.client.online();
         } catch (err) {
@@ -327,7 +334,7 @@ export class EmbeddedLab {
             `${user} could not register with the CSCF at ${cscfSip.address}:${cscfSip.port}: ${(err as Error).message}`,
           );
         }
-      }
+      });
       return lab;
     } catch (err) {
       for (const node of started.reverse()) await node.close().catch(() => {});
