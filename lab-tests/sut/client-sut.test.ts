@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceCommand, type ConformanceOutcome } from '../../cli/commands/conformance.js';
-import { explainClause } from '../../lab/conformance/index.js';
+import { type ConformanceReport, explainClause, hopLine } from '../../lab/conformance/index.js';
 import type { ClauseId } from '../../lab/scenarios/types.js';
 import { freePort } from '../../runtime/index.js';
 import { type NodeProcess, startClientProcess } from './processes.js';
@@ -89,6 +89,20 @@ async function runAgainstMutatedClient(
   }
 }
 
+/**
+ * Why a run did not give the expected verdicts: every clause explained, and every message of each scenario
+ * that did not run to its end (a timeout names only its last few; the cause is usually earlier).
+ */
+function diagnosis(report: ConformanceReport): string {
+  const lines = report.clauses.map((c) => explainClause(report, c.clause));
+  for (const result of report.scenarios) {
+    if (result.error === undefined) continue;
+    lines.push(`scenario ${result.name} (${result.error}), all its messages:`);
+    for (const [at, hop] of result.hops.entries()) lines.push(`  ${hopLine({ at, hop })}`);
+  }
+  return lines.join('\n');
+}
+
 describe.each([
   { mutation: answer400For481, fails: ['D1.iv', 'A2.ii'] },
   { mutation: answerSendrecv, fails: ['D1.iii'] },
@@ -111,9 +125,7 @@ describe.each([
     const report = outcome.report;
     expect(report, printed.join('\n')).toBeDefined();
     const failed = report!.clauses.filter((c) => c.verdict !== 'pass').map((c) => `${c.clause}:${c.verdict}`);
-    expect(failed, report!.clauses.map((c) => explainClause(report!, c.clause)).join('\n')).toEqual(
-      fails.map((c) => `${c}:fail`),
-    );
+    expect(failed, diagnosis(report!)).toEqual(fails.map((c) => `${c}:fail`));
     expect(outcome.exitCode).toBe(1);
   });
 
