@@ -62,13 +62,9 @@ export interface SqliteDatabase {
 export function openSqlite(options: DatabaseOptions): SqliteDatabase {
   const memory = options.path === ':memory:';
   const path = memory ? options.path : resolve(options.path);
-  if (!memory && !existsSync(path) && !existsSync(`${path}-wal`)) {
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-    } catch {
-      // reported by openFile below, with the path
-    }
-    // A new file: a copy of the schema's template when this process made one of these here before.
+  // A new file in an existing directory: a copy of the schema's template when this process made one of these
+  // there before (a new directory gets its first database the normal way, openFile creating the directory).
+  if (!memory && !existsSync(path) && !existsSync(`${path}-wal`) && existsSync(dirname(path))) {
     copyFromTemplate(path, options.migrations, (at) => openFile({ ...options, path: at }).close());
   }
   return openFile({ ...options, path });

@@ -308,7 +308,7 @@ describe('store file', () => {
     expect(updated.subject).toBe('Renamed');
     expect(added.subject).toBe('Team'); // what a holder has does not change under it
     expect(s.groups.get(added.key)).toBe(updated);
-    expect(s.groups.find((g) => g.conferenceUri === CONFERENCE_URI)).toBe(updated);
+    expect(s.groups.list()).toEqual([updated]);
 
     const t = runOutbox(INITIAL_OUTBOX, [
       { type: 'registered' },

@@ -74,11 +74,6 @@ export class GroupStore {
     return this.#groups.find((x) => x.key === key);
   }
 
-  /** The first group (in the order they were added) that `predicate` accepts. */
-  find(predicate: (g: GroupRecord) => boolean): GroupRecord | undefined {
-    return this.#groups.find(predicate);
-  }
-
   /** D1.iv / A2.ii: the group with both IDs identical (case-insensitive, 32-hex accepted); left groups excluded. */
   findByIds(conversationId: string, contributionId: string): GroupRecord | undefined {
     return findGroupByIds(this.#groups, conversationId, contributionId);

@@ -170,8 +170,8 @@ export class MessageLog {
         };
       }
       const found = this.#firstSent(n.aboutMessageId);
-      const sent = found?.entry;
-      if (found && sent) {
+      if (found) {
+        const sent = found.entry;
         const recipient = normalizeAor(n.from);
         const status = sent.recipients[recipient] ?? { updatedAt: n.receivedAt };
         if (n.notification.kind === 'delivery') status.delivery = n.notification.status;
@@ -183,7 +183,7 @@ export class MessageLog {
           .run({ r: JSON.stringify(sent), seq: found.seq });
       }
       const result: NotificationResult = { duplicate: false, entry: n };
-      if (sent) result.sent = sent;
+      if (found) result.sent = found.entry;
       return result;
     });
   }

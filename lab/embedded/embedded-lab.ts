@@ -30,7 +30,7 @@ import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/
 const FDS_PER_CLIENT = 10;
 /** The CSCF, the PF, the lab API and Node's own. */
 const FDS_BASE = 64;
-/** Clients provisioned or registered at once while a lab starts (each waits on round trips, not CPU). */
+/** Clients registered at once while a lab starts (each registration waits on round trips). */
 const STARTUP_PARALLELISM = 16;
 
 /** How many clients an embedded lab started now could hold under this process's descriptor limit. */
