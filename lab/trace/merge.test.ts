@@ -6,7 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { WireTrace } from '../../protocol/trace/index.js';
 import { type TraceRecord, TraceRecorder } from '../../runtime/index.js';
 import { mergeNodeTraces, type mergeTraces } from './index.js';
-import { aliceSip, cscf, inviteFromPf, pfSip, recordDeferredFlow, T0 } from './test-support/deferred-flow.js';
+import {
+  aliceMsrp,
+  aliceSip,
+  cscf,
+  inviteFromPf,
+  PF_SESSION,
+  pfMsrp,
+  pfSip,
+  recordDeferredFlow,
+  T0,
+} from './test-support/deferred-flow.js';
 import { msrpRequest, msrpResponse, type Party, RecordedLab, sipMessage } from './test-support/messages.js';
 
 const FLOW = [
@@ -64,6 +74,23 @@ describe('mergeTraces', () => {
     expect(hops[2]!.sentAt).toBe(T0 + 1);
     expect(hops[1]!.sentAt).toBe(T0 + 2);
     expect(hops[1]!.receivedAt).toBeCloseTo(T0 + 2.4 - 9, 6);
+  });
+
+  it('RFC 4975 §9 / §8.2: a peer that records nothing, on an MSRP port a lab node used earlier, is named by its session, not as that node', () => {
+    const lab = recordDeferredFlow({ aliceUnrecorded: true });
+    // A minute earlier bob's client had an MSRP connection to the PF from the port alice's connects from now.
+    const bobEarlier: Party = { node: 'bob', address: aliceMsrp.address };
+    const bobPath = 'msrp://127.0.0.1:40002/b0bS3ss;tcp';
+    const pfPath = `msrp://127.0.0.1:7394/${PF_SESSION};tcp`;
+    lab.send(bobEarlier, pfMsrp, msrpRequest('b0b1', 'SEND', pfPath, bobPath, [['Byte-Range', '1-0/0']]), {
+      at: T0 - 60_000,
+      protocol: 'msrp',
+      transport: 'tcp',
+    });
+    const hops = mergeNodeTraces(lab.records(), { peerNames: { '*': 'alice' } });
+    expect(summary(hops).slice(1)).toEqual([...FLOW]);
+    // Without a session to go by, the address still names the node that used it.
+    expect(summary(hops)[0]).toBe('bob>pf MSRP SEND');
   });
 
   it('keeps one-sided records, naming the unrecorded peer by its address (or a configured name)', () => {

@@ -127,6 +127,8 @@ export interface FlowOptions {
   skew?: Record<string, number>;
   /** Leave the PF's records out (e.g. SIPp plays the PF). */
   pfUnrecorded?: boolean;
+  /** Leave alice's records out (e.g. she is an implementation under test). */
+  aliceUnrecorded?: boolean;
   /** Seconds between alice's 200 OK to the binding SEND and the delivery. */
   deliveryDelayMs?: number;
 }
@@ -136,11 +138,13 @@ export function recordDeferredFlow(options: FlowOptions = {}): RecordedLab {
   const lab = new RecordedLab(options.skew ?? {});
   const pf = options.pfUnrecorded ? { recordOut: false } : {};
   const pfIn = options.pfUnrecorded ? { recordIn: false } : {};
+  const alice = options.aliceUnrecorded ? { recordOut: false } : {};
+  const aliceIn = options.aliceUnrecorded ? { recordIn: false } : {};
   const tcp = { transport: 'tcp' } as const;
   const msrp = { protocol: 'msrp', transport: 'tcp' } as const;
   lab.send(pfSip, cscf, inviteFromPf(), { at: T0, ...pf });
-  lab.send(cscfToAlice, aliceSip, inviteToAlice(), { at: T0 + 2, ...tcp });
-  lab.send(aliceSip, cscfToAlice, okToInvite(true), { at: T0 + 10, ...tcp });
+  lab.send(cscfToAlice, aliceSip, inviteToAlice(), { at: T0 + 2, ...tcp, ...aliceIn });
+  lab.send(aliceSip, cscfToAlice, okToInvite(true), { at: T0 + 10, ...tcp, ...alice });
   lab.send(cscf, pfSip, okToInvite(false), { at: T0 + 11, ...pfIn });
   lab.send(pfSip, cscf, inDialogRequest('ACK', 1, 'sip:alice@127.0.0.1:40001;transport=tcp', [VIA_PF]), {
     at: T0 + 12,
@@ -150,20 +154,22 @@ export function recordDeferredFlow(options: FlowOptions = {}): RecordedLab {
     cscfToAlice,
     aliceSip,
     inDialogRequest('ACK', 1, 'sip:alice@127.0.0.1:40001;transport=tcp', [VIA_CSCF, VIA_PF]),
-    { at: T0 + 13, ...tcp },
+    { at: T0 + 13, ...tcp, ...aliceIn },
   );
-  lab.send(aliceMsrp, pfMsrp, bindingSend(), { at: T0 + 20, ...msrp, ...pfIn });
+  lab.send(aliceMsrp, pfMsrp, bindingSend(), { at: T0 + 20, ...msrp, ...pfIn, ...alice });
   lab.send(pfMsrp, aliceMsrp, msrpResponse('a1b2c3d4', 200, 'OK', ALICE_PATH, PF_PATH), {
     at: T0 + 21,
     ...msrp,
     ...pf,
+    ...aliceIn,
   });
   const delivery = T0 + 22 + (options.deliveryDelayMs ?? 0);
-  lab.send(pfMsrp, aliceMsrp, deliverySend(), { at: delivery, ...msrp, ...pf });
+  lab.send(pfMsrp, aliceMsrp, deliverySend(), { at: delivery, ...msrp, ...pf, ...aliceIn });
   lab.send(aliceMsrp, pfMsrp, msrpResponse('f9e8d7c6', 200, 'OK', PF_PATH, ALICE_PATH), {
     at: delivery + 1,
     ...msrp,
     ...pfIn,
+    ...alice,
   });
   lab.send(pfSip, cscf, inDialogRequest('BYE', 2, 'sip:alice@127.0.0.1:40001;transport=tcp', [VIA_PF]), {
     at: delivery + 5,
@@ -173,9 +179,13 @@ export function recordDeferredFlow(options: FlowOptions = {}): RecordedLab {
     cscfToAlice,
     aliceSip,
     inDialogRequest('BYE', 2, 'sip:alice@127.0.0.1:40001;transport=tcp', [VIA_CSCF, VIA_PF]),
-    { at: delivery + 6, ...tcp },
+    { at: delivery + 6, ...tcp, ...aliceIn },
   );
-  lab.send(aliceSip, cscfToAlice, okTo('BYE', 2, [VIA_CSCF, VIA_PF]), { at: delivery + 7, ...tcp });
+  lab.send(aliceSip, cscfToAlice, okTo('BYE', 2, [VIA_CSCF, VIA_PF]), {
+    at: delivery + 7,
+    ...tcp,
+    ...alice,
+  });
   lab.send(cscf, pfSip, okTo('BYE', 2, [VIA_PF]), { at: delivery + 8, ...pfIn });
   return lab;
 }
