@@ -19,11 +19,19 @@ export interface SchemaSource {
 const creations = new Map<string, number>();
 const MAX_TRACKED_DIRECTORIES = 256;
 
+/** Hashes of the migration lists seen (a store's list is one constant array): computed once each. */
+const hashes = new WeakMap<readonly SchemaSource[], string>();
+
 /** Short stable hash of a schema: its migrations' versions and SQL. */
 export function schemaHash(migrations: readonly SchemaSource[]): string {
-  const h = createHash('sha256');
-  for (const m of migrations) h.update(`${m.version}\u0000${m.sql}\u0000`);
-  return h.digest('hex').slice(0, 16);
+  let hash = hashes.get(migrations);
+  if (hash === undefined) {
+    const h = createHash('sha256');
+    for (const m of migrations) h.update(`${m.version}\u0000${m.sql}\u0000`);
+    hash = h.digest('hex').slice(0, 16);
+    hashes.set(migrations, hash);
+  }
+  return hash;
 }
 
 /** The template file for a schema in a directory. */

@@ -30,10 +30,14 @@ interface GroupProvisioning {
   clients: string[];
 }
 
-function provisioningOf(topology: Topology, group: GroupSpec): GroupProvisioning {
+/** Each group's payloads; `labClients`: the users that are lab clients (computed once per topology). */
+function provisioningOf(
+  topology: Topology,
+  group: GroupSpec,
+  labClients: ReadonlySet<string>,
+): GroupProvisioning {
   const ids = provisionedGroupIds(topology.domain, group.name);
   const participants = group.participants.map((u) => `sip:${u}@${topology.domain}`);
-  const labClients = new Set(topology.clients.map((c) => c.user));
   const subject = group.subject === undefined ? {} : { subject: group.subject };
   return {
     pf: {
@@ -57,8 +61,9 @@ function provisioningOf(topology: Topology, group: GroupSpec): GroupProvisioning
 /** Over the lab API (the nodes may run anywhere). */
 export async function provisionLab(labUrl: string, topology: Topology): Promise<void> {
   const lab = new LabClient(labUrl);
+  const labClients = clientUsers(topology);
   await forEachBounded(topology.groups, GROUPS_AT_ONCE, async (group) => {
-    const p = provisioningOf(topology, group);
+    const p = provisioningOf(topology, group, labClients);
     // An implementation under test is provisioned by its own operator (docs/sut.md): the lab provisions its nodes.
     if (topology.sut?.side !== 'pf') await ignoreConflict(() => lab.node('pf').post('/groups', p.pf));
     for (const user of p.clients) await ignoreConflict(() => lab.node(user).post('/groups', p.client));
@@ -80,8 +85,9 @@ export interface InProcessNodes {
 /** Directly on the nodes of this process; resolves once every client's store has committed its groups. */
 export async function provisionInProcess(topology: Topology, nodes: InProcessNodes): Promise<void> {
   const touched = new Set<string>();
+  const labClients = clientUsers(topology);
   for (const group of topology.groups) {
-    const p = provisioningOf(topology, group);
+    const p = provisioningOf(topology, group, labClients);
     if (nodes.pf) ignoreExisting(() => nodes.pf!.provisionGroup(p.pf), 'duplicate-group');
     for (const user of p.clients) {
       const participants = p.client.participants.map((uri) => ({ uri }));
@@ -91,6 +97,10 @@ export async function provisionInProcess(topology: Topology, nodes: InProcessNod
   }
   // As the control API answers only after its commit: the groups are durable when the lab says it is ready.
   await Promise.all([...touched].map((user) => nodes.client(user).store.committed()));
+}
+
+function clientUsers(topology: Topology): ReadonlySet<string> {
+  return new Set(topology.clients.map((c) => c.user));
 }
 
 /** 409: already provisioned (a restarted lab with kept data, or a second run against Compose). */

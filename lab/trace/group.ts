@@ -28,13 +28,22 @@ export function msrpSessionIds(hop: Hop): string[] {
  * and of From-Path, RFC 4975 §5.2 — relays sit in front), sorted and joined by a space.
  */
 export function msrpSessionKey(hop: Hop): string | undefined {
+  const ends = msrpEndSessionIds(hop);
+  if (ends?.to === undefined || ends.from === undefined) return undefined;
+  return [ends.to, ends.from].sort().join(' ');
+}
+
+/** Session ids of the two endpoints of an MSRP hop: the last URI of To-Path and of From-Path (RFC 4975 §5.2). */
+export function msrpEndSessionIds(hop: Hop): { to?: string; from?: string } | undefined {
   if (hop.protocol !== 'msrp') return undefined;
   const view = viewMessage('msrp', hop.raw);
-  const to = msrpPath(header(view, 'to-path')).at(-1);
-  const from = msrpPath(header(view, 'from-path')).at(-1);
-  const ids = [to, from].map((u) => (u === undefined ? undefined : msrpSessionId(u)));
-  if (ids[0] === undefined || ids[1] === undefined) return undefined;
-  return ids.sort().join(' ');
+  const idOf = (value: string | undefined) => {
+    const uri = msrpPath(value).at(-1);
+    return uri === undefined ? undefined : msrpSessionId(uri);
+  };
+  const to = idOf(header(view, 'to-path'));
+  const from = idOf(header(view, 'from-path'));
+  return { ...(to !== undefined ? { to } : {}), ...(from !== undefined ? { from } : {}) };
 }
 
 /** MSRP hops whose To-Path or From-Path carries this session id. */

@@ -6,7 +6,7 @@ import type { WireAddress, WireProtocol, WireTransport } from '../../protocol/tr
 import type { TraceRecord } from '../../runtime/index.js';
 import { EndpointNames, sameEndpoint } from './endpoints.js';
 import { messageLabel } from './labels.js';
-import { header, msrpPath, msrpSessionId, sdpFacts, viewMessage } from './message.js';
+import { msrpEndSessionIds, sdpMsrpSessionIds } from './group.js';
 
 /** One message on the wire between two endpoints, as the lab saw it. */
 export interface Hop {
@@ -76,34 +76,32 @@ export function mergeTraces(records: Iterable<TraceRecord>, options: MergeOption
  * records claim: that side is named by the MSRP session it belongs to instead. An address alone can name the
  * wrong party: a peer that records nothing (an implementation under test, SIPp) may connect from an
  * ephemeral port that a lab node used for an earlier connection in the same run. To-Path and From-Path name
- * the sessions of the hop's two ends (RFC 4975 §9: the first URI of each is the next and the previous hop),
- * and the SDP a=path of the SIP offer or answer (RFC 4975 §8.2) says whose session each is: the sender of
- * the earliest hop carrying it. Other one-sided hops keep their address or configured peer name.
+ * the sessions of the hop's two ends (RFC 4975 §9), and the SDP a=path of the SIP offer or answer (RFC 4975
+ * §8.2) says whose session each is: the sender of the earliest hop carrying it. Other one-sided hops keep
+ * their address or configured peer name.
  */
 function nameMsrpPeersBySession(hops: readonly Hop[], names: EndpointNames): void {
   // Cheap first: most timelines have no such hop (every lab node records both its ends).
-  const claimedFrom = (hop: Hop) => !hop.out && names.nodeAt(hop.src) !== undefined;
-  const claimedTo = (hop: Hop) => !hop.in && names.nodeAt(hop.dst) !== undefined;
-  const suspects = hops.filter((h) => h.protocol === 'msrp' && (claimedFrom(h) || claimedTo(h)));
+  const suspects: Array<{ hop: Hop; from: boolean; to: boolean }> = [];
+  for (const hop of hops) {
+    if (hop.protocol !== 'msrp') continue;
+    const from = !hop.out && names.nodeAt(hop.src) !== undefined;
+    const to = !hop.in && names.nodeAt(hop.dst) !== undefined;
+    if (from || to) suspects.push({ hop, from, to });
+  }
   if (suspects.length === 0) return;
   const owners = new Map<string, { name: string; time: number }>();
   for (const hop of hops) {
-    if (hop.protocol !== 'sip') continue;
-    const paths = sdpFacts(viewMessage('sip', hop.raw).body)?.paths ?? [];
-    for (const id of paths.map(msrpSessionId)) {
-      if (id === undefined) continue;
+    for (const id of sdpMsrpSessionIds(hop)) {
       const known = owners.get(id);
       if (!known || hop.time < known.time) owners.set(id, { name: hop.from, time: hop.time });
     }
   }
-  const ownerOf = (pathValue: string | undefined): string | undefined => {
-    const id = msrpSessionId(msrpPath(pathValue)[0] ?? '');
-    return id === undefined ? undefined : owners.get(id)?.name;
-  };
-  for (const hop of suspects) {
-    const view = viewMessage('msrp', hop.raw);
-    if (claimedFrom(hop)) hop.from = ownerOf(header(view, 'from-path')) ?? hop.from;
-    if (claimedTo(hop)) hop.to = ownerOf(header(view, 'to-path')) ?? hop.to;
+  const ownerOf = (id: string | undefined) => (id === undefined ? undefined : owners.get(id)?.name);
+  for (const { hop, from, to } of suspects) {
+    const ends = msrpEndSessionIds(hop);
+    if (from) hop.from = ownerOf(ends?.from) ?? hop.from;
+    if (to) hop.to = ownerOf(ends?.to) ?? hop.to;
   }
 }
 
