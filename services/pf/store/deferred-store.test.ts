@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGroup } from '../domain/index.js';
 import type { PfStores } from './apply-effects.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openStores } from './stores.js';
 import { ALICE, BOB, CAROL, item, memoryStores, sampleGroup, T0 } from './test-support/fixtures.js';
 
@@ -204,6 +205,56 @@ describe('DeferredStore: per (recipient, group) ordered queue (protocol-notes §
     expect(() => stores.deferred.setDeliveryStatus(ALICE, 'nope', 'pending')).toThrow(
       expect.objectContaining({ code: 'unknown-group' }),
     );
+  });
+
+  it('a queue gets its pending delivery record with its first item only; duplicates and later items keep it as set', () => {
+    let now = T0;
+    const stores = withGroups(
+      memoryStores(() => now),
+      '7',
+    );
+    expect(stores.deferred.deliveryRecord(ALICE, '7')).toBeUndefined();
+    stores.deferred.enqueue(item(ALICE, '7', 1));
+    expect(stores.deferred.deliveryRecord(ALICE, '7')).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(stores.deferred.deliveryRecord(ALICE, '7')?.changedAt).toBe(T0);
+    now = T0 + 1000;
+    stores.deferred.setDeliveryStatus(ALICE, '7', 'stopped-481', { reason: '481', countAttempt: true });
+    now = T0 + 2000;
+    expect(
+      stores.deferred.enqueueMany([item(ALICE, '7', 2), item(ALICE, '7', 1)]).map((r) => r.stored),
+    ).toEqual([true, false]);
+    expect(stores.deferred.deliveryRecord(ALICE, '7')).toMatchObject({
+      status: 'stopped-481',
+      reason: '481',
+      attempts: 1,
+      changedAt: T0 + 1000,
+    });
+    // Another queue, and an item that is a duplicate of a delivered one: no record for a queue that stays empty.
+    const [first] = stores.deferred.enqueueMany([item(CAROL, '7', 1)]);
+    if (first?.stored) stores.deferred.ack(first.item.id);
+    expect(stores.deferred.finishDelivery(CAROL, '7')).toBeUndefined();
+    expect(stores.deferred.enqueue(item(CAROL, '7', 1)).stored).toBe(false);
+    expect(stores.deferred.deliveryRecord(CAROL, '7')).toBeUndefined();
+  });
+
+  it('a store written at schema 2 keeps its queues and records when upgraded, and new queues get theirs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-deferred-'));
+    dirs.push(dir);
+    const path = join(dir, 'pf.db');
+    const old = openStores({ path, migrations: MIGRATIONS.filter((m) => m.version <= 2) });
+    old.groups.create(sampleGroup());
+    old.deferred.enqueue(item(ALICE, '7', 1));
+    old.deferred.setDeliveryStatus(ALICE, '7', 'stopped-481', { reason: '481' });
+    old.db.close();
+
+    const upgraded = openStores({ path });
+    expect(upgraded.db.schemaVersion).toBe(SCHEMA_VERSION);
+    upgraded.deferred.enqueue(item(ALICE, '7', 2));
+    upgraded.deferred.enqueue(item(BOB, '7', 1));
+    expect(ids(upgraded, ALICE, '7')).toEqual(['m-1', 'm-2']);
+    expect(upgraded.deferred.deliveryRecord(ALICE, '7')).toMatchObject({ status: 'stopped-481' });
+    expect(upgraded.deferred.deliveryRecord(BOB, '7')).toMatchObject({ status: 'pending' });
+    upgraded.db.close();
   });
 
   it('persists items, order, acks and delivery records across close and reopen of a file database', () => {

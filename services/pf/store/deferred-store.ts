@@ -132,20 +132,17 @@ export class DeferredStore {
     const rows = inputs.map((i) => this.#validate(i));
     return this.#db.transaction(() =>
       rows.map((row): EnqueueResult => {
-        const delivered = this.#db
-          .prepare(
-            `SELECT 1 AS one FROM delivered_messages
-             WHERE recipient = :recipient AND group_id = :group_id AND message_id = :message_id`,
-          )
-          .get({ recipient: row.recipient, group_id: row.group_id, message_id: row.message_id });
-        if (delivered) return { stored: false, reason: 'duplicate', messageId: row.message_id };
         let id: number | bigint;
         try {
+          // One statement: not if delivered before (the de-dup log), not if already queued (the UNIQUE key);
+          // the queue's delivery record comes with its first item (trigger, migration 3).
           const result = this.#db
             .prepare(
               `INSERT INTO deferred_items (recipient, group_id, kind, message_id, sender, content_type, body,
                  stored_at)
-               VALUES (:recipient, :group_id, :kind, :message_id, :sender, :content_type, :body, :stored_at)
+               SELECT :recipient, :group_id, :kind, :message_id, :sender, :content_type, :body, :stored_at
+               WHERE NOT EXISTS (SELECT 1 FROM delivered_messages
+                 WHERE recipient = :recipient AND group_id = :group_id AND message_id = :message_id)
                ON CONFLICT (recipient, group_id, message_id) DO NOTHING`,
             )
             .run(row);
@@ -157,13 +154,6 @@ export class DeferredStore {
           }
           throw err;
         }
-        this.#db
-          .prepare(
-            `INSERT INTO delivery_status (${STATUS_COLUMNS})
-             VALUES (:recipient, :group_id, 'pending', :at, NULL, 0, NULL)
-             ON CONFLICT (recipient, group_id) DO NOTHING`,
-          )
-          .run({ recipient: row.recipient, group_id: row.group_id, at: row.stored_at });
         return {
           stored: true,
           item: {
