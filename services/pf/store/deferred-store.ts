@@ -206,10 +206,9 @@ export class DeferredStore {
   ack(itemId: number, at: number = this.#now()): boolean {
     return this.#db.transaction(() => {
       const row = this.#db
-        .prepare('SELECT recipient, group_id, message_id FROM deferred_items WHERE id = :id')
+        .prepare('DELETE FROM deferred_items WHERE id = :id RETURNING recipient, group_id, message_id')
         .get({ id: itemId }) as { recipient: string; group_id: string; message_id: string } | undefined;
       if (!row) return false;
-      this.#db.prepare('DELETE FROM deferred_items WHERE id = :id').run({ id: itemId });
       this.#db
         .prepare(
           `INSERT INTO delivered_messages (recipient, group_id, message_id, delivered_at)
