@@ -65,6 +65,17 @@ describe('safe XML (entity processing off, bounded)', () => {
     expect(el.children[1]!.ns).toBe('urn:c');
   });
 
+  it('XML Namespaces §6.1: a declaration scopes to its element and descendants, never to siblings or the parent', () => {
+    const el = parseXml(
+      '<r xmlns="urn:a" xmlns:p="urn:p"><b xmlns="urn:b" xmlns:p="urn:q"><p:i/><j/></b><c><p:k/></c><p:l/></r>',
+    );
+    const [b, c, l] = el.children;
+    expect(el.ns).toBe('urn:a');
+    expect([b!.ns, b!.children[0]!.ns, b!.children[1]!.ns]).toEqual(['urn:b', 'urn:q', 'urn:b']);
+    expect([c!.ns, c!.children[0]!.ns, l!.ns]).toEqual(['urn:a', 'urn:p', 'urn:p']);
+    expect(code(() => parseXml('<r><b xmlns:p="urn:p"/><p:c/></r>'))).toBe('malformed-xml');
+  });
+
   it('buildXml escapes text and attributes so they parse back unchanged', () => {
     const tricky = `a<b>&c"d'e`;
     const xml = buildXml({ name: 'r', attrs: { v: tricky }, children: [{ name: 't', children: [tricky] }] });

@@ -137,12 +137,17 @@ function splitQName(qname: string): [prefix: string | undefined, local: string] 
 function toElement(node: OrderedNode, scope: Map<string, string>): XmlElement {
   const qname = elementName(node)!;
   const rawAttrs = isRecord(node[':@']) ? node[':@'] : {};
-  const inScope = new Map(scope);
+  // The parent's scope, copied only by an element that declares a namespace (most declare none).
+  let inScope = scope;
+  const declare = (prefix: string, uri: string) => {
+    if (inScope === scope) inScope = new Map(scope);
+    inScope.set(prefix, uri);
+  };
   const plain: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(rawAttrs)) {
     const value = decodeXmlReferences(String(v));
-    if (k === 'xmlns') inScope.set('', value);
-    else if (k.startsWith('xmlns:')) inScope.set(k.slice(6), value);
+    if (k === 'xmlns') declare('', value);
+    else if (k.startsWith('xmlns:')) declare(k.slice(6), value);
     else plain.push([k, value]);
   }
   const [prefix, name] = splitQName(qname);
