@@ -85,8 +85,8 @@ CREATE TABLE registrations (
     version: 3,
     description:
       'a queue gets its pending delivery record from the store itself, when its first item arrives',
-    // Was a statement of its own per stored item (an upsert, ~30% of the PF's store time for a burst): now a
-    // probe of the record's primary key inside SQLite, and an insert only for a queue that had none.
+    // Was a statement of its own per stored item (an upsert, about a quarter of the PF's store time in a
+    // burst); now a probe of the record's primary key inside SQLite, and an insert only for a queue without one.
     sql: `
 CREATE TRIGGER deferred_items_delivery_record AFTER INSERT ON deferred_items
 WHEN NOT EXISTS (SELECT 1 FROM delivery_status WHERE recipient = NEW.recipient AND group_id = NEW.group_id)
