@@ -10,13 +10,25 @@ import type { Endpoint, TransportKind } from './types.js';
 /** RFC 3261 §18.2.2, §19.1.2: default port for sip: over UDP and TCP. */
 export const DEFAULT_SIP_PORT = 5060;
 
+/**
+ * Addresses normalized before (bounded, short texts only): every datagram's source address is a new string,
+ * and a waiting transaction keeps its source for 64*T1, so the same few addresses are shared, not copied.
+ */
+const NORMALIZED_ADDRESSES = new Map<string, string>();
+const MAX_NORMALIZED_ADDRESSES = 1024;
+const MAX_REMEMBERED_ADDRESS_LENGTH = 64;
+
 /** Strip IPv6 brackets and IPv4-mapped prefixes so that addresses compare as the socket reports them. */
 export function normalizeAddress(address: string): string {
+  const known = NORMALIZED_ADDRESSES.get(address);
+  if (known !== undefined) return known;
   let a = address.trim();
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-  if (mapped) return mapped[1]!;
-  return a.toLowerCase();
+  const normalized = mapped ? mapped[1]! : a.toLowerCase();
+  if (address.length <= MAX_REMEMBERED_ADDRESS_LENGTH && NORMALIZED_ADDRESSES.size < MAX_NORMALIZED_ADDRESSES)
+    NORMALIZED_ADDRESSES.set(address, normalized);
+  return normalized;
 }
 
 /** A host as it appears in a Via sent-by or a URI: IPv6 in brackets. */
