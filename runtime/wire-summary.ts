@@ -46,7 +46,10 @@ export function summarizeWire(protocol: WireProtocol, raw: Buffer): WireSummary 
   const headers = scan.toString('latin1', lineEnd + 1, headerEnd);
   const m = CALL_ID.exec(headers);
   if (m) {
-    const callId = m[1]!.trim();
+    // The value decoded on its own from its bytes: a slice of `headers` would keep the whole header section
+    // alive as long as the trace keeps the record.
+    const valueStart = lineEnd + 1 + m.index + m[0].length - m[1]!.length;
+    const callId = scan.toString('latin1', valueStart, valueStart + m[1]!.length).trim();
     if (callId !== '') summary.callId = clip(callId, MAX_CALL_ID);
   }
   return summary;
