@@ -1,4 +1,5 @@
 // Header names: compact forms (RFC 3261 §7.3.3 and later RFCs) and canonical spelling for output.
+import { rememberAnswers } from './text-memo.js';
 
 /** Compact form → full name, lower case. RFC 3261 §7.3.3, RFC 3265, RFC 3515, RFC 3841, RFC 4028, RFC 3892. */
 const COMPACT_TO_FULL: Readonly<Record<string, string>> = {
@@ -76,33 +77,32 @@ const LIST_HEADERS = new Set([
   'security-verify',
 ]);
 
-/** Names seen before: the same few spellings recur in every message (bounded). */
-const NORMALIZED = new Map<string, string>();
-const MAX_CACHED_NAMES = 1024;
+/** Names remembered (text-memo.ts): the same few spellings recur in every message. */
+const MAX_REMEMBERED_NAMES = 1024;
+const MAX_REMEMBERED_NAME_LENGTH = 64;
 
 /** Lower-case full name of a header: `i` → `call-id`, `Call-Id` → `call-id`. */
-export function normalizeHeaderName(name: string): string {
-  const cached = NORMALIZED.get(name);
-  if (cached !== undefined) return cached;
-  const lower = name.toLowerCase();
-  const full = COMPACT_TO_FULL[lower] ?? lower;
-  if (NORMALIZED.size < MAX_CACHED_NAMES) NORMALIZED.set(name, full);
-  return full;
-}
+export const normalizeHeaderName: (name: string) => string = rememberAnswers(
+  (name) => {
+    const lower = name.toLowerCase();
+    return COMPACT_TO_FULL[lower] ?? lower;
+  },
+  MAX_REMEMBERED_NAMES,
+  MAX_REMEMBERED_NAME_LENGTH,
+);
 
-/** Spellings computed before (bounded like NORMALIZED): every message the stack writes asks again. */
-const CANONICAL_CACHE = new Map<string, string>();
-
-/** The conventional spelling of a header name, for headers the stack writes itself. */
-export function canonicalHeaderName(name: string): string {
-  const cached = CANONICAL_CACHE.get(name);
-  if (cached !== undefined) return cached;
-  const full = normalizeHeaderName(name);
-  const spelled =
-    CANONICAL[full] ?? full.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
-  if (CANONICAL_CACHE.size < MAX_CACHED_NAMES) CANONICAL_CACHE.set(name, spelled);
-  return spelled;
-}
+/** The conventional spelling of a header name, for headers the stack writes itself (every message asks again). */
+export const canonicalHeaderName: (name: string) => string = rememberAnswers(
+  (name) => {
+    const full = normalizeHeaderName(name);
+    return (
+      CANONICAL[full] ??
+      full.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase())
+    );
+  },
+  MAX_REMEMBERED_NAMES,
+  MAX_REMEMBERED_NAME_LENGTH,
+);
 
 export function isListHeader(name: string): boolean {
   return LIST_HEADERS.has(normalizeHeaderName(name));

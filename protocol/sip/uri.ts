@@ -1,6 +1,7 @@
 // SIP, SIPS (RFC 3261 §19.1) and tel (RFC 3966) URIs; other absolute URIs are kept opaque.
 import { SipParseError } from './errors.js';
 import { Params, parseParams } from './params.js';
+import { rememberAnswers } from './text-memo.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -184,22 +185,15 @@ export function aorOf(uri: Uri): string {
   return uri.raw;
 }
 
-/** AoRs of URI texts seen before: the same few addresses recur in every message (bounded in entries and size). */
-const AOR_CACHE = new Map<string, string>();
-const MAX_CACHED_AORS = 4096;
-const MAX_CACHED_URI_LENGTH = 256;
-
-/** `aorOf(parseUri(text))`, remembered for short texts. Throws SipParseError('uri') like parseUri. */
-export function aorOfText(text: string): string {
-  const hit = AOR_CACHE.get(text);
-  if (hit !== undefined) return hit;
-  const aor = aorOf(parseUri(text));
-  if (text.length <= MAX_CACHED_URI_LENGTH) {
-    if (AOR_CACHE.size >= MAX_CACHED_AORS) AOR_CACHE.clear();
-    AOR_CACHE.set(text, aor);
-  }
-  return aor;
-}
+/**
+ * `aorOf(parseUri(text))`, remembered for texts of up to 256 characters (4,096 of them): the same few addresses
+ * recur in every message. Throws SipParseError('uri') like parseUri.
+ */
+export const aorOfText: (text: string) => string = rememberAnswers(
+  (text) => aorOf(parseUri(text)),
+  4096,
+  256,
+);
 
 /**
  * URI equality per RFC 3261 §19.1.4 for SIP/SIPS (simplified: user, host, port, transport, user,

@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { SipParseError } from '../errors.js';
 import { normalizeHeaderName, splitHeaderList } from '../header-names.js';
+import { rememberAnswers } from '../text-memo.js';
 import type { SipMessage } from '../message.js';
 import { formatVia, type Via } from '../via.js';
 import type { Endpoint, TransportKind } from './types.js';
@@ -11,25 +12,20 @@ import type { Endpoint, TransportKind } from './types.js';
 export const DEFAULT_SIP_PORT = 5060;
 
 /**
- * Addresses normalized before (bounded, short texts only): every datagram's source address is a new string,
- * and a waiting transaction keeps its source for 64*T1, so the same few addresses are shared, not copied.
+ * Strip IPv6 brackets and IPv4-mapped prefixes so that addresses compare as the socket reports them. Remembered
+ * (text-memo.ts): every datagram's source address is a new string, and a waiting transaction keeps its source
+ * for 64*T1, so the same few addresses are shared, not copied.
  */
-const NORMALIZED_ADDRESSES = new Map<string, string>();
-const MAX_NORMALIZED_ADDRESSES = 1024;
-const MAX_REMEMBERED_ADDRESS_LENGTH = 64;
-
-/** Strip IPv6 brackets and IPv4-mapped prefixes so that addresses compare as the socket reports them. */
-export function normalizeAddress(address: string): string {
-  const known = NORMALIZED_ADDRESSES.get(address);
-  if (known !== undefined) return known;
-  let a = address.trim();
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-  const normalized = mapped ? mapped[1]! : a.toLowerCase();
-  if (address.length <= MAX_REMEMBERED_ADDRESS_LENGTH && NORMALIZED_ADDRESSES.size < MAX_NORMALIZED_ADDRESSES)
-    NORMALIZED_ADDRESSES.set(address, normalized);
-  return normalized;
-}
+export const normalizeAddress: (address: string) => string = rememberAnswers(
+  (address) => {
+    let a = address.trim();
+    if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
+    return mapped ? mapped[1]! : a.toLowerCase();
+  },
+  1024,
+  64,
+);
 
 /** A host as it appears in a Via sent-by or a URI: IPv6 in brackets. */
 export function hostForVia(address: string): string {
