@@ -139,16 +139,16 @@ function toElement(node: OrderedNode, scope: Map<string, string>): XmlElement {
   const rawAttrs = isRecord(node[':@']) ? node[':@'] : {};
   // The parent's scope, copied only by an element that declares a namespace (most declare none).
   let inScope = scope;
-  const declare = (prefix: string, uri: string) => {
-    if (inScope === scope) inScope = new Map(scope);
-    inScope.set(prefix, uri);
-  };
   const plain: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(rawAttrs)) {
     const value = decodeXmlReferences(String(v));
-    if (k === 'xmlns') declare('', value);
-    else if (k.startsWith('xmlns:')) declare(k.slice(6), value);
-    else plain.push([k, value]);
+    const declared = k === 'xmlns' ? '' : k.startsWith('xmlns:') ? k.slice(6) : undefined;
+    if (declared === undefined) {
+      plain.push([k, value]);
+      continue;
+    }
+    if (inScope === scope) inScope = new Map(scope);
+    inScope.set(declared, value);
   }
   const [prefix, name] = splitQName(qname);
   const ns = inScope.get(prefix ?? '');
