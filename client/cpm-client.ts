@@ -92,7 +92,10 @@ export interface CpmClientOptions {
   /** SIP listeners: TCP always (requests may arrive on it directly, e.g. from SIPp), UDP when a port is given. */
   sip?: { host?: string; port?: number; udpPort?: number; advertise?: string };
   msrp?: { host?: string; port?: number; advertisedHost?: string };
-  /** The per-user store, or the path of its JSON file. */
+  /**
+   * The per-user store (its opener closes it), or the path of its database file: the client opens the store
+   * and closes it with itself.
+   */
   store: ClientStore | string;
   /** Invitation policy of a NEW store (an existing store keeps its own). */
   defaultPolicy?: InvitationPolicy;
@@ -222,6 +225,8 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   readonly domain: string;
   readonly instanceId: string;
   readonly store: ClientStore;
+  /** The client opened its store (from a path) and closes it; a store given to it is its opener's. */
+  readonly #ownStore: boolean;
   readonly ua: UserAgent;
   readonly transport: SipTransportLayer;
   readonly msrp: MsrpEndpoint;
@@ -246,6 +251,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
   private constructor(init: {
     options: CpmClientOptions;
     store: ClientStore;
+    ownStore: boolean;
     ua: UserAgent;
     transport: SipTransportLayer;
     msrp: MsrpEndpoint;
@@ -259,6 +265,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     this.aor = init.aor;
     this.domain = init.domain;
     this.store = init.store;
+    this.#ownStore = init.ownStore;
     this.ua = init.ua;
     this.transport = init.transport;
     this.msrp = init.msrp;
@@ -308,28 +315,36 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
               : { maxEntriesPerGroup: options.maxLogEntriesPerGroup }),
           })
         : options.store;
+    const ownStore = typeof options.store === 'string';
+    const closeOwnStore = () => (ownStore ? store.close().catch(() => undefined) : undefined);
     const trace = new WireTrace();
     const host = options.sip?.host ?? '127.0.0.1';
     const advertise = options.sip?.advertise;
-    const transport = await SipTransportLayer.listen({
-      tcp: {
-        host,
-        port: options.sip?.port ?? 0,
-        ...(advertise ? { advertise: { address: advertise } } : {}),
-      },
-      ...(options.sip?.udpPort !== undefined
-        ? {
-            udp: {
-              host,
-              port: options.sip.udpPort,
-              ...(advertise ? { advertise: { address: advertise } } : {}),
-            },
-          }
-        : {}),
-      trace,
-      // protocol-notes §3: the flow to the CSCF is kept open for the registration's lifetime.
-      idleTimeoutMs: 0,
-    });
+    let transport: SipTransportLayer;
+    try {
+      transport = await SipTransportLayer.listen({
+        tcp: {
+          host,
+          port: options.sip?.port ?? 0,
+          ...(advertise ? { advertise: { address: advertise } } : {}),
+        },
+        ...(options.sip?.udpPort !== undefined
+          ? {
+              udp: {
+                host,
+                port: options.sip.udpPort,
+                ...(advertise ? { advertise: { address: advertise } } : {}),
+              },
+            }
+          : {}),
+        trace,
+        // protocol-notes §3: the flow to the CSCF is kept open for the registration's lifetime.
+        idleTimeoutMs: 0,
+      });
+    } catch (err) {
+      await closeOwnStore();
+      throw err;
+    }
     let msrp: MsrpEndpoint;
     try {
       msrp = await MsrpEndpoint.listen({
@@ -341,6 +356,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       });
     } catch (err) {
       await transport.close();
+      await closeOwnStore();
       throw err;
     }
     const ua = new UserAgent({
@@ -354,7 +370,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
       timers: { t1: options.t1 ?? 500 },
       userAgent: 'cpm-lab-client',
     });
-    return new CpmClient({ options, store, ua, transport, msrp, trace, aor, domain });
+    return new CpmClient({ options, store, ownStore, ua, transport, msrp, trace, aor, domain });
   }
 
   // ---------------------------------------------------------------- user actions
@@ -612,6 +628,8 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     await this.transport.close();
     await this.msrp.close();
     await this.store.committed().catch((err: unknown) => this.#warn('store commit failed', err));
+    if (this.#ownStore)
+      await this.store.close().catch((err: unknown) => this.#warn('store close failed', err));
   }
 
   // ---------------------------------------------------------------- incoming SIP

@@ -1,6 +1,7 @@
 // The client daemon driven through its control API against the real CSCF and the scripted PF.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCpim } from '../../protocol/cpim/index.js';
+import { ClientDatabase, ClientStore } from '../store/index.js';
 import { CONFERENCE_URI, CONTRIB_ID, CONV_ID } from '../test-support/fixtures.js';
 import { tempDir } from '../test-support/harness.js';
 import { SILENT, startTestLab, type TestLab, TestPf } from '../test-support/test-pf.js';
@@ -58,6 +59,30 @@ describe('client daemon control API', () => {
     const { daemon, api: call } = await start(false, 'alice', { maxLogEntries: '250', traceMaxRecords: '3' });
     expect((await call('GET', '/state')).body.messageLog).toEqual({ maxEntriesPerGroup: 250, trimmed: 0 });
     expect(daemon.recorder.capacity).toBe(3);
+  });
+
+  it('issue 20: a client closes the store it opened itself (its database file is released), and leaves a store it was given to its opener', async () => {
+    const { daemon } = await start(false);
+    await daemon.close();
+    expect(() => daemon.client.store.setPolicy({ default: 'later' })).toThrow(/closed/);
+
+    const tmp = await tempDir();
+    cleanups.push(() => tmp.remove());
+    const database = ClientDatabase.open(`${tmp.dir}/clients.db`);
+    cleanups.push(async () => database.close());
+    const lab = await startTestLab();
+    cleanups.push(() => lab.close());
+    const given = ClientStore.on(database, { owner: 'bob' });
+    const bob = await ClientDaemon.start(
+      clientConfig(
+        { user: 'bob', cscf: `${lab.cscfAddress.host}:${lab.cscfAddress.port}`, storeDir: tmp.dir },
+        { CPM_LAB_CLIENT_REGISTER: 'false' },
+      ),
+      { logger: SILENT, store: given },
+    );
+    expect(bob.client.store).toBe(given);
+    await bob.close();
+    expect(() => given.setPolicy({ default: 'later' })).not.toThrow();
   });
 
   it('architecture.md control plane: config from flags and env, bound to 127.0.0.1, registered at start', async () => {

@@ -31,6 +31,7 @@ import {
 } from '../../runtime/index.js';
 import { CpmClient, CpmClientError, type CpmClientEvents } from '../cpm-client.js';
 import type { InvitationPolicy, Participant } from '../domain/index.js';
+import type { ClientStore } from '../store/index.js';
 import type { ClientDaemonConfig } from './config.js';
 
 const POLICIES = ['accept', 'decline', 'later'] as const;
@@ -72,7 +73,14 @@ export class ClientDaemon {
     this.logger = logger;
   }
 
-  static async start(config: ClientDaemonConfig, options: { logger?: Logger } = {}): Promise<ClientDaemon> {
+  /**
+   * `options.store`: the client's store, opened by the caller (an embedded lab's clients share one database) and
+   * closed by it; without it the client opens `<storeDir>/<user>.db` and closes it with itself.
+   */
+  static async start(
+    config: ClientDaemonConfig,
+    options: { logger?: Logger; store?: ClientStore } = {},
+  ): Promise<ClientDaemon> {
     const logger = options.logger ?? createLogger(config.user);
     const sip: { host: string; port: number; udpPort?: number; advertise?: string } = {
       host: config.sipHost,
@@ -91,7 +99,7 @@ export class ClientDaemon {
       cscf: { host: config.cscf.host, port: config.cscf.port, transport: config.cscfTransport },
       sip,
       msrp,
-      store: join(config.storeDir, `${config.user}.db`),
+      store: options.store ?? join(config.storeDir, `${config.user}.db`),
       defaultPolicy: config.policy,
       maxLogEntriesPerGroup: config.maxLogEntriesPerGroup,
       expires: config.expires,

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildGroupState, parseGroupState } from '../../protocol/bodies/index.js';
 import { decideInvitation, INITIAL_OUTBOX, type ReceivedMessage, runOutbox } from '../domain/index.js';
 import { CONFERENCE_URI, CONTRIB_ID, CONV_ID, pfInvite } from '../test-support/fixtures.js';
-import { ClientStore, StoreError } from './index.js';
+import { CLIENT_MIGRATIONS, ClientDatabase, ClientStore, StoreError } from './index.js';
 
 let dir: string;
 let path: string;
@@ -387,5 +387,124 @@ describe('store file', () => {
     expect(s.messages.hasReceived(CONV_ID, 'x199')).toBe(false);
     expect(s.messages.hasReceived(CONV_ID, 'x5199')).toBe(true);
     await s.close();
+  });
+});
+
+describe('one database, many clients (an embedded lab)', () => {
+  let databases: ClientDatabase[];
+  beforeEach(() => {
+    databases = [];
+  });
+  afterEach(() => {
+    for (const d of databases) d.close();
+  });
+  function openDatabase(file = join(dir, 'clients.db')): ClientDatabase {
+    const d = ClientDatabase.open(file);
+    databases.push(d);
+    return d;
+  }
+
+  it('client store: each owner sees only its rows (the same group and Message-IDs in two stores do not collide); caps, policy and outbox are per owner; a reopen keeps them apart', async () => {
+    const db = openDatabase();
+    const alice = ClientStore.on(db, { owner: 'alice', maxEntriesPerGroup: 3 });
+    const bob = ClientStore.on(db, { owner: 'bob', defaultPolicy: { default: 'later' } });
+    alice.groups.add(NEW_GROUP);
+    bob.groups.add({ ...NEW_GROUP, subject: 'Team (bob)' });
+    for (let i = 0; i < 5; i++) alice.messages.recordReceived(message(`m${i}`));
+    // D1.i de-dup is per store: bob has not received m0 although alice has.
+    expect(bob.messages.recordReceived(message('m0')).duplicate).toBe(false);
+    expect(bob.messages.recordReceived(message('m0')).duplicate).toBe(true);
+    alice.setPolicy({ default: 'decline' });
+    alice.setOutbox(
+      runOutbox(INITIAL_OUTBOX, [
+        { type: 'registered' },
+        { type: 'userTyped', group: CONV_ID, message: { id: 'q1', text: 'queued' } },
+      ]).state,
+    );
+    await Promise.all([alice.committed(), bob.committed()]);
+
+    expect(alice.messages.received(CONV_ID).map((m) => m.messageId)).toEqual(['m2', 'm3', 'm4']);
+    expect(alice.messages.limits.trimmed).toBe(2);
+    expect(bob.messages.received().map((m) => m.messageId)).toEqual(['m0']);
+    expect(bob.messages.limits.trimmed).toBe(0);
+    expect(bob.groups.list().map((g) => g.subject)).toEqual(['Team (bob)']);
+    expect(bob.policy).toEqual({ default: 'later' });
+    expect(Object.keys(bob.outbox.groups)).toEqual([]);
+
+    db.close();
+    const again = openDatabase();
+    const alice2 = ClientStore.on(again, { owner: 'alice' });
+    const bob2 = ClientStore.on(again, { owner: 'bob' });
+    expect(alice2.groups.list().map((g) => g.subject)).toEqual(['Team']);
+    expect(alice2.messages.received(CONV_ID)).toHaveLength(3);
+    expect(alice2.policy).toEqual({ default: 'decline' });
+    expect(Object.keys(alice2.outbox.groups)).toEqual([CONV_ID]);
+    expect(bob2.messages.received().map((m) => m.messageId)).toEqual(['m0']);
+  });
+
+  it('client store: the stores of one database share one commit per turn; a closed store refuses changes, the others go on; closing the database closes them all', async () => {
+    const db = openDatabase();
+    const alice = ClientStore.on(db, { owner: 'alice' });
+    const bob = ClientStore.on(db, { owner: 'bob' });
+    alice.messages.recordReceived(message('a1'));
+    bob.messages.recordReceived(message('b1'));
+    const raw = new Database(join(dir, 'clients.db'), { readonly: true });
+    const count = () => Number((raw.prepare('SELECT count(*) AS n FROM received').get() as { n: number }).n);
+    expect(count()).toBe(0);
+    await bob.committed(); // one transaction: alice's change committed with bob's
+    expect(count()).toBe(2);
+    raw.close();
+    await alice.close();
+    expect(() => alice.messages.recordReceived(message('a2'))).toThrow(/closed/);
+    bob.messages.recordReceived(message('b2'));
+    await bob.committed();
+    expect(bob.messages.received()).toHaveLength(2);
+    db.close();
+    expect(() => bob.messages.recordReceived(message('b3'))).toThrow(/closed/);
+    expect(() => ClientStore.on(db, { owner: 'carol' })).toThrow(StoreError);
+  });
+
+  it('client store: a database of schema 1 (one client, no owner column) keeps its rows, as owner "", after the upgrade', async () => {
+    const file = join(dir, 'v1.db');
+    const v1 = new Database(file);
+    v1.exec(CLIENT_MIGRATIONS[0]!.sql);
+    v1.exec('PRAGMA user_version = 1');
+    v1.prepare("INSERT INTO settings (name, value) VALUES ('policy', :v)").run({ v: '{"default":"later"}' });
+    v1.prepare('INSERT INTO received (group_key, message_id, record) VALUES (:g, :m, :r)').run({
+      g: CONV_ID,
+      m: 'old',
+      r: JSON.stringify(message('old')),
+    });
+    v1.close();
+    const s = await open({ path: file });
+    expect(s.policy).toEqual({ default: 'later' });
+    expect(s.messages.received(CONV_ID).map((m) => m.messageId)).toEqual(['old']);
+    expect(s.messages.recordReceived(message('old')).duplicate).toBe(true);
+    expect(s.messages.recordReceived(message('new')).duplicate).toBe(false);
+    await s.close();
+  });
+
+  it("client store: a client's own database (an earlier lab's per-client file) is taken into the shared one once, as its owner's rows, and renamed; never merged into an owner that has rows", async () => {
+    const own = join(dir, 'clients', 'alice.db');
+    const s = await open({ path: own });
+    s.setPolicy({ default: 'later' });
+    s.groups.add(NEW_GROUP);
+    s.messages.recordReceived(message('kept'));
+    await s.close();
+
+    const db = openDatabase();
+    ClientStore.on(db, { owner: 'bob' }).messages.recordReceived(message('bob-1'));
+    db.importOwnDatabase(own, 'alice');
+    const alice = ClientStore.on(db, { owner: 'alice' });
+    expect(alice.groups.list().map((g) => g.key)).toEqual([CONV_ID]);
+    expect(alice.messages.received().map((m) => m.messageId)).toEqual(['kept']);
+    expect(alice.policy).toEqual({ default: 'later' });
+    expect(alice.messages.recordReceived(message('kept')).duplicate).toBe(true);
+    expect((await readdir(join(dir, 'clients'))).filter((f) => f.startsWith('alice.db'))).toContain(
+      'alice.db.imported',
+    );
+    expect(() => db.importOwnDatabase(join(dir, 'clients', 'alice.db.imported'), 'alice')).toThrow(
+      expect.objectContaining({ code: 'exists' }),
+    );
   });
 });

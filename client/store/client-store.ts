@@ -1,11 +1,8 @@
 // The per-user client store: groups, message log, outbox and invitation policy on the lab's embedded database
-// (runtime/sqlite.ts, schema in database.ts). Each change is one small statement (an append, or an update
-// found by index), so the cost of a message does not grow with the history.
-//
-// Group commit: the changes made during one turn of the event loop share one transaction, committed on the
-// next `setImmediate` (a burst of N messages read from one MSRP read costs one commit, not N). A change is
-// durable (WAL, synchronous=NORMAL: it survives the process being killed) once `committed()` resolves; the
-// client answers a message's MSRP 200 only then (RFC 4975 §7.3). Reads in between see the change.
+// (runtime/sqlite.ts, schema in database.ts), as the rows of one owner in a ClientDatabase (client-database.ts:
+// a database of the client's own, or one shared by the clients of an embedded lab, with its group commit).
+// Each change is one small statement (an append, or an update found by index), so the cost of a message does not
+// grow with the history.
 //
 // A JSON store of an earlier version (`<user>.json`) is imported once into `<user>.db` and renamed
 // `<user>.json.imported`.
@@ -20,8 +17,8 @@ import {
   restoreOutbox,
   type SentMessage,
 } from '../domain/index.js';
-import { openSqlite, type SqliteDatabase, StoreError } from '../../runtime/index.js';
-import { CLIENT_MIGRATIONS } from './database.js';
+import { StoreError } from '../../runtime/index.js';
+import { ClientDatabase } from './client-database.js';
 import { GroupStore } from './group-store.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 
@@ -58,6 +55,13 @@ export interface ClientStoreOptions extends MessageLogOptions {
    */
   path: string;
   /** The policy of a new store (default: accept). */
+  defaultPolicy?: PolicySettings;
+}
+
+/** A store on a database that holds other clients' stores too (ClientStore.on). */
+export interface SharedClientStoreOptions extends MessageLogOptions {
+  /** Whose rows these are: the user's name, unique in the database. */
+  owner: string;
   defaultPolicy?: PolicySettings;
 }
 
@@ -108,37 +112,53 @@ async function exists(path: string): Promise<boolean> {
 export class ClientStore {
   /** The database file. */
   readonly path: string;
+  /** Whose rows these are ('' in a database of this client's own). */
+  readonly owner: string;
   readonly groups: GroupStore;
   readonly messages: MessageLog;
-  readonly #db: SqliteDatabase;
+  readonly #database: ClientDatabase;
+  /** Closed with the store: the database was opened for this store alone. */
+  readonly #ownsDatabase: boolean;
+  readonly #stopListening: () => void;
   #outbox: OutboxState;
   #policy: PolicySettings;
   #closed = false;
-  /** The open group-commit transaction: who waits for it to commit. */
-  #batch: { waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> } | undefined;
   /** Told when a group commit failed (its changes are rolled back), besides `committed()` rejecting. */
   onCommitError: ((error: Error) => void) | undefined;
 
-  private constructor(path: string, db: SqliteDatabase, options: ClientStoreOptions) {
-    this.path = path;
-    this.#db = db;
+  private constructor(
+    database: ClientDatabase,
+    owner: string,
+    ownsDatabase: boolean,
+    options: MessageLogOptions & { defaultPolicy?: PolicySettings },
+  ) {
+    this.path = database.path;
+    this.owner = owner;
+    this.#database = database;
+    this.#ownsDatabase = ownsDatabase;
+    this.#stopListening = database.onCommitError((error) => this.onCommitError?.(error));
     this.#policy = this.#setting('policy') ?? options.defaultPolicy ?? { default: 'accept' };
     // Sessions and registration do not survive a restart; queued messages do.
     this.#outbox = freezeOutbox(restoreOutbox(this.#setting('outbox') ?? INITIAL_OUTBOX));
-    const rows = db.prepare('SELECT record FROM groups ORDER BY position').all() as Array<{ record: string }>;
+    const db = database.sqlite;
+    const rows = db
+      .prepare('SELECT record FROM groups WHERE owner = :o ORDER BY position')
+      .all({ o: owner }) as Array<{
+      record: string;
+    }>;
     this.groups = new GroupStore(
       rows.map((r) => JSON.parse(r.record) as GroupRecord),
       (record, position) => {
         this.#beforeWrite();
         db.prepare(
-          'INSERT INTO groups (key, position, record) VALUES (:k, :p, :r) ON CONFLICT (key) DO UPDATE SET position = :p, record = :r',
-        ).run({ k: record.key, p: position, r: JSON.stringify(record) });
+          'INSERT INTO groups (owner, key, position, record) VALUES (:o, :k, :p, :r) ON CONFLICT (owner, key) DO UPDATE SET position = :p, record = :r',
+        ).run({ o: owner, k: record.key, p: position, r: JSON.stringify(record) });
       },
     );
-    this.messages = new MessageLog(db, () => this.#beforeWrite(), options);
+    this.messages = new MessageLog(db, owner, () => this.#beforeWrite(), options);
   }
 
-  /** Open (or create) the store. Throws StoreError('corrupt' | 'io' | 'open-failed' | ...). */
+  /** Open (or create) the store in a database of its own. Throws StoreError('corrupt' | 'io' | 'open-failed' | ...). */
   static async open(options: ClientStoreOptions): Promise<ClientStore> {
     const legacy = options.path.endsWith('.json') ? options.path : undefined;
     const path = legacy ? `${legacy.slice(0, -'.json'.length)}.db` : options.path;
@@ -154,13 +174,21 @@ export class ClientStore {
       }
       doc = checkDoc(raw, legacy);
     }
-    const db = openSqlite({ path, migrations: CLIENT_MIGRATIONS, what: 'client store' });
-    const store = new ClientStore(path, db, options);
+    const store = new ClientStore(ClientDatabase.open(path), '', true, options);
     if (doc && legacy) {
       store.#import(doc);
       await rename(legacy, `${legacy}.imported`).catch(() => undefined);
     }
     return store;
+  }
+
+  /**
+   * The store of `owner` on a database that holds other clients' stores too (an embedded lab's). Closing the
+   * store does not close the database: its opener does, after the stores.
+   */
+  static on(database: ClientDatabase, options: SharedClientStoreOptions): ClientStore {
+    if (database.closed) throw new StoreError('closed', `client database ${database.path} is closed`);
+    return new ClientStore(database, options.owner, false, options);
   }
 
   /** The outbox state machine's state: an immutable value (frozen), replaced by setOutbox. */
@@ -191,80 +219,56 @@ export class ClientStore {
 
   /** Resolves once every change made so far is committed (rejects if that commit failed). */
   committed(): Promise<void> {
-    const batch = this.#batch;
-    if (!batch) return Promise.resolve();
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    return this.#database.committed();
   }
 
-  /** Commit what is pending, then close the database; further changes throw StoreError('closed'). */
+  /**
+   * Wait for what is pending to commit, then close the store (and its database, if it has one of its own);
+   * further changes throw StoreError('closed').
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#commit();
     this.#closed = true;
-    this.#db.close();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new StoreError('closed', `store ${this.path} is closed`);
+    this.#stopListening();
+    if (this.#ownsDatabase) this.#database.close();
+    else await this.#database.committed().catch(() => undefined); // reported through onCommitError
   }
 
   /** Before each change: the store is open, and the change joins this turn's transaction. */
   #beforeWrite(): void {
-    this.#assertOpen();
-    // Inside an explicit transaction (the legacy import) the change commits with it.
-    if (this.#batch || this.#db.db.inTransaction) return;
-    this.#db.db.exec('BEGIN IMMEDIATE');
-    this.#batch = { waiters: [] };
-    setImmediate(() => this.#commit());
-  }
-
-  #commit(): void {
-    const batch = this.#batch;
-    if (!batch) return;
-    this.#batch = undefined;
-    try {
-      this.#db.db.exec('COMMIT');
-    } catch (err) {
-      const error = new StoreError('io', `store ${this.path}: commit failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-      try {
-        if (this.#db.db.inTransaction) this.#db.db.exec('ROLLBACK');
-      } catch {
-        // the rollback's own failure adds nothing to the error reported
-      }
-      for (const w of batch.waiters) w.reject(error);
-      this.onCommitError?.(error);
-      return;
-    }
-    for (const w of batch.waiters) w.resolve();
+    if (this.#closed) throw new StoreError('closed', `store ${this.path} (${this.owner || 'own'}) is closed`);
+    this.#database.beforeWrite();
   }
 
   #setting<T>(name: string): T | undefined {
-    const row = this.#db.prepare('SELECT value FROM settings WHERE name = :n').get({ n: name }) as
-      | { value: string }
-      | undefined;
+    const row = this.#database.sqlite
+      .prepare('SELECT value FROM settings WHERE owner = :o AND name = :n')
+      .get({ o: this.owner, n: name }) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
   #saveSetting(name: string, value: unknown): void {
-    this.#db
+    this.#database.sqlite
       .prepare(
-        'INSERT INTO settings (name, value) VALUES (:n, :v) ON CONFLICT (name) DO UPDATE SET value = :v',
+        'INSERT INTO settings (owner, name, value) VALUES (:o, :n, :v) ON CONFLICT (owner, name) DO UPDATE SET value = :v',
       )
-      .run({ n: name, v: JSON.stringify(value) });
+      .run({ o: this.owner, n: name, v: JSON.stringify(value) });
   }
 
   /** One transaction: a legacy JSON document's groups, log, outbox and policy. */
   #import(doc: LegacyDoc): void {
-    this.#db.transaction(() => {
+    const db = this.#database.sqlite;
+    db.transaction(() => {
       for (const g of doc.groups) this.groups.upsert(g);
       for (const m of doc.received) this.messages.recordReceived(m);
       for (const n of doc.notifications) this.messages.recordNotification(n);
       for (const s of doc.sent) {
-        this.#db
-          .prepare('INSERT INTO sent (group_key, message_id, record) VALUES (:g, :m, :r)')
-          .run({ g: s.groupKey, m: s.messageId, r: JSON.stringify(s) });
+        db.prepare('INSERT INTO sent (owner, group_key, message_id, record) VALUES (:o, :g, :m, :r)').run({
+          o: this.owner,
+          g: s.groupKey,
+          m: s.messageId,
+          r: JSON.stringify(s),
+        });
       }
       this.setPolicy(doc.policy);
       this.setOutbox(restoreOutbox(doc.outbox));

@@ -43,20 +43,23 @@ export type LogKind = 'received' | 'notifications' | 'sent';
  */
 export class MessageLog {
   readonly #db: SqliteDatabase;
+  /** Whose rows these are (client-database.ts): every statement is scoped to them. */
+  readonly #owner: string;
   readonly #beforeChange: () => void;
   readonly #max: number;
   /** Entries per (table, group), for the cap without a COUNT per insert. */
   readonly #counts = new Map<string, number>();
   #trimmed = 0;
 
-  constructor(db: SqliteDatabase, beforeChange: () => void, options: MessageLogOptions = {}) {
+  constructor(db: SqliteDatabase, owner: string, beforeChange: () => void, options: MessageLogOptions = {}) {
     this.#db = db;
+    this.#owner = owner;
     this.#beforeChange = beforeChange;
     this.#max = options.maxEntriesPerGroup ?? DEFAULT_MAX_LOG_ENTRIES;
     for (const table of ['received', 'notifications', 'sent'] as const) {
       const rows = db
-        .prepare(`SELECT group_key, count(*) AS n FROM ${table} GROUP BY group_key`)
-        .all() as Array<{
+        .prepare(`SELECT group_key, count(*) AS n FROM ${table} WHERE owner = :o GROUP BY group_key`)
+        .all({ o: owner }) as Array<{
         group_key: string;
         n: number;
       }>;
@@ -89,8 +92,8 @@ export class MessageLog {
   hasReceived(groupKey: string, messageId: string): boolean {
     return (
       this.#db
-        .prepare('SELECT 1 AS hit FROM received WHERE group_key = :g AND message_id = :m')
-        .get({ g: groupKey, m: messageId }) !== undefined
+        .prepare('SELECT 1 AS hit FROM received WHERE owner = :o AND group_key = :g AND message_id = :m')
+        .get({ o: this.#owner, g: groupKey, m: messageId }) !== undefined
     );
   }
 
@@ -109,9 +112,10 @@ export class MessageLog {
     // In place, in one statement: the other event's flag, set meanwhile by another notification, stays.
     const row = this.#db
       .prepare(
-        "UPDATE received SET record = json_set(record, :path, json('true')) WHERE group_key = :g AND message_id = :m RETURNING record",
+        "UPDATE received SET record = json_set(record, :path, json('true')) WHERE owner = :o AND group_key = :g AND message_id = :m RETURNING record",
       )
       .get({
+        o: this.#owner,
         path: event === 'delivered' ? '$.notified.delivery' : '$.notified.display',
         g: groupKey,
         m: messageId,
@@ -150,8 +154,8 @@ export class MessageLog {
 
   #firstSent(messageId: string): { seq: number; entry: SentMessage } | undefined {
     const row = this.#db
-      .prepare('SELECT seq, record FROM sent WHERE message_id = :m ORDER BY seq LIMIT 1')
-      .get({ m: messageId }) as { seq: number; record: string } | undefined;
+      .prepare('SELECT seq, record FROM sent WHERE owner = :o AND message_id = :m ORDER BY seq LIMIT 1')
+      .get({ o: this.#owner, m: messageId }) as { seq: number; record: string } | undefined;
     return row ? { seq: row.seq, entry: JSON.parse(row.record) as SentMessage } : undefined;
   }
 
@@ -194,18 +198,20 @@ export class MessageLog {
 
   #one<T>(table: LogKind, groupKey: string, messageId: string): T | undefined {
     const row = this.#db
-      .prepare(`SELECT record FROM ${table} WHERE group_key = :g AND message_id = :m`)
-      .get({ g: groupKey, m: messageId }) as { record: string } | undefined;
+      .prepare(`SELECT record FROM ${table} WHERE owner = :o AND group_key = :g AND message_id = :m`)
+      .get({ o: this.#owner, g: groupKey, m: messageId }) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as T) : undefined;
   }
 
   #all<T>(table: LogKind, groupKey: string | undefined): T[] {
     const rows = (
       groupKey === undefined
-        ? this.#db.prepare(`SELECT record FROM ${table} ORDER BY seq`).all()
+        ? this.#db
+            .prepare(`SELECT record FROM ${table} WHERE owner = :o ORDER BY seq`)
+            .all({ o: this.#owner })
         : this.#db
-            .prepare(`SELECT record FROM ${table} WHERE group_key = :g ORDER BY seq`)
-            .all({ g: groupKey })
+            .prepare(`SELECT record FROM ${table} WHERE owner = :o AND group_key = :g ORDER BY seq`)
+            .all({ o: this.#owner, g: groupKey })
     ) as Array<{ record: string }>;
     return rows.map((r) => JSON.parse(r.record) as T);
   }
@@ -218,16 +224,18 @@ export class MessageLog {
   #insert(table: LogKind, groupKey: string, messageId: string, entry: object): boolean {
     const { changes } = this.#db
       .prepare(
-        `INSERT INTO ${table} (group_key, message_id, record) VALUES (:g, :m, :r) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${table} (owner, group_key, message_id, record) VALUES (:o, :g, :m, :r) ON CONFLICT DO NOTHING`,
       )
-      .run({ g: groupKey, m: messageId, r: JSON.stringify(entry) });
+      .run({ o: this.#owner, g: groupKey, m: messageId, r: JSON.stringify(entry) });
     if (changes === 0) return false;
     const key = `${table}\u0000${groupKey}`;
     const count = (this.#counts.get(key) ?? 0) + 1;
     if (count > this.#max) {
       this.#db
-        .prepare(`DELETE FROM ${table} WHERE seq = (SELECT min(seq) FROM ${table} WHERE group_key = :g)`)
-        .run({ g: groupKey });
+        .prepare(
+          `DELETE FROM ${table} WHERE seq = (SELECT min(seq) FROM ${table} WHERE owner = :o AND group_key = :g)`,
+        )
+        .run({ o: this.#owner, g: groupKey });
       this.#trimmed += 1;
       this.#counts.set(key, count - 1);
     } else {

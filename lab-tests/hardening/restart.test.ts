@@ -1,9 +1,10 @@
 // Restart keeps data (hardening): stopping and starting the lab on the same data directory keeps the PF's
 // backlog, and it is delivered when the user comes back; `fresh` starts from nothing.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ClientStore } from '../../client/index.js';
 import { EmbeddedLab } from '../../lab/embedded/index.js';
 import { LabClient } from '../../lab/scenarios/lab-client.js';
 import { Steps } from '../../lab/scenarios/steps.js';
@@ -62,6 +63,52 @@ describe('a lab restart keeps its data (hardening)', () => {
       expect(pf.groups.map((g) => g.id)).not.toContain(group.name);
     } finally {
       await third.close();
+    }
+  }, 60_000);
+
+  it("clients: their stores (one database for the lab's clients) survive a restart; a per-client store file of an earlier version is taken in once", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-restart-'));
+    dirs.push(dataDir);
+    // carol's store as an earlier version of the lab kept it: a file of her own.
+    const old = await ClientStore.open({ path: join(dataDir, 'clients', 'carol.db') });
+    old.setPolicy({ default: 'later' });
+    old.messages.recordReceived({
+      groupKey: 'before-the-upgrade',
+      messageId: 'm-old',
+      from: 'sip:bob@ims.lab',
+      contentType: 'text/plain',
+      text: 'from an earlier version',
+      requested: [],
+      arrivedOn: 'deferred',
+      receivedAt: '2026-11-24T10:15:00.000Z',
+      notified: {},
+    });
+    await old.close();
+
+    const first = await start(dataDir);
+    try {
+      const carol = first.clients.get('carol')!.client;
+      expect(carol.messages().map((m) => m.text)).toEqual(['from an earlier version']);
+      expect(carol.store.policy).toEqual({ default: 'later' });
+      expect(await readdir(join(dataDir, 'clients'))).toContain('carol.db.imported');
+      first.clients.get('alice')!.client.setPolicy('decline');
+      await first.clients.get('alice')!.client.store.committed();
+    } finally {
+      await first.close();
+    }
+
+    const second = await start(dataDir);
+    try {
+      expect(second.clients.get('alice')!.client.store.policy).toMatchObject({ default: 'decline' });
+      expect(
+        second.clients
+          .get('carol')!
+          .client.messages()
+          .map((m) => m.text),
+      ).toEqual(['from an earlier version']);
+      expect(second.clients.get('bob')!.client.messages()).toEqual([]);
+    } finally {
+      await second.close();
     }
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 // The embedded lab (architecture.md "Running modes"): every node of the topology in this process, on
 // real sockets on one host, with the lab API over them. `npm run lab` and the end-to-end tests use it.
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -16,7 +17,7 @@ import {
   type TraceLimits,
   traceLimits,
 } from '../../runtime/index.js';
-import { ClientDaemon, clientConfig } from '../../client/index.js';
+import { ClientDaemon, ClientDatabase, ClientStore, clientConfig } from '../../client/index.js';
 import { Cscf, cscfConfig } from '../../services/cscf/index.js';
 import { PfNode, pfConfig } from '../../services/pf/index.js';
 import { type ClientFactory, createLabApi, type ExternalPeer, type LabNode } from '../api/index.js';
@@ -27,7 +28,7 @@ import type { SutSpec } from '../sut/index.js';
 import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/index.js';
 
 /** File descriptors an embedded client costs, measured (bench/perf/clients.perf.ts prints it), with room. */
-const FDS_PER_CLIENT = 10;
+const FDS_PER_CLIENT = 7;
 /** The CSCF, the PF, the lab API and Node's own. */
 const FDS_BASE = 64;
 /** Clients registered at once while a lab starts (each registration waits on round trips). */
@@ -81,6 +82,8 @@ export class EmbeddedLab {
   readonly #api: ControlServer;
   readonly #nodes: EmbeddedNodeInfo[];
   readonly #clientSettings: ClientSettings;
+  /** The clients' stores, one database (`<dataDir>/clients.db`). */
+  readonly #clientDatabase: ClientDatabase;
   /** Clients created at run time (POST /clients), removed by DELETE /clients/:user or with the lab. */
   readonly #created = new Set<string>();
   readonly #peers: ExternalPeer[];
@@ -96,8 +99,10 @@ export class EmbeddedLab {
     nodes: EmbeddedNodeInfo[];
     dataDir: string;
     clientSettings: ClientSettings;
+    clientDatabase: ClientDatabase;
   }) {
     this.#clientSettings = init.clientSettings;
+    this.#clientDatabase = init.clientDatabase;
     this.dataDir = init.dataDir;
     this.topology = init.topology;
     this.cscfEngine = init.cscf;
@@ -141,7 +146,7 @@ export class EmbeddedLab {
     const loggerFor = options.loggerFor ?? ((node: string) => createLogger(node));
     const dataDir = resolve(options.dataDir ?? '.lab-data');
     if (options.fresh) await rm(dataDir, { recursive: true, force: true });
-    await mkdir(join(dataDir, 'clients'), { recursive: true });
+    await mkdir(dataDir, { recursive: true });
     const t1 = options.t1 ?? 500;
     // Every node keeps the same amount of its wire: CPM_LAB_TRACE_MAX_RECORDS / CPM_LAB_TRACE_MAX_BYTES.
     const trace = options.trace ?? traceLimits({}, process.env);
@@ -149,13 +154,16 @@ export class EmbeddedLab {
     const sut = topology.sut;
     // The CSCF knows every user, the client under test's too (it registers like any UE).
     const users = [...topology.clients.map((c) => c.user), ...(sut?.side === 'client' ? [sut.user!] : [])];
-    // Measured: a client holds about 10 descriptors here (its store and WAL, SIP and MSRP listeners, its flow to
-    // the CSCF and the CSCF's end of it, its control API and the lab's connection to it).
+    // Measured: a client holds about 7 descriptors here (SIP and MSRP listeners, its flow to the CSCF and the
+    // CSCF's end of it, its control API and the lab's connection to it); their stores share one database.
     assertFdsAvailable(
       FDS_PER_CLIENT * topology.clients.length + FDS_BASE,
       `an embedded lab with ${topology.clients.length} clients (about ${FDS_PER_CLIENT} each)`,
     );
     const started: Array<{ close(): Promise<void> }> = [];
+    // Every client's store in one database (client/store/client-database.ts), closed after the clients.
+    const clientDatabase = ClientDatabase.open(join(dataDir, 'clients.db'));
+    started.push({ close: async () => clientDatabase.close() });
     try {
       // The CSCF's SIP address is needed by the PF and the clients; Kamailio needs the PF's, so it starts after it.
       let mock: Cscf | undefined;
@@ -261,7 +269,15 @@ export class EmbeddedLab {
         };
       }
       const clients = new Map<string, ClientDaemon>();
-      const clientSettings: ClientSettings = { topology, cscfSip, dataDir, t1, trace, loggerFor };
+      const clientSettings: ClientSettings = {
+        topology,
+        cscfSip,
+        dataDir,
+        database: clientDatabase,
+        t1,
+        trace,
+        loggerFor,
+      };
       for (const c of topology.clients) {
         const daemon = await startClient(clientSettings, c);
         started.push(daemon);
@@ -318,7 +334,18 @@ export class EmbeddedLab {
         }),
         { host, port: topology.labApiPort, logger },
       );
-      lab = new EmbeddedLab({ topology, cscf, pf, peers, clients, api, nodes, dataDir, clientSettings });
+      lab = new EmbeddedLab({
+        topology,
+        cscf,
+        pf,
+        peers,
+        clients,
+        api,
+        nodes,
+        dataDir,
+        clientSettings,
+        clientDatabase,
+      });
       // Groups first (so that invitations find them known), then every client registers.
       await provisionInProcess(topology, {
         ...(pf ? { pf } : {}),
@@ -381,6 +408,7 @@ export class EmbeddedLab {
       1,
     );
     await daemon.close();
+    await daemon.client.store.close();
     if (this.cscfEngine.engine === 'mock') this.cscfEngine.cscf.removeUser(user);
   }
 
@@ -390,28 +418,39 @@ export class EmbeddedLab {
     await this.#api.close();
     // Clients first (they de-register through the CSCF), then the PF, then the CSCF.
     await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
+    this.#clientDatabase.close();
     await this.#pf?.close();
     if (this.cscfEngine.engine === 'mock') await this.cscfEngine.cscf.close();
     if (this.cscfEngine.engine === 'kamailio') await this.cscfEngine.kamailio.close();
   }
 }
 
-/** What every client of the lab shares: the CSCF, the domain, the store directory, T1, the loggers. */
+/** What every client of the lab shares: the CSCF, the domain, the store database, T1, the loggers. */
 interface ClientSettings {
   topology: Topology;
   cscfSip: { address: string; port: number };
   dataDir: string;
+  database: ClientDatabase;
   t1: number;
   trace: TraceLimits;
   loggerFor: (node: string) => Logger;
 }
 
-function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDaemon> {
-  const { topology, cscfSip, dataDir, t1, trace, loggerFor } = settings;
+async function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDaemon> {
+  const { topology, cscfSip, dataDir, database, t1, trace, loggerFor } = settings;
   const host = topology.host;
+  const config = clientConfig({ user: c.user }, {});
+  // A lab of an earlier version kept each client's store in a file of its own: taken in once.
+  const ownFile = join(dataDir, 'clients', `${c.user}.db`);
+  if (existsSync(ownFile) && !database.hasOwner(c.user)) database.importOwnDatabase(ownFile, c.user);
+  const store = ClientStore.on(database, {
+    owner: c.user,
+    defaultPolicy: { default: c.policy },
+    maxEntriesPerGroup: config.maxLogEntriesPerGroup,
+  });
   return ClientDaemon.start(
     {
-      ...clientConfig({ user: c.user }, {}),
+      ...config,
       domain: topology.domain,
       cscf: { host: cscfSip.address, port: cscfSip.port },
       cscfTransport: 'tcp',
@@ -428,7 +467,7 @@ function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDae
       t1,
       trace,
     },
-    { logger: loggerFor(c.user) },
+    { logger: loggerFor(c.user), store },
   );
 }
 
