@@ -112,9 +112,12 @@ export class PfNode implements PfControlSurface {
     const stores = openStores({ path: config.storePath, now: this.#now });
     if (stores.recovered > 0) this.logger.info('deliveries reset after restart', { count: stores.recovered });
     this.stores = stores;
-    // Who is online survives a restart (the CSCF refreshes it; no refresh needed to deliver).
-    this.registrations = new RegistrationWatch(this.#now, stores.db);
     this.#batcher = new WriteBatcher(stores.db);
+    // Who is online survives a restart (the CSCF refreshes it; no refresh needed to deliver). Its writes join
+    // the batcher's transaction: no synchronous commit per third-party REGISTER.
+    this.registrations = new RegistrationWatch(this.#now, stores.db, (write) => {
+      this.#batcher.run(write).catch(this.#sink('registration not stored'));
+    });
     this.#inFlight = new InFlight(this.#now);
     this.#backlog = new Backlog({
       stores,

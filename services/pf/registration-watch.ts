@@ -14,11 +14,22 @@ export class RegistrationWatch {
   readonly #online = new Map<string, number>();
   readonly #now: () => number;
   readonly #db: PfDatabase | undefined;
+  readonly #persist: (write: () => void) => void;
 
-  /** With `db`, entries are kept in its `registrations` table and the live ones loaded now. */
-  constructor(now: () => number = Date.now, db?: PfDatabase) {
+  /**
+   * With `db`, entries are kept in its `registrations` table and the live ones loaded now. `persist` runs each
+   * table write (default: at once, its own commit); the PF hands them to its write batcher, so a burst of
+   * REGISTERs is one commit instead of a synchronous commit each. The view in memory is what answers; the
+   * table is for a restart.
+   */
+  constructor(
+    now: () => number = Date.now,
+    db?: PfDatabase,
+    persist: (write: () => void) => void = (write) => write(),
+  ) {
     this.#now = now;
     this.#db = db;
+    this.#persist = persist;
     if (db) {
       const rows = db
         .prepare('SELECT user, expires_at FROM registrations WHERE expires_at > :now')
@@ -38,15 +49,20 @@ export class RegistrationWatch {
       const returning = !this.isRegistered(key);
       const until = this.#now() + expires * 1000;
       this.#online.set(key, until);
-      this.#db
-        ?.prepare(
-          'INSERT INTO registrations (user, expires_at) VALUES (:user, :until) ON CONFLICT (user) DO UPDATE SET expires_at = :until',
-        )
-        .run({ user: key, until });
+      const db = this.#db;
+      if (db) {
+        this.#persist(() => {
+          db.prepare(
+            'INSERT INTO registrations (user, expires_at) VALUES (:user, :until) ON CONFLICT (user) DO UPDATE SET expires_at = :until',
+          ).run({ user: key, until });
+        });
+      }
       return { user: key, state: 'online', returning };
     }
     this.#online.delete(key);
-    this.#db?.prepare('DELETE FROM registrations WHERE user = :user').run({ user: key });
+    const db = this.#db;
+    if (db)
+      this.#persist(() => db.prepare('DELETE FROM registrations WHERE user = :user').run({ user: key }));
     return { user: key, state: 'offline' };
   }
 
