@@ -56,6 +56,7 @@ export {
   type ControlServer,
   type ControlServerOptions,
 } from './control-server.js';
+export { type ControlHost, startControlHost } from './control-host.js';
 export { feedEventStream, type EventStreamOptions, type TraceGap } from './event-stream.js';
 export { Fanout, type Listener } from './fanout.js';
 export {

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Express, Request } from 'express';
 import {
-  type ControlServer,
+  type ControlHost,
   createControlApi,
   createLogger,
   HttpError,
@@ -57,11 +57,12 @@ export class ClientDaemon {
   readonly recorder: TraceRecorder;
   readonly events: NodeEvents;
   readonly logger: Logger;
-  readonly #control: ControlServer;
+  /** Its control API: a listener of its own, or a path on a shared ControlHost. */
+  readonly #control: { url: string; close(): Promise<void> };
 
   private constructor(
     client: CpmClient,
-    control: ControlServer,
+    control: { url: string; close(): Promise<void> },
     recorder: TraceRecorder,
     events: NodeEvents,
     logger: Logger,
@@ -76,10 +77,12 @@ export class ClientDaemon {
   /**
    * `options.store`: the client's store, opened by the caller (an embedded lab's clients share one database) and
    * closed by it; without it the client opens `<storeDir>/<user>.db` and closes it with itself.
+   * `options.controlHost`: serve the control API at `/clients/<user>` on that shared listener instead of a
+   * listener of its own (config.controlHost / controlPort are then not used).
    */
   static async start(
     config: ClientDaemonConfig,
-    options: { logger?: Logger; store?: ClientStore } = {},
+    options: { logger?: Logger; store?: ClientStore; controlHost?: ControlHost } = {},
   ): Promise<ClientDaemon> {
     const logger = options.logger ?? createLogger(config.user);
     const sip: { host: string; port: number; udpPort?: number; advertise?: string } = {
@@ -112,13 +115,16 @@ export class ClientDaemon {
     recorder.attach(client.trace);
     const events = new NodeEvents(config.user);
     forwardEvents(client, events);
-    let control: ControlServer;
+    let control: { url: string; close(): Promise<void> };
     try {
-      control = await startControlServer(controlApp(client, recorder, events, logger), {
-        host: config.controlHost,
-        port: config.controlPort,
-        logger,
-      });
+      const app = controlApp(client, recorder, events, logger);
+      const host = options.controlHost;
+      control = host
+        ? {
+            url: host.mount(config.user, app),
+            close: async () => host.unmount(config.user),
+          }
+        : await startControlServer(app, { host: config.controlHost, port: config.controlPort, logger });
     } catch (err) {
       await client.close();
       recorder.close();

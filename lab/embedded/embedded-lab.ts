@@ -9,10 +9,12 @@ import {
   type FdBudget,
   fdBudget,
   forEachBounded,
+  type ControlHost,
   type ControlServer,
   freePort,
   HttpError,
   type Logger,
+  startControlHost,
   startControlServer,
   type TraceLimits,
   traceLimits,
@@ -27,8 +29,13 @@ import { provisionInProcess } from './provision.js';
 import type { SutSpec } from '../sut/index.js';
 import { type ClientNode, type Topology, withEphemeralPorts } from '../topology/index.js';
 
-/** File descriptors an embedded client costs, measured (bench/perf/clients.perf.ts prints it), with room. */
-const FDS_PER_CLIENT = 7;
+/**
+ * File descriptors an embedded client costs, measured (bench/perf/clients.perf.ts prints it), with room: its
+ * SIP and MSRP listeners, both ends of its flow to the CSCF, MSRP and lab API connections. A client with a
+ * control port of its own has one more (its listener); the others share one (runtime/control-host.ts).
+ */
+const FDS_PER_CLIENT = 6;
+const FDS_OWN_CONTROL_PORT = 1;
 /** The CSCF, the PF, the lab API and Node's own. */
 const FDS_BASE = 64;
 /** Clients registered at once while a lab starts (each registration waits on round trips). */
@@ -154,17 +161,23 @@ export class EmbeddedLab {
     const sut = topology.sut;
     // The CSCF knows every user, the client under test's too (it registers like any UE).
     const users = [...topology.clients.map((c) => c.user), ...(sut?.side === 'client' ? [sut.user!] : [])];
-    // Measured: a client holds about 7 descriptors here (SIP and MSRP listeners, its flow to the CSCF and the
-    // CSCF's end of it, its control API and the lab's connection to it); their stores share one database.
+    const clientFds = topology.clients.reduce(
+      (n, c) => n + FDS_PER_CLIENT + (c.controlPort === 0 ? 0 : FDS_OWN_CONTROL_PORT),
+      0,
+    );
     assertFdsAvailable(
-      FDS_PER_CLIENT * topology.clients.length + FDS_BASE,
-      `an embedded lab with ${topology.clients.length} clients (about ${FDS_PER_CLIENT} each)`,
+      clientFds + FDS_BASE,
+      `an embedded lab with ${topology.clients.length} clients (about ${Math.round(clientFds / Math.max(1, topology.clients.length))} each)`,
     );
     const started: Array<{ close(): Promise<void> }> = [];
     // Every client's store in one database (client/store/client-database.ts), closed after the clients.
     const clientDatabase = ClientDatabase.open(join(dataDir, 'clients.db'));
     started.push({ close: async () => clientDatabase.close() });
     try {
+      // The control APIs of clients without a port of their own (0), and of clients created at run time, on
+      // one listener at /clients/<user> (runtime/control-host.ts).
+      const controlHost = await startControlHost({ host, logger });
+      started.push(controlHost);
       // The CSCF's SIP address is needed by the PF and the clients; Kamailio needs the PF's, so it starts after it.
       let mock: Cscf | undefined;
       let cscfSip: { address: string; port: number };
@@ -274,6 +287,7 @@ export class EmbeddedLab {
         cscfSip,
         dataDir,
         database: clientDatabase,
+        controlHost,
         t1,
         trace,
         loggerFor,
@@ -418,6 +432,7 @@ export class EmbeddedLab {
     await this.#api.close();
     // Clients first (they de-register through the CSCF), then the PF, then the CSCF.
     await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
+    await this.#clientSettings.controlHost.close();
     this.#clientDatabase.close();
     await this.#pf?.close();
     if (this.cscfEngine.engine === 'mock') await this.cscfEngine.cscf.close();
@@ -431,13 +446,15 @@ interface ClientSettings {
   cscfSip: { address: string; port: number };
   dataDir: string;
   database: ClientDatabase;
+  /** Where the control APIs of clients without a control port of their own are served. */
+  controlHost: ControlHost;
   t1: number;
   trace: TraceLimits;
   loggerFor: (node: string) => Logger;
 }
 
 async function startClient(settings: ClientSettings, c: ClientNode): Promise<ClientDaemon> {
-  const { topology, cscfSip, dataDir, database, t1, trace, loggerFor } = settings;
+  const { topology, cscfSip, dataDir, database, controlHost, t1, trace, loggerFor } = settings;
   const host = topology.host;
   const config = clientConfig({ user: c.user }, {});
   // A lab of an earlier version kept each client's store in a file of its own: taken in once.
@@ -467,7 +484,7 @@ async function startClient(settings: ClientSettings, c: ClientNode): Promise<Cli
       t1,
       trace,
     },
-    { logger: loggerFor(c.user), store },
+    { logger: loggerFor(c.user), store, ...(c.controlPort === 0 ? { controlHost } : {}) },
   );
 }
 
