@@ -38,8 +38,13 @@ describe('control host', () => {
   it('architecture.md control plane: each mounted app answers at /clients/<name> and sees its own paths; unknown names and paths get a JSON 404', async () => {
     const host = await startControlHost({ logger: quiet });
     hosts.push(host);
-    const alice = host.mount('alice', nodeApp('alice'));
-    const bob = host.mount('bob.smith', nodeApp('bob.smith'));
+    let built = 0;
+    const alice = host.mount('alice', () => {
+      built++;
+      return nodeApp('alice');
+    });
+    const bob = host.mount('bob.smith', () => nodeApp('bob.smith'));
+    expect(built).toBe(0); // built on the first request
     expect(alice).toBe(`${host.url}/clients/alice`);
     expect(await (await fetch(`${alice}/state`)).json()).toEqual({ node: 'alice' });
     expect(await (await fetch(`${bob}/echo?q=1`)).json()).toEqual({
@@ -47,15 +52,16 @@ describe('control host', () => {
       url: '/echo?q=1',
       q: '1',
     });
-    expect((await (await fetch(`${alice}/health`)).json()).node).toBe('alice');
-    expect(() => host.mount('alice', nodeApp('alice'))).toThrow(/already mounted/);
+    expect(((await (await fetch(`${alice}/health`)).json()) as { node: string }).node).toBe('alice');
+    expect(built).toBe(1);
+    expect(() => host.mount('alice', () => nodeApp('alice'))).toThrow(/already mounted/);
 
     const unknown = await fetch(`${host.url}/clients/carol/state`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: 'no node "carol" here' });
     const outside = await fetch(`${host.url}/state`);
     expect(outside.status).toBe(404);
-    expect((await outside.json()).error).toMatch(/\/clients\/<name>/);
+    expect(((await outside.json()) as { error: string }).error).toMatch(/\/clients\/<name>/);
     expect((await fetch(`${host.url}/clients/%E0%A4%A/state`)).status).toBe(400);
     // The node's own guards still apply behind the prefix (CR/LF in the URL).
     expect((await fetch(`${alice}/echo?q=a%0d%0ab`)).status).toBe(400);
@@ -66,8 +72,8 @@ describe('control host', () => {
     hosts.push(host);
     const appA = nodeApp('alice');
     const appB = nodeApp('bob');
-    const alice = host.mount('alice', appA);
-    const bob = host.mount('bob', appB);
+    const alice = host.mount('alice', () => appA);
+    const bob = host.mount('bob', () => appB);
     const openedA = once(sseHubOf(appA), 'open');
     const streamA = readSse((await fetch(`${alice}/events`)).body!)[Symbol.asyncIterator]();
     await openedA;

@@ -2,6 +2,8 @@
 // control port of their own): each app is mounted at `/clients/<name>`, sees its requests with that prefix
 // removed, and is reached at `<host url>/clients/<name>`. A listener per client cost a descriptor and a bind()
 // to a free port each, and past a few thousand listeners on one address Linux takes milliseconds per bind.
+// An app is built on its first request: building an Express app with a node's routes costs ~0.4 ms, a fifth
+// of a client's start-up, and most clients of a large lab are never asked anything.
 import type { RequestListener, ServerResponse } from 'node:http';
 import { type ControlServer, startControlServer } from './control-server.js';
 import type { Logger } from './logger.js';
@@ -10,8 +12,8 @@ import { sseHubOf } from './sse.js';
 export interface ControlHost {
   /** e.g. http://127.0.0.1:40123 */
   url: string;
-  /** Serve `app` at `/clients/<name>`; returns its base URL. A name is mounted once. */
-  mount(name: string, app: RequestListener & object): string;
+  /** Serve the app `build` makes (on the first request) at `/clients/<name>`; returns its base URL. */
+  mount(name: string, build: () => RequestListener & object): string;
   /** Stop serving `name`: its event streams end; requests already running finish. */
   unmount(name: string): void;
   /** Close the listener (and every mounted app's event streams). */
@@ -32,7 +34,8 @@ export async function startControlHost(options: {
   port?: number;
   logger?: Logger;
 }): Promise<ControlHost> {
-  const apps = new Map<string, RequestListener & object>();
+  /** Per name: how to build its app, and the app once built. */
+  const apps = new Map<string, { build: () => RequestListener & object; app?: RequestListener & object }>();
   const dispatch: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(PREFIX)) {
@@ -48,14 +51,15 @@ export async function startControlHost(options: {
       sendJsonError(res, 400, 'bad node name in the path');
       return;
     }
-    const app = apps.get(name);
-    if (!app) {
+    const mounted = apps.get(name);
+    if (!mounted) {
       sendJsonError(res, 404, `no node "${name}" here`);
       return;
     }
     const rest = end < 0 ? '' : url.slice(PREFIX.length + end);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;
-    app(req, res);
+    mounted.app ??= mounted.build();
+    mounted.app(req, res);
   };
   const server: ControlServer = await startControlServer(dispatch, {
     host: options.host ?? '127.0.0.1',
@@ -64,19 +68,19 @@ export async function startControlHost(options: {
   });
   return {
     url: server.url,
-    mount(name, app) {
+    mount(name, build) {
       if (apps.has(name)) throw new Error(`control host: "${name}" is already mounted`);
-      apps.set(name, app);
+      apps.set(name, { build });
       return `${server.url}${PREFIX}${encodeURIComponent(name)}`;
     },
     unmount(name) {
-      const app = apps.get(name);
-      if (!app) return;
+      const mounted = apps.get(name);
+      if (!mounted) return;
       apps.delete(name);
-      sseHubOf(app).closeAll();
+      if (mounted.app) sseHubOf(mounted.app).closeAll();
     },
     async close() {
-      for (const app of apps.values()) sseHubOf(app).closeAll();
+      for (const { app } of apps.values()) if (app) sseHubOf(app).closeAll();
       apps.clear();
       await server.close();
     },

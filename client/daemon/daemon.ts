@@ -117,14 +117,14 @@ export class ClientDaemon {
     forwardEvents(client, events);
     let control: { url: string; close(): Promise<void> };
     try {
-      const app = controlApp(client, recorder, events, logger);
+      const build = () => controlApp(client, recorder, events, logger);
       const host = options.controlHost;
       control = host
         ? {
-            url: host.mount(config.user, app),
+            url: host.mount(config.user, build),
             close: async () => host.unmount(config.user),
           }
-        : await startControlServer(app, { host: config.controlHost, port: config.controlPort, logger });
+        : await startControlServer(build(), { host: config.controlHost, port: config.controlPort, logger });
     } catch (err) {
       await client.close();
       recorder.close();
