@@ -10,7 +10,7 @@
 // commit, not N). A change is durable (WAL, synchronous=NORMAL: it survives the process being killed) once
 // `committed()` resolves; a client answers a message's MSRP 200 only then (RFC 4975 §7.3). Reads in between
 // see the change.
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { openSqlite, type SqliteDatabase, StoreError } from '../../runtime/index.js';
 import { CLIENT_MIGRATIONS } from './database.js';
 
@@ -109,6 +109,8 @@ export class ClientDatabase {
       db.exec('DETACH DATABASE own');
     }
     if (existsSync(file)) renameSync(file, `${file}.imported`);
+    // Checkpointed and empty since the close above: the file's WAL and shared-memory index go with it.
+    for (const side of ['-wal', '-shm']) rmSync(`${file}${side}`, { force: true });
   }
 
   /** Commit what is pending, then close the database; further changes throw StoreError('closed'). */

@@ -65,6 +65,11 @@ export interface SharedClientStoreOptions extends MessageLogOptions {
   defaultPolicy?: PolicySettings;
 }
 
+/** A row of the groups table as read: the group record, JSON. */
+interface RecordRow {
+  record: string;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -143,9 +148,7 @@ export class ClientStore {
     const db = database.sqlite;
     const rows = db
       .prepare('SELECT record FROM groups WHERE owner = :o ORDER BY position')
-      .all({ o: owner }) as Array<{
-      record: string;
-    }>;
+      .all({ o: owner }) as RecordRow[];
     this.groups = new GroupStore(
       rows.map((r) => JSON.parse(r.record) as GroupRecord),
       (record, position) => {
@@ -174,7 +177,14 @@ export class ClientStore {
       }
       doc = checkDoc(raw, legacy);
     }
-    const store = new ClientStore(ClientDatabase.open(path), '', true, options);
+    const database = ClientDatabase.open(path);
+    let store: ClientStore;
+    try {
+      store = new ClientStore(database, '', true, options);
+    } catch (err) {
+      database.close();
+      throw err;
+    }
     if (doc && legacy) {
       store.#import(doc);
       await rename(legacy, `${legacy}.imported`).catch(() => undefined);

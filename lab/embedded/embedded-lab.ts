@@ -89,8 +89,6 @@ export class EmbeddedLab {
   readonly #api: ControlServer;
   readonly #nodes: EmbeddedNodeInfo[];
   readonly #clientSettings: ClientSettings;
-  /** The clients' stores, one database (`<dataDir>/clients.db`). */
-  readonly #clientDatabase: ClientDatabase;
   /** Clients created at run time (POST /clients), removed by DELETE /clients/:user or with the lab. */
   readonly #created = new Set<string>();
   readonly #peers: ExternalPeer[];
@@ -106,10 +104,8 @@ export class EmbeddedLab {
     nodes: EmbeddedNodeInfo[];
     dataDir: string;
     clientSettings: ClientSettings;
-    clientDatabase: ClientDatabase;
   }) {
     this.#clientSettings = init.clientSettings;
-    this.#clientDatabase = init.clientDatabase;
     this.dataDir = init.dataDir;
     this.topology = init.topology;
     this.cscfEngine = init.cscf;
@@ -358,7 +354,6 @@ export class EmbeddedLab {
         nodes,
         dataDir,
         clientSettings,
-        clientDatabase,
       });
       // Groups first (so that invitations find them known), then every client registers.
       await provisionInProcess(topology, {
@@ -433,7 +428,7 @@ export class EmbeddedLab {
     // Clients first (they de-register through the CSCF), then the PF, then the CSCF.
     await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
     await this.#clientSettings.controlHost.close();
-    this.#clientDatabase.close();
+    this.#clientSettings.database.close();
     await this.#pf?.close();
     if (this.cscfEngine.engine === 'mock') await this.cscfEngine.cscf.close();
     if (this.cscfEngine.engine === 'kamailio') await this.cscfEngine.kamailio.close();
@@ -445,6 +440,7 @@ interface ClientSettings {
   topology: Topology;
   cscfSip: { address: string; port: number };
   dataDir: string;
+  /** The clients' stores, one database (`<dataDir>/clients.db`). */
   database: ClientDatabase;
   /** Where the control APIs of clients without a control port of their own are served. */
   controlHost: ControlHost;
