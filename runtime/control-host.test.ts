@@ -63,6 +63,12 @@ describe('control host', () => {
     expect(outside.status).toBe(404);
     expect(((await outside.json()) as { error: string }).error).toMatch(/\/clients\/<name>/);
     expect((await fetch(`${host.url}/clients/%E0%A4%A/state`)).status).toBe(400);
+    // An app that cannot be built answers 500; the listener goes on serving the others.
+    host.mount('broken', () => {
+      throw new Error('no routes');
+    });
+    expect((await fetch(`${host.url}/clients/broken/state`)).status).toBe(500);
+    expect((await fetch(`${bob}/state`)).status).toBe(200);
     // The node's own guards still apply behind the prefix (CR/LF in the URL).
     expect((await fetch(`${alice}/echo?q=a%0d%0ab`)).status).toBe(400);
   });

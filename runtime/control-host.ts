@@ -58,7 +58,14 @@ export async function startControlHost(options: {
     }
     const rest = end < 0 ? '' : url.slice(PREFIX.length + end);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;
-    mounted.app ??= mounted.build();
+    try {
+      mounted.app ??= mounted.build();
+    } catch (err) {
+      // Never past the server's request handler: the node answers 500, the listener keeps serving the others.
+      options.logger?.error('control API could not be built', { node: name, err });
+      sendJsonError(res, 500, 'internal error');
+      return;
+    }
     mounted.app(req, res);
   };
   const server: ControlServer = await startControlServer(dispatch, {
