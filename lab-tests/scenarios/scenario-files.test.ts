@@ -101,17 +101,28 @@ checks:
   - kind: request
     description: alice SUBSCRIBEs (wrong on purpose)
     match: { method: SUBSCRIBE, from: alice }
+  - kind: request
+    description: an INVITE after a message that never happened (wrong on purpose)
+    match: { method: INVITE, to: alice, group: g, after: carol-publish }
+messages:
+  carol-publish:
+    match: { method: PUBLISH, from: carol }
 `,
       join(FILES, 'inline.yaml'),
     );
     const result = await fileScenario(loaded).run({ lab: client, step: () => {} });
     expect(result.passed).toBe(false);
-    const [sdp, subscribe] = result.checks;
+    const [sdp, subscribe, afterMissing] = result.checks;
     expect(sdp).toMatchObject({ passed: false, clause: 'D1.i' });
     expect(sdp!.detail).toMatch(/INVITE .*SDP direction sendonly, expected sendrecv/);
     expect(sdp!.evidence).toHaveLength(1);
     expect(result.hops.find((h) => h.index === sdp!.evidence[0])?.startLine).toMatch(/^INVITE /);
     expect(subscribe).toMatchObject({ passed: false, detail: 'no SUBSCRIBE from alice' });
+    // Nothing can follow a message that is not in the trace: the detail says which one is missing.
+    expect(afterMissing).toMatchObject({ passed: false });
+    expect(afterMissing!.detail).toMatch(
+      /^no INVITE to alice.*; "carol-publish" \(after\) is not in the trace$/,
+    );
   });
 });
 

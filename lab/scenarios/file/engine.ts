@@ -395,6 +395,16 @@ class FileRun {
     });
   }
 
+  /** Why nothing matched: `no <match>`, naming a message it must follow or share a dialog with that is missing. */
+  #noMatch(match: MatchSpec, all: Hop[]): string {
+    const missing = (['after', 'same-dialog-as'] as const)
+      .map((field) => ({ field, name: match[field] }))
+      .filter((r): r is { field: 'after' | 'same-dialog-as'; name: string } => r.name !== undefined)
+      .filter((r) => this.#ref(r.name, all) === undefined)
+      .map((r) => `"${r.name}" (${r.field}) is not in the trace`);
+    return [`no ${describeMatch(match)}`, ...missing].join('; ');
+  }
+
   /** `after` / `before` of a check, against the ids of earlier checks: a failure reason, or undefined. */
   #order(check: { after?: string; before?: string }, found: Found): { problem?: string; evidence: Hop[] } {
     const evidence: Hop[] = [];
@@ -431,7 +441,7 @@ class FileRun {
     const first = matches[0];
     if (!first) {
       if (check.count === undefined || countHolds(0, check.count) === false)
-        add(false, check.count === undefined ? `no ${describeMatch(check.match)}` : problems.join('; '), []);
+        add(false, check.count === undefined ? this.#noMatch(check.match, all) : problems.join('; '), []);
       else add(true, '0 found', []);
       return;
     }
@@ -458,7 +468,7 @@ class FileRun {
   #response(check: ResponseCheck, all: Hop[], c: Checks): void {
     const request = this.#matches(all, check.match)[0];
     if (!request) {
-      c.add(check.clause, check.description, false, `no ${describeMatch(check.match)}`, []);
+      c.add(check.clause, check.description, false, this.#noMatch(check.match, all), []);
       return;
     }
     const answer = responsesTo(
