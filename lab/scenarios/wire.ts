@@ -90,6 +90,28 @@ export function requestHops(
   );
 }
 
+/**
+ * The last request of a list in timeline order, as first sent: a retransmission (RFC 3261 §17.1.1.2, §17.1.2.2:
+ * the same top Via branch, Call-ID and CSeq) is the same request, not a later one, so "the last REGISTER" is the
+ * first copy of the last transaction.
+ */
+export function lastTransaction<T extends { message: SipRequest }>(requests: readonly T[]): T | undefined {
+  const last = requests.at(-1);
+  if (!last) return undefined;
+  const key = transactionKey(last.message);
+  if (key === undefined) return last;
+  return requests.find((r) => transactionKey(r.message) === key) ?? last;
+}
+
+function transactionKey(request: SipRequest): string | undefined {
+  try {
+    const branch = request.topVia.params.get('branch') ?? '';
+    return `${request.callId}\u0000${request.cseq.seq} ${request.cseq.method}\u0000${branch}`;
+  } catch {
+    return undefined; // headers that do not parse: a request of its own
+  }
+}
+
 /** Final responses to the request with this Call-ID and CSeq method, sent by `from` (if given). */
 export function responsesTo(
   hops: readonly Hop[],

@@ -19,6 +19,7 @@ import {
   brief,
   cpmServiceOf,
   groupHops,
+  lastTransaction,
   msrpBindings,
   msrpHops,
   msrpSends,
@@ -236,7 +237,7 @@ class FileRun {
     const spec = this.#loaded.spec.messages?.[name];
     if (!spec) return undefined;
     const requests = this.#matches(hops, spec.match);
-    const request = spec.pick === 'last' ? requests.at(-1) : requests[0];
+    const request = spec.pick === 'last' ? lastTransaction(requests) : requests[0];
     if (!request || !spec.response) return request;
     return responsesTo(
       this.#scope(hops, spec.match.group),
