@@ -10,6 +10,7 @@ import {
   type SipMessage,
   type SipRequest,
   type SipResponse,
+  serverKey,
 } from '../../protocol/sip/index.js';
 import { byConversation, type Hop } from '../trace/index.js';
 
@@ -91,9 +92,9 @@ export function requestHops(
 }
 
 /**
- * The last request of a list in timeline order, as first sent: a retransmission (RFC 3261 §17.1.1.2, §17.1.2.2:
- * the same top Via branch, Call-ID and CSeq) is the same request, not a later one, so "the last REGISTER" is the
- * first copy of the last transaction.
+ * The last request of a list in timeline order, as first sent: a retransmission matches the same server
+ * transaction (RFC 3261 §17.2.3) and is the same request, not a later one, so "the last REGISTER" is the first
+ * copy of the last transaction.
  */
 export function lastTransaction<T extends { message: SipRequest }>(requests: readonly T[]): T | undefined {
   const last = requests.at(-1);
@@ -103,12 +104,12 @@ export function lastTransaction<T extends { message: SipRequest }>(requests: rea
   return requests.find((r) => transactionKey(r.message) === key) ?? last;
 }
 
+/** The request's server transaction key (§17.2.3); undefined when its headers do not parse (a request of its own). */
 function transactionKey(request: SipRequest): string | undefined {
   try {
-    const branch = request.topVia.params.get('branch') ?? '';
-    return `${request.callId}\u0000${request.cseq.seq} ${request.cseq.method}\u0000${branch}`;
+    return serverKey(request);
   } catch {
-    return undefined; // headers that do not parse: a request of its own
+    return undefined;
   }
 }
 
