@@ -26,8 +26,9 @@ export interface BranchEnv {
   /** A 2xx after the branch completed locally (Timer C, §16.7 step 5). */
   onLate2xx(branch: ProxyBranch, response: SipResponse): void;
   /**
-   * RFC 6026 §7.2: a further 2xx while the branch's transaction is Accepted (a fork), our Via popped. The
-   * transaction keeps this listener for 64*T1: it should hold no more than what it sends with.
+   * RFC 6026 §7.2: a further 2xx while the branch's transaction is Accepted (a fork), as received (our Via on
+   * top). The transaction keeps this listener for 64*T1: one function shared by every branch, holding nothing
+   * of this one (the proxy forwards such a 2xx statelessly, §16.7 step 5).
    */
   onAdditional2xx(response: SipResponse): void;
 }
@@ -90,7 +91,7 @@ export class ProxyBranch {
     try {
       tx = this.#env.transactions.sendRequest(this.request, this.sendTarget, {
         onProvisional: (r) => this.#onProvisional(r),
-        onAdditional2xx: popOwnViaThen(this.#env.onAdditional2xx),
+        onAdditional2xx: this.#env.onAdditional2xx,
       });
     } catch {
       this.#failLocally('closed'); // the layer is closed: nothing can be sent
@@ -194,11 +195,6 @@ export class ProxyBranch {
     this.#state = to;
     if (to === BranchState.Completed) this.#clearTimerC();
   }
-}
-
-/** `sink` for copies with our Via removed; made outside the branch's methods so that it holds only `sink`. */
-function popOwnViaThen(sink: (response: SipResponse) => void): (response: SipResponse) => void {
-  return (response) => sink(upstreamCopy(response));
 }
 
 /** §16.7 step 3: a copy of a downstream response with our Via removed. */

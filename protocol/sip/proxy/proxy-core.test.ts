@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRequest } from '../builders.js';
+import { createRequest, createResponse } from '../builders.js';
 import { SipResponse } from '../message.js';
 import type { SendTarget, TransportKind } from '../transport/index.js';
 import {
@@ -187,6 +187,34 @@ describe('RFC 3261 §16.7 response processing with parallel forking', () => {
     expect(new Set(oks.map((r) => r.toTag)).size).toBe(2);
     expect(oks.every((r) => r.vias.length === 1)).toBe(true);
   });
+
+  for (const kind of ['udp', 'tcp'] as const) {
+    it(`RFC 6026 §7.2, §16.7 step 5: a further 2xx on the same branch (forked downstream) while its client transaction is Accepted goes upstream (caller over ${kind})`, async () => {
+      const { proxy, alice, bob } = await setup(kind);
+      proxy.route = () => [direct(bob)];
+      bob.onInvite = (request, tx) => {
+        void tx.reply(200, { toTag: 'fork-1', headers: [['Contact', bob.contact('udp')]] });
+        // A second UAS behind a forking proxy at bob's place answers too: the same Via branch, another To tag.
+        const second = createResponse(request, 200, 'OK', 'fork-2');
+        second.append('Contact', bob.contact('udp'));
+        void bob.node.transport.sendResponse(second, tx.source);
+      };
+      const tags = new Set<string>();
+      let bothArrived: () => void = () => {};
+      const both = new Promise<void>((resolve) => {
+        bothArrived = resolve;
+      });
+      alice.node.transport.on('message', (m) => {
+        if (m.isRequest || m.status !== 200 || m.toTag === undefined) return;
+        tags.add(m.toTag);
+        if (tags.size === 2) bothArrived();
+      });
+      const call = alice.call(proxy.target(kind), 'sip:bob@ims.lab');
+      expect((await call.tx.final).status).toBe(200);
+      await both;
+      expect([...tags].sort()).toEqual(['fork-1', 'fork-2']);
+    });
+  }
 
   it('§16.7 step 10: the 2xx of one fork CANCELs the ringing fork, whose 487 is absorbed', async () => {
     const { proxy, alice, bob, carol } = await setup('udp');

@@ -249,18 +249,19 @@ export class StatefulProxy {
       onProvisional: (b, r) => context.provisional(b, r),
       onFinal: (b, r) => context.final(b, r),
       onLate2xx: (_b, r) => context.forward2xx(r),
-      onAdditional2xx: this.#upstreamSender(context.server.source),
+      onAdditional2xx: this.#forwardAdditional2xx,
     });
   }
 
   /**
-   * RFC 6026 §7.2, §16.7 step 5: a fork's further 2xx goes upstream at once. The context is Accepted by then
-   * (the branch's first 2xx made it so), where sending through the server transaction is sending to its
-   * source; this sender keeps only the source, not the context, for the 64*T1 the branch's transaction waits.
+   * RFC 6026 §7.2, §16.7 step 5: a fork's further 2xx goes upstream at once, statelessly: the context is
+   * Accepted by then (the branch's first 2xx made it so), where its server transaction would only send it to
+   * the same place (UDP: per the next Via, §18.2.2; TCP: the connection remembered for the branch). One
+   * function for every branch, so that the 64*T1 a branch's transaction waits in Accepted costs no closure.
    */
-  #upstreamSender(source: MessageSource): (response: SipResponse) => void {
-    return (response) => this.#sendResponseStateless(response, source);
-  }
+  readonly #forwardAdditional2xx = (response: SipResponse): void => {
+    void this.forwardStrayResponse(response);
+  };
 
   /** §16.6 step 8: our Via for the transport the branch uses. */
   #viaFor(next: SendTarget | undefined): { transport: string; host: string; port: number } {

@@ -105,6 +105,8 @@ const DEFAULTS = {
 
 /** RFC 768 / IPv4: the largest UDP payload. */
 const MAX_UDP_PAYLOAD = 65507;
+/** UDP peers whose MessageSource is shared (#udpSource). */
+const UDP_SOURCE_CACHE = 4096;
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -129,6 +131,8 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
   #refusalTimer: NodeJS.Timeout | undefined;
   #udp: UdpSocket | undefined;
   #udpLocal: Endpoint | undefined;
+  /** One MessageSource per UDP peer (address and port), shared by its datagrams; see #udpSource. */
+  readonly #udpSources = new Map<string, MessageSource>();
   #tcp: Server | undefined;
   #tcpLocal: Endpoint | undefined;
   #closing = false;
@@ -370,12 +374,7 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
 
   #onDatagram(buf: Buffer, rinfo: RemoteInfo): void {
     try {
-      const local = this.#udpLocal ?? { address: '', port: 0 };
-      const source: MessageSource = {
-        transport: 'udp',
-        local,
-        remote: { address: normalizeAddress(rinfo.address), port: rinfo.port },
-      };
+      const source = this.#udpSource(rinfo);
       // Bare CRLFs over UDP are keep-alive noise (RFC 5626 §4.4.2 uses STUN there): ignore.
       if (buf.length <= 8 && buf.every((b) => b === 0x0d || b === 0x0a)) return;
       this.#publish('in', source, buf);
@@ -392,6 +391,26 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
         new TransportError('socket-error', 'UDP receive failed', { transport: 'udp' }, { cause: err }),
       );
     }
+  }
+
+  /**
+   * The source of a datagram from `rinfo`, the same object for every datagram of one peer: a proxy under load
+   * keeps one per finished transaction for 64*T1 (wait states), which was ~100 bytes and three objects each.
+   * At most UDP_SOURCE_CACHE peers are remembered; past that the cache starts again (only sharing is lost).
+   */
+  #udpSource(rinfo: RemoteInfo): MessageSource {
+    const key = `${rinfo.address} ${rinfo.port}`;
+    let source = this.#udpSources.get(key);
+    if (source === undefined) {
+      if (this.#udpSources.size >= UDP_SOURCE_CACHE) this.#udpSources.clear();
+      source = {
+        transport: 'udp',
+        local: this.#udpLocal ?? { address: '', port: 0 },
+        remote: { address: normalizeAddress(rinfo.address), port: rinfo.port },
+      };
+      this.#udpSources.set(key, source);
+    }
+    return source;
   }
 
   #onConnection(socket: Socket): void {

@@ -154,6 +154,31 @@ describe('UDP (RFC 3261 §18.2, RFC 3581)', () => {
     });
   });
 
+  it('the datagrams of one peer share one MessageSource (kept by wait states for 64*T1); another peer gets its own', async () => {
+    const transport = await listen();
+    const seen = answerAll(transport);
+    const [a, b] = [await udpPeer(), await udpPeer()];
+    const port = transport.addresses.udp!.port;
+    for (const [peer, n] of [
+      [a, 1],
+      [a, 2],
+      [b, 3],
+    ] as const) {
+      peer.socket.send(
+        rawRequest('OPTIONS', `SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKsrc${n}`),
+        port,
+        '127.0.0.1',
+      );
+      expect(await peer.next()).toMatchObject({ status: 200 });
+    }
+    const [first, second, third] = seen.map((s) => s.source);
+    expect(second).toBe(first);
+    expect(third).not.toBe(first);
+    expect(first!.remote).toEqual({ address: '127.0.0.1', port: a.port });
+    expect(third!.remote).toEqual({ address: '127.0.0.1', port: b.port });
+    expect(first!.local).toEqual(transport.addresses.udp);
+  });
+
   it('RFC 3261 §18.2.1, §18.2.2: a sent-by host that differs from the source gets received, and the response goes to received at the sent-by port', async () => {
     const transport = await listen();
     const seen = answerAll(transport);

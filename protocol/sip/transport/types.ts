@@ -4,16 +4,19 @@ import type { SipMessage, SipResponse } from '../message.js';
 export type TransportKind = 'udp' | 'tcp';
 
 export interface Endpoint {
-  address: string;
-  port: number;
+  readonly address: string;
+  readonly port: number;
 }
 
-/** Where a received message came from. `flowId` is set for TCP (RFC 5626 flow = the connection). */
+/**
+ * Where a received message came from. `flowId` is set for TCP (RFC 5626 flow = the connection). Read-only: the
+ * transport layer hands the same object to every datagram from one peer (a wait state keeps it 64*T1).
+ */
 export interface MessageSource {
-  transport: TransportKind;
-  local: Endpoint;
-  remote: Endpoint;
-  flowId?: string;
+  readonly transport: TransportKind;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  readonly flowId?: string;
 }
 
 /** Where to send. For TCP, `flowId` pins the connection (fails with 'flow-closed' if it is gone). */
