@@ -66,13 +66,13 @@ export type AckHandler = (
 export type StrayResponseHandler = (response: SipResponse, source: MessageSource) => void;
 
 /**
- * A transaction in a wait state (wait-state.ts). The layer matches retransmissions to `wait`; the transaction
- * object is held weakly, so that one nobody else holds is freed at once, and one the TU holds still reaches
- * Terminated when the wait ends.
+ * A transaction in a wait state (wait-state.ts): one object with the wait's fields, against which the layer
+ * matches retransmissions (a proxy keeps three per call for 64*T1). The transaction object is held weakly, so
+ * that one nobody else holds is freed at once, and one the TU holds still reaches Terminated when the wait ends.
  */
-type WaitRecord =
-  | { side: 'server'; key: string; tx: WeakRef<ServerTransaction>; wait: CompactServerWait }
-  | { side: 'client'; key: string; tx: WeakRef<ClientTransaction>; wait: CompactClientWait };
+type WaitRecord = ServerWaitRecord | ClientWaitRecord;
+type ServerWaitRecord = { side: 'server'; key: string; tx: WeakRef<ServerTransaction> } & CompactServerWait;
+type ClientWaitRecord = { side: 'client'; key: string; tx: WeakRef<ClientTransaction> } & CompactClientWait;
 
 /**
  * A ServerWait as kept: the final response of Completed as its wire text (latin1), parsed again only for a
@@ -113,8 +113,8 @@ export class TransactionLayer {
   readonly #rport: boolean;
   readonly #clients = new Map<string, ClientTransaction>();
   readonly #servers = new Map<string, ServerTransaction>();
-  readonly #clientWaits = new Map<string, WaitRecord & { side: 'client' }>();
-  readonly #serverWaits = new Map<string, WaitRecord & { side: 'server' }>();
+  readonly #clientWaits = new Map<string, ClientWaitRecord>();
+  readonly #serverWaits = new Map<string, ServerWaitRecord>();
   /** One FIFO per wait duration (T4, 64*T1, Timer D): a slot per waiting transaction, no Timeout each. */
   readonly #expiries = new Map<number, ExpiryQueue<WaitRecord>>();
   #requestHandler: RequestHandler | undefined;
@@ -209,7 +209,7 @@ export class TransactionLayer {
       },
       linger: (ms, wait) => {
         if (this.#clients.get(key) === tx) this.#clients.delete(key);
-        this.#startWait(ms, { side: 'client', key, tx: new WeakRef(tx), wait: compactClientWait(wait) });
+        this.#startWait(ms, { side: 'client', key, tx: new WeakRef(tx), ...compactClientWait(wait) });
       },
       onError: (err) => this.#reportError(err),
     };
@@ -326,9 +326,9 @@ export class TransactionLayer {
           this.#callHook(() => this.#ackHandler?.(request, source, { transaction: existing }));
         return;
       }
-      if (waiting && waiting.wait.state !== 'completed') {
+      if (waiting && waiting.state !== 'completed') {
         // §17.2.1 Confirmed: absorbed; RFC 6026 §7.1 Accepted: the TU's.
-        if (waiting.wait.state === 'accepted') {
+        if (waiting.state === 'accepted') {
           const transaction = waiting.tx.deref();
           this.#callHook(() =>
             this.#ackHandler?.(request, source, {
@@ -388,7 +388,7 @@ export class TransactionLayer {
           tx.terminate();
           return;
         }
-        this.#startWait(ms, { side: 'server', key, tx: new WeakRef(tx), wait: kept });
+        this.#startWait(ms, { side: 'server', key, tx: new WeakRef(tx), ...kept });
       },
       onError: (err) => this.#reportError(err),
     };
@@ -405,9 +405,9 @@ export class TransactionLayer {
   // INVITE if it has no final response yet.
   #handleCancel(cancel: SipRequest, tx: NonInviteServerTransaction): void {
     const waiting = this.#serverWaits.get(serverKey(cancel, 'INVITE'));
-    if (waiting && waiting.wait.state !== 'completed') {
+    if (waiting && waiting.state !== 'completed') {
       // The INVITE was answered (Confirmed / Accepted): 200, and the CANCEL changes nothing (§9.2).
-      void tx.reply(200, { toTag: waiting.wait.toTag });
+      void tx.reply(200, { toTag: waiting.toTag });
       const invite = waiting.tx.deref();
       if (invite?.kind === 'invite') invite.cancel(cancel);
       return;
@@ -462,8 +462,7 @@ export class TransactionLayer {
   }
 
   /** §17.2.1, §17.2.2: a retransmitted request for an answered transaction. */
-  #requestInWait(record: WaitRecord & { side: 'server' }): void {
-    const wait = record.wait;
+  #requestInWait(wait: ServerWaitRecord): void {
     if (wait.state !== 'completed') return; // Confirmed, Accepted: absorbed
     let response: SipMessage;
     try {
@@ -473,19 +472,18 @@ export class TransactionLayer {
       return;
     }
     if (response.isRequest) return;
-    this.#transport.sendResponse(response, wait.source).catch(() => this.#endWait(record, 'failed'));
+    this.#transport.sendResponse(response, wait.source).catch(() => this.#endWait(wait, 'failed'));
   }
 
   /** §17.1.1.2, §17.1.2.2, RFC 6026 §7.2: a response for a client transaction in a wait state. */
-  #responseInWait(record: WaitRecord & { side: 'client' }, response: SipResponse): void {
-    const wait = record.wait;
+  #responseInWait(wait: ClientWaitRecord, response: SipResponse): void {
     switch (wait.state) {
       case 'completed':
         return; // Timer K: absorbed
       case 'completed-invite':
         // Timer D: a retransmitted final response gets the ACK again, and is not passed up.
         if (response.status >= 300)
-          this.#transport.send(wait.ack, wait.target).catch(() => this.#endWait(record, 'failed'));
+          this.#transport.send(wait.ack, wait.target).catch(() => this.#endWait(wait, 'failed'));
         return;
       case 'accepted':
         // Timer M: further 2xx go to the TU; anything else is discarded.
