@@ -54,6 +54,42 @@ describe('TraceRecorder', () => {
     );
   });
 
+  it('every held record gives back exactly its bytes (cut at maxRawBytes) whatever the sizes, after the arena wraps and grows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 1024, max: 6000 }),
+        fc.integer({ min: 16, max: 400 }),
+        fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 400 }),
+        // ×1: many wraps of the 64 KiB arena; ×64: records of up to 32 KiB, so that it must grow as well.
+        fc.constantFrom(1, 64),
+        (capacity, maxBytesBase, maxRawBase, sizesBase, scale) => {
+          const [maxBytes, maxRawBytes] = [maxBytesBase * scale, maxRawBase * scale];
+          const sizes = sizesBase.map((size) => size * scale);
+          const recorder = new TraceRecorder({ node: 'n', capacity, maxBytes, maxRawBytes });
+          const sent = new Map<number, Buffer>();
+          sizes.forEach((size, i) => {
+            // Bytes unique to this record: a record read from the wrong place shows.
+            const raw = Buffer.alloc(size);
+            for (let b = 0; b < size; b++) raw[b] = (i * 31 + b * 7) & 0xff;
+            sent.set(recorder.record(sipEvent(i, { raw })).id, raw);
+            const page = recorder.query({ limit: capacity });
+            for (const record of page.records) {
+              const original = sent.get(record.id)!;
+              expect(record.rawLength).toBe(original.length);
+              expect(record.raw.equals(original.subarray(0, maxRawBytes))).toBe(true);
+            }
+          });
+        },
+      ),
+      {
+        numRuns: 100,
+        // The arena (64 KiB at first) grows while its oldest record is not at its start: moved bytes.
+        examples: [[2, 2000, 400, [160, 320, 480, 500, 100, 500, 500], 64]],
+      },
+    );
+  });
+
   it('records WireTrace events with monotonic ids, node, start line and Call-ID', () => {
     const wire = new WireTrace();
     const recorder = new TraceRecorder({ node: 'cscf' });

@@ -11,7 +11,7 @@ import type {
 } from '../protocol/trace/index.js';
 import { type Env, envInt, flag } from './config.js';
 import { Fanout, type Listener } from './fanout.js';
-import { summarizeWire } from './wire-summary.js';
+import { summarizeWire, type WireSummary } from './wire-summary.js';
 
 export const DEFAULT_TRACE_CAPACITY = 10_000;
 export const DEFAULT_TRACE_MAX_BYTES = 64 * 1024 * 1024;
@@ -110,20 +110,49 @@ export interface TraceRecorderOptions {
 
 /** Slots a new recorder allocates; the ring doubles as records come. */
 const INITIAL_SLOTS = 64;
+/** Bytes of a new recorder's arena; it doubles as records need. */
+const INITIAL_ARENA = 64 * 1024;
 
+const PROTOCOLS: readonly WireProtocol[] = ['sip', 'msrp'];
+const DIRECTIONS: readonly WireDirection[] = ['in', 'out'];
+const TRANSPORTS: readonly WireTransport[] = ['udp', 'tcp'];
+
+/**
+ * A node's wire, held without an object per message: a busy node records every message it sends and
+ * receives, and a ring of 10,000 record objects with a Buffer each was promoted and collected again and again
+ * (a proxy under load spent ~10% of its CPU on it, and its malloc heap grew by the Buffers' 64 MB external
+ * budget). Each record is a slot of typed columns (time, lengths, where its bytes are, its kind) and references
+ * to its endpoints (shared, read-only objects); its bytes are copied into one arena, a circular byte buffer
+ * that doubles when a record does not fit. A TraceRecord (with its own copy of the bytes, start line and
+ * Call-ID) is made only when asked for: a query, a live subscriber, `record()`'s result.
+ */
 export class TraceRecorder {
   readonly node: string;
   readonly capacity: number;
   readonly maxBytes: number;
   readonly maxRawBytes: number;
-  /** A ring of records; it starts small and doubles up to `capacity` (a quiet node holds little). */
-  #slots: (TraceRecord | undefined)[];
   readonly #fanout = new Fanout<TraceRecord>();
   readonly #detachers = new Set<() => void>();
+  // The ring of slots: it starts small and doubles up to `capacity` (a quiet node holds little).
+  #slotCount = INITIAL_SLOTS;
+  #time = new Float64Array(INITIAL_SLOTS);
+  #rawLength = new Float64Array(INITIAL_SLOTS);
+  /** Where the slot's bytes start in the arena, and how many (raw cut at maxRawBytes). */
+  #offset = new Uint32Array(INITIAL_SLOTS);
+  #kept = new Uint32Array(INITIAL_SLOTS);
+  /** protocol | direction << 1 | transport << 2 (indexes into PROTOCOLS, DIRECTIONS, TRANSPORTS). */
+  #kind = new Uint8Array(INITIAL_SLOTS);
+  #local: (WireAddress | undefined)[] = new Array(INITIAL_SLOTS);
+  #remote: (WireAddress | undefined)[] = new Array(INITIAL_SLOTS);
   #head = 0; // slot index of the oldest record
   #size = 0;
   #latestId = 0;
   #bytes = 0;
+  // The arena: records' bytes in record order, from the oldest's offset to #tail, wrapping at its end.
+  #arena = Buffer.allocUnsafeSlow(INITIAL_ARENA);
+  #tail = 0;
+  /** Start line and Call-ID of the records whose bytes were cut (read from the whole message), by id. */
+  readonly #cutSummaries = new Map<number, WireSummary>();
 
   constructor(options: TraceRecorderOptions) {
     const capacity = options.capacity ?? DEFAULT_TRACE_CAPACITY;
@@ -134,13 +163,14 @@ export class TraceRecorder {
     this.capacity = capacity;
     this.maxBytes = options.maxBytes ?? DEFAULT_TRACE_MAX_BYTES;
     this.maxRawBytes = options.maxRawBytes ?? DEFAULT_TRACE_MAX_RAW_BYTES;
-    this.#slots = new Array<TraceRecord | undefined>(Math.min(capacity, INITIAL_SLOTS));
+    if (capacity < INITIAL_SLOTS) this.#resizeSlots(capacity);
   }
 
   /** Record every event published on `trace` until the returned function (or close()) is called. */
   attach(trace: WireTrace): () => void {
     const unsubscribe = trace.subscribe((event) => {
-      this.record(event);
+      this.#store(event);
+      if (this.#fanout.size > 0) this.#fanout.publish(this.#materialize(this.#latestId));
     });
     const detach = (): void => {
       unsubscribe();
@@ -150,51 +180,136 @@ export class TraceRecorder {
     return detach;
   }
 
+  /** Record one event (as `attach` does for each) and return it as a TraceRecord. */
   record(event: WireTraceEvent): TraceRecord {
-    const summary = summarizeWire(event.protocol, event.raw);
-    const kept = event.raw.length > this.maxRawBytes ? event.raw.subarray(0, this.maxRawBytes) : event.raw;
-    const record: TraceRecord = {
-      id: ++this.#latestId,
-      time: event.time,
-      node: this.node,
-      protocol: event.protocol,
-      direction: event.direction,
-      transport: event.transport,
-      local: { address: event.local.address, port: event.local.port },
-      remote: { address: event.remote.address, port: event.remote.port },
-      ...summary,
-      // A copy: the stack may reuse its buffer, and a slice would pin a whole socket read buffer.
-      raw: Buffer.from(kept),
-      rawLength: event.raw.length,
-    };
-    this.#push(record);
+    this.#store(event);
+    const record = this.#materialize(this.#latestId);
     this.#fanout.publish(record);
     return record;
   }
 
-  #push(record: TraceRecord): void {
+  #store(event: WireTraceEvent): void {
+    const raw = event.raw;
+    const n = Math.min(raw.length, this.maxRawBytes);
+    // Both bounds hold after this record: the count, and the bytes unless it alone exceeds them.
     if (this.#size === this.capacity) this.#evictOldest();
-    else if (this.#size === this.#slots.length) this.#grow();
-    this.#slots[(this.#head + this.#size) % this.#slots.length] = record;
+    while (this.#size > 0 && this.#bytes + n > this.maxBytes) this.#evictOldest();
+    if (this.#size === this.#slotCount) this.#resizeSlots(Math.min(this.capacity, this.#slotCount * 2));
+    const slot = (this.#head + this.#size) % this.#slotCount;
+    const offset = this.#place(n);
+    raw.copy(this.#arena, offset, 0, n);
+    this.#time[slot] = event.time;
+    this.#rawLength[slot] = raw.length;
+    this.#offset[slot] = offset;
+    this.#kept[slot] = n;
+    this.#kind[slot] =
+      PROTOCOLS.indexOf(event.protocol) |
+      (DIRECTIONS.indexOf(event.direction) << 1) |
+      (TRANSPORTS.indexOf(event.transport) << 2);
+    this.#local[slot] = event.local;
+    this.#remote[slot] = event.remote;
     this.#size++;
-    this.#bytes += record.raw.length;
-    while (this.#bytes > this.maxBytes && this.#size > 1) this.#evictOldest();
+    this.#latestId++;
+    this.#bytes += n;
+    if (n < raw.length) this.#cutSummaries.set(this.#latestId, summarizeWire(event.protocol, raw));
+  }
+
+  /** An arena offset with `n` free bytes after it, behind the newest record (the arena grows if none). */
+  #place(n: number): number {
+    const size = this.#arena.length;
+    if (this.#size === 0) this.#tail = 0;
+    const head = this.#size === 0 ? 0 : this.#offset[this.#head]!;
+    const wrapped = this.#size > 0 && this.#tail <= head;
+    let offset = -1;
+    if (!wrapped && size - this.#tail >= n) offset = this.#tail;
+    else if (!wrapped && head >= n)
+      offset = 0; // wrap: the end's gap stays unused until the ring passes it
+    else if (wrapped && head - this.#tail >= n) offset = this.#tail;
+    if (offset < 0) offset = this.#grow(n);
+    this.#tail = offset + n;
+    return offset;
+  }
+
+  /** A bigger arena with the held records' bytes at its start, in order; returns where `n` more bytes go. */
+  #grow(n: number): number {
+    let size = this.#arena.length * 2;
+    while (size < 2 * (this.#bytes + n)) size *= 2;
+    const arena = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (let i = 0; i < this.#size; i++) {
+      const slot = (this.#head + i) % this.#slotCount;
+      const offset = this.#offset[slot]!;
+      const kept = this.#kept[slot]!;
+      this.#arena.copy(arena, at, offset, offset + kept);
+      this.#offset[slot] = at;
+      at += kept;
+    }
+    this.#arena = arena;
+    return at;
   }
 
   #evictOldest(): void {
-    const oldest = this.#slots[this.#head]!;
-    this.#slots[this.#head] = undefined;
-    this.#bytes -= oldest.raw.length;
-    this.#head = (this.#head + 1) % this.#slots.length;
+    if (this.#cutSummaries.size > 0) this.#cutSummaries.delete(this.oldestId);
+    this.#bytes -= this.#kept[this.#head]!;
+    this.#local[this.#head] = undefined;
+    this.#remote[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#slotCount;
     this.#size--;
   }
 
-  /** Double the ring (at most to `capacity`), oldest record first. */
-  #grow(): void {
-    const next = new Array<TraceRecord | undefined>(Math.min(this.capacity, this.#slots.length * 2));
-    for (let i = 0; i < this.#size; i++) next[i] = this.#slots[(this.#head + i) % this.#slots.length];
-    this.#slots = next;
+  /** The ring at `count` slots (at least #size), oldest record first. */
+  #resizeSlots(count: number): void {
+    const order = (i: number) => (this.#head + i) % this.#slotCount;
+    const time = new Float64Array(count);
+    const rawLength = new Float64Array(count);
+    const offset = new Uint32Array(count);
+    const kept = new Uint32Array(count);
+    const kind = new Uint8Array(count);
+    const local = new Array<WireAddress | undefined>(count);
+    const remote = new Array<WireAddress | undefined>(count);
+    for (let i = 0; i < this.#size; i++) {
+      const from = order(i);
+      time[i] = this.#time[from]!;
+      rawLength[i] = this.#rawLength[from]!;
+      offset[i] = this.#offset[from]!;
+      kept[i] = this.#kept[from]!;
+      kind[i] = this.#kind[from]!;
+      local[i] = this.#local[from];
+      remote[i] = this.#remote[from];
+    }
+    this.#time = time;
+    this.#rawLength = rawLength;
+    this.#offset = offset;
+    this.#kept = kept;
+    this.#kind = kind;
+    this.#local = local;
+    this.#remote = remote;
+    this.#slotCount = count;
     this.#head = 0;
+  }
+
+  /** The held record `id` as a TraceRecord with its own copy of the bytes. */
+  #materialize(id: number): TraceRecord {
+    const slot = (this.#head + (id - this.oldestId)) % this.#slotCount;
+    const offset = this.#offset[slot]!;
+    const raw = Buffer.from(this.#arena.subarray(offset, offset + this.#kept[slot]!));
+    const kind = this.#kind[slot]!;
+    const protocol = PROTOCOLS[kind & 1]!;
+    const local = this.#local[slot]!;
+    const remote = this.#remote[slot]!;
+    return {
+      id,
+      time: this.#time[slot]!,
+      node: this.node,
+      protocol,
+      direction: DIRECTIONS[(kind >> 1) & 1]!,
+      transport: TRANSPORTS[(kind >> 2) & 1]!,
+      local: { address: local.address, port: local.port },
+      remote: { address: remote.address, port: remote.port },
+      ...(this.#cutSummaries.get(id) ?? summarizeWire(protocol, raw)),
+      raw,
+      rawLength: this.#rawLength[slot]!,
+    };
   }
 
   get size(): number {
@@ -233,9 +348,7 @@ export class TraceRecorder {
     }
     const to = Math.min(latestId, from + limit - 1);
     const records: TraceRecord[] = [];
-    for (let id = from; id <= to; id++) {
-      records.push(this.#slots[(this.#head + (id - oldestId)) % this.#slots.length]!);
-    }
+    for (let id = from; id <= to; id++) records.push(this.#materialize(id));
     return { records, latestId, oldestId, missed };
   }
 
@@ -246,10 +359,13 @@ export class TraceRecorder {
 
   /** Drop all held records (ids keep counting). */
   clear(): void {
-    this.#slots = new Array<TraceRecord | undefined>(Math.min(this.capacity, INITIAL_SLOTS));
-    this.#head = 0;
     this.#size = 0;
+    this.#head = 0;
     this.#bytes = 0;
+    this.#resizeSlots(Math.min(this.capacity, INITIAL_SLOTS));
+    this.#arena = Buffer.allocUnsafeSlow(INITIAL_ARENA);
+    this.#tail = 0;
+    this.#cutSummaries.clear();
   }
 
   /** Detach from every attached WireTrace. */

@@ -5,9 +5,10 @@ export type WireProtocol = 'sip' | 'msrp';
 export type WireTransport = 'udp' | 'tcp';
 export type WireDirection = 'in' | 'out';
 
+/** Read-only: a recorder keeps the publisher's object (an interned UDP source, a connection's ends). */
 export interface WireAddress {
-  address: string;
-  port: number;
+  readonly address: string;
+  readonly port: number;
 }
 
 export interface WireTraceEvent {

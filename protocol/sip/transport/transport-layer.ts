@@ -394,19 +394,20 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
   }
 
   /**
-   * The source of a datagram from `rinfo`, the same object for every datagram of one peer: a proxy under load
-   * keeps one per finished transaction for 64*T1 (wait states), which was ~100 bytes and three objects each.
-   * At most UDP_SOURCE_CACHE peers are remembered; past that the cache starts again (only sharing is lost).
+   * The source of a datagram from `peer` (and its `remote`, where we send to it), the same object for every
+   * datagram of one peer: a proxy under load keeps one per finished transaction for 64*T1 (wait states), and
+   * the trace one per message; it was ~100 bytes and three objects each. At most UDP_SOURCE_CACHE peers are
+   * remembered; past that the cache starts again (only sharing is lost).
    */
-  #udpSource(rinfo: RemoteInfo): MessageSource {
-    const key = `${rinfo.address} ${rinfo.port}`;
+  #udpSource(peer: { address: string; port: number }): MessageSource {
+    const key = `${peer.address} ${peer.port}`;
     let source = this.#udpSources.get(key);
     if (source === undefined) {
       if (this.#udpSources.size >= UDP_SOURCE_CACHE) this.#udpSources.clear();
       source = {
         transport: 'udp',
         local: this.#udpLocal ?? { address: '', port: 0 },
-        remote: { address: normalizeAddress(rinfo.address), port: rinfo.port },
+        remote: { address: normalizeAddress(peer.address), port: peer.port },
       };
       this.#udpSources.set(key, source);
     }
@@ -652,8 +653,9 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
         context,
       );
     }
-    const remote = { address: normalizeAddress(target.address), port: target.port };
-    this.#publish('out', { transport: 'udp', local, remote }, data);
+    const source = this.#udpSource(target);
+    const remote = source.remote;
+    this.#publish('out', source, data);
     await new Promise<void>((resolve, reject) => {
       try {
         sock.send(data, remote.port, remote.address, (err) => {
@@ -665,7 +667,7 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
         reject(new TransportError('send-failed', 'UDP send failed', context, { cause: err }));
       }
     });
-    return { transport: 'udp', local: { ...local }, remote };
+    return { transport: 'udp', local: { ...local }, remote: { ...remote } };
   }
 
   async #writeFlow(flow: TcpFlow, data: Buffer): Promise<SentInfo> {
@@ -751,8 +753,8 @@ export class SipTransportLayer extends EventEmitter<TransportEvents> implements 
       protocol: 'sip',
       direction,
       transport: source.transport,
-      local: { ...source.local },
-      remote: { ...source.remote },
+      local: source.local,
+      remote: source.remote,
       raw,
     });
   }
