@@ -54,7 +54,7 @@ describe('TraceRecorder', () => {
     );
   });
 
-  it('every held record gives back exactly its bytes (cut at maxRawBytes) whatever the sizes, after the arena wraps and grows', () => {
+  it('every held record gives back exactly its bytes (cut at maxRawBytes) whatever the sizes, after the arena wraps and grows (to maxBytes + 2 * maxRawBytes at most)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 120 }),
@@ -74,6 +74,7 @@ describe('TraceRecorder', () => {
             for (let b = 0; b < size; b++) raw[b] = (i * 31 + b * 7) & 0xff;
             sent.set(recorder.record(sipEvent(i, { raw })).id, raw);
             const page = recorder.query({ limit: capacity });
+            expect(recorder.arenaBytes).toBeLessThanOrEqual(Math.max(64 * 1024, maxBytes + 2 * maxRawBytes));
             for (const record of page.records) {
               const original = sent.get(record.id)!;
               expect(record.rawLength).toBe(original.length);

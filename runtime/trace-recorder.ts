@@ -230,10 +230,15 @@ export class TraceRecorder {
     return offset;
   }
 
-  /** A bigger arena with the held records' bytes at its start, in order; returns where `n` more bytes go. */
+  /**
+   * A bigger arena with the held records' bytes at its start, in order; returns where `n` more bytes go. It
+   * never needs more than maxBytes + 2 * maxRawBytes: with at most maxBytes held (n included) and records of at
+   * most maxRawBytes, n contiguous bytes are then always free (at the end, at the start, or between).
+   */
   #grow(n: number): number {
     let size = this.#arena.length * 2;
     while (size < 2 * (this.#bytes + n)) size *= 2;
+    size = Math.max(Math.min(size, this.maxBytes + 2 * this.maxRawBytes), this.#bytes + n);
     const arena = Buffer.allocUnsafeSlow(size);
     let at = 0;
     for (let i = 0; i < this.#size; i++) {
@@ -322,6 +327,11 @@ export class TraceRecorder {
 
   get oldestId(): number {
     return this.#latestId - this.#size + 1;
+  }
+
+  /** Bytes the arena takes (what is held, and room): at most maxBytes + 2 * maxRawBytes, 64 KiB at first. */
+  get arenaBytes(): number {
+    return this.#arena.length;
   }
 
   /** Raw bytes currently held. */
