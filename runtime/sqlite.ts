@@ -9,9 +9,9 @@
 // fsyncs the WAL on every commit and also survives power loss, at the cost of one fsync per commit (the
 // write batcher keeps that to one per batch).
 //
-// libsql driver notes (0.5.x, better-sqlite3 API): bind Buffers through NAMED parameters only — a Buffer as
-// the sole positional argument aborts the process inside the driver; `all()` returns BLOBs as ArrayBuffer while
-// `get()` returns Buffer (use `blob()` below); `get()` adds a `_metadata` field to rows.
+// libsql driver notes (0.5.x, better-sqlite3 API): bind a Buffer by name or inside an array (`run([a, buf])`):
+// a Buffer as the sole positional argument (`run(buf)`) aborts the process inside the driver; `all()` returns
+// BLOBs as ArrayBuffer while `get()` returns Buffer (use `blob()` below); `get()` adds a `_metadata` field.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'libsql';
@@ -49,7 +49,7 @@ export interface SqliteDatabase {
   readonly db: Database.Database;
   readonly schemaVersion: number;
   readonly synchronous: SynchronousMode;
-  /** A prepared statement, cached per SQL text (bind Buffers by name, see the driver notes above). */
+  /** A prepared statement, cached per SQL text (how to bind Buffers: the driver notes above). */
   prepare(sql: string): Database.Statement;
   /** Run `fn` in one IMMEDIATE transaction (nested calls become savepoints); rolls back if it throws. */
   transaction<T>(fn: () => T): T;
