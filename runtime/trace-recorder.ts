@@ -111,7 +111,7 @@ export interface TraceRecorderOptions {
 /** Slots a new recorder allocates; the ring doubles as records come. */
 const INITIAL_SLOTS = 64;
 /** Bytes of a new recorder's arena; it doubles as records need. */
-const INITIAL_ARENA = 64 * 1024;
+const INITIAL_ARENA = 4 * 1024;
 
 const PROTOCOLS: readonly WireProtocol[] = ['sip', 'msrp'];
 const DIRECTIONS: readonly WireDirection[] = ['in', 'out'];
@@ -220,12 +220,13 @@ export class TraceRecorder {
     if (this.#size === 0) this.#tail = 0;
     const head = this.#size === 0 ? 0 : this.#offset[this.#head]!;
     const wrapped = this.#size > 0 && this.#tail <= head;
-    let offset = -1;
+    // Behind the newest record; else, wrapping, at the start (the gap at the end stays unused until the ring
+    // passes it); else between the newest and the oldest; else in a bigger arena.
+    let offset: number;
     if (!wrapped && size - this.#tail >= n) offset = this.#tail;
-    else if (!wrapped && head >= n)
-      offset = 0; // wrap: the end's gap stays unused until the ring passes it
+    else if (!wrapped && head >= n) offset = 0;
     else if (wrapped && head - this.#tail >= n) offset = this.#tail;
-    if (offset < 0) offset = this.#grow(n);
+    else offset = this.#grow(n);
     this.#tail = offset + n;
     return offset;
   }
@@ -329,7 +330,7 @@ export class TraceRecorder {
     return this.#latestId - this.#size + 1;
   }
 
-  /** Bytes the arena takes (what is held, and room): at most maxBytes + 2 * maxRawBytes, 64 KiB at first. */
+  /** Bytes the arena takes (what is held, and room): at most maxBytes + 2 * maxRawBytes, 4 KiB at first. */
   get arenaBytes(): number {
     return this.#arena.length;
   }
