@@ -127,7 +127,8 @@ describe('rows 1 and 2: deferred delivery and the sender into the PF store', () 
         ours: `${(big.deliverMs / 1000).toFixed(2)} s (${Math.round(big.n / (big.deliverMs / 1000))} msg/s, ${(big.deliverCpuMs / big.n).toFixed(2)} ms CPU each); ${small.n}: ${(small.deliverMs / 1000).toFixed(2)} s`,
         anchor: `libsql insert + drain of ${big.n} rows: ${(floor / 1000).toFixed(2)} s`,
         goal: '< 2 s; cost per message flat',
-        met: big.deliverMs < 2000 && growth <= 1.5,
+        // The goal is stated for 10,000 messages: the short form (2,000) cannot meet it.
+        met: big.n >= 10_000 && big.deliverMs < 2000 && growth <= 1.5,
         how: `embedded lab, team group, alice and carol offline while bob writes; the session ends; alice's client events count the arrivals; cost per message ${small.n}→${big.n}: ×${growth.toFixed(2)}`,
       });
       recordRow({
@@ -135,7 +136,7 @@ describe('rows 1 and 2: deferred delivery and the sender into the PF store', () 
         ours: `${(big.storeMs / 1000).toFixed(2)} s, ${Math.round(big.n / (big.storeMs / 1000))} msg/s, ${(big.storeCpuMs / big.n).toFixed(2)} ms CPU each (whole lab)`,
         anchor: `libsql insert + drain of ${big.n} rows: ${(floor / 1000).toFixed(2)} s`,
         goal: '≥ 10,000 msg/s',
-        met: big.n / (big.storeMs / 1000) >= 10_000,
+        met: big.n >= 10_000 && big.n / (big.storeMs / 1000) >= 10_000,
         how: `bob's client sends on its group session (MSRP to the PF, no CSCF; alice and carol offline, so every message is stored twice), ${WINDOW} unacknowledged at most; done when the PF has acknowledged every one (it stores before it answers); CPU of the whole in-process lab`,
       });
     } finally {
