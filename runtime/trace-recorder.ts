@@ -137,9 +137,9 @@ export class TraceRecorder {
   #slotCount = INITIAL_SLOTS;
   #time = new Float64Array(INITIAL_SLOTS);
   #rawLength = new Float64Array(INITIAL_SLOTS);
-  /** Where the slot's bytes start in the arena, and how many (raw cut at maxRawBytes). */
-  #offset = new Uint32Array(INITIAL_SLOTS);
-  #kept = new Uint32Array(INITIAL_SLOTS);
+  /** Where the slot's bytes start in the arena, and how many (raw cut at maxRawBytes); doubles, no 4 GiB cap. */
+  #offset = new Float64Array(INITIAL_SLOTS);
+  #kept = new Float64Array(INITIAL_SLOTS);
   /** protocol | direction << 1 | transport << 2 (indexes into PROTOCOLS, DIRECTIONS, TRANSPORTS). */
   #kind = new Uint8Array(INITIAL_SLOTS);
   #local: (WireAddress | undefined)[] = new Array(INITIAL_SLOTS);
@@ -268,8 +268,8 @@ export class TraceRecorder {
     const order = (i: number) => (this.#head + i) % this.#slotCount;
     const time = new Float64Array(count);
     const rawLength = new Float64Array(count);
-    const offset = new Uint32Array(count);
-    const kept = new Uint32Array(count);
+    const offset = new Float64Array(count);
+    const kept = new Float64Array(count);
     const kind = new Uint8Array(count);
     const local = new Array<WireAddress | undefined>(count);
     const remote = new Array<WireAddress | undefined>(count);
