@@ -8,6 +8,7 @@ export {
   openSqlite,
   readPragma,
   runTransaction,
+  tryAllOrNothing,
   type SqliteDatabase,
   type SynchronousMode,
 } from './sqlite.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeferredWriter } from './deferred-writer.js';
 import { StoreError } from './errors.js';
-import { ALICE, item, memoryStores, sampleGroup } from './test-support/fixtures.js';
+import { ALICE, BOB, item, memoryStores, sampleGroup } from './test-support/fixtures.js';
 import { WriteBatcher } from './write-batcher.js';
 
 function setup(options: ConstructorParameters<typeof WriteBatcher>[1] = {}) {
@@ -48,6 +48,37 @@ describe('WriteBatcher (architecture.md: batch store writes, none on the message
     await expect(ok1).resolves.toMatchObject({ stored: true });
     await expect(ok2).resolves.toMatchObject({ stored: true });
     expect(stores.deferred.peek(ALICE, '7').map((i) => i.messageId)).toEqual(['m-1', 'm-4']);
+  });
+
+  it('an op that catches a failing store call and goes on still commits, with that call undone alone', async () => {
+    const { stores, batcher, writer } = setup();
+    const ok = writer.enqueue(item(ALICE, '7', 1));
+    const goesOn = batcher.run(() => {
+      try {
+        // m-2 is written before the unknown group throws: it must not stay.
+        stores.deferred.enqueueMany([item(ALICE, '7', 2), item(ALICE, 'nope', 3)]);
+      } catch {
+        // the op decides to carry on
+      }
+      return stores.deferred.enqueue(item(ALICE, '7', 4)).stored;
+    });
+    await expect(goesOn).resolves.toBe(true);
+    await expect(ok).resolves.toMatchObject({ stored: true });
+    expect(stores.deferred.peek(ALICE, '7').map((i) => i.messageId)).toEqual(['m-1', 'm-4']);
+  });
+
+  it('a batch in which nothing fails runs without a savepoint (one transaction, no statements per op)', async () => {
+    const { stores, batcher, writer } = setup();
+    const exec = stores.db.db.exec.bind(stores.db.db);
+    const statements: string[] = [];
+    stores.db.db.exec = (sql: string) => {
+      statements.push(sql);
+      return exec(sql);
+    };
+    await Promise.all([1, 2, 3].map((n) => writer.enqueueMany([item(ALICE, '7', n), item(BOB, '7', n)])));
+    expect(batcher.stats).toEqual({ batches: 1, ops: 3 });
+    expect(statements).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+    expect(stores.deferred.pendingCount(BOB, '7')).toBe(3);
   });
 
   it('ack and drop go through the batch; ack stays idempotent', async () => {

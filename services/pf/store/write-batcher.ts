@@ -8,8 +8,11 @@
 //   handler and amortised, not moved off-thread (a worker thread would be the next step if a profile says so).
 // - A write is durable only once its promise resolves. The node must answer upstream (e.g. the sender's MSRP
 //   200 OK) after that, so that nothing acknowledged is lost by a crash between `run` and the commit.
-// - Each op runs inside a savepoint: an op that throws is rolled back alone and rejects its own promise; the
-//   others in the batch still commit. If the COMMIT fails (I/O error, disk full) every op of the batch rejects.
+// - An op that throws is rolled back alone and rejects its own promise; the others in the batch still commit.
+//   A batch first runs with no savepoint at all (runtime/sqlite.ts tryAllOrNothing); only if something in it
+//   threw is it rolled back and run again with a savepoint per op. So an op must be a store operation and
+//   nothing else: it may run twice, and its first run's writes may be undone. If the COMMIT fails (I/O error,
+//   disk full) every op of the batch rejects.
 // - Up to `maxBatch` ops per transaction; a longer queue is drained in several transactions in order.
 import { type PfDatabase, runTransaction } from './database.js';
 import { StoreError } from './errors.js';
@@ -53,7 +56,7 @@ export class WriteBatcher {
     return this.#queue.length;
   }
 
-  /** Queue a synchronous store operation; resolves with its result once its transaction committed. */
+  /** Queue a synchronous store operation (store work only: it may run twice); resolves once committed. */
   run<T>(op: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreError('closed', 'write batcher is closed'));
     return new Promise<T>((resolve, reject) => {
@@ -95,6 +98,21 @@ export class WriteBatcher {
   }
 
   #commit(batch: QueuedOp[]): void {
+    // Usually no op fails: the batch runs in one transaction with no savepoint per op (nor in the ops' own
+    // nested transactions). If anything threw, that transaction was rolled back and the batch runs again below.
+    let fast: { value: unknown[] } | undefined;
+    try {
+      fast = this.#db.tryAllOrNothing(() => batch.map(({ op }) => op()));
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    if (fast) {
+      this.stats.batches++;
+      this.stats.ops += batch.length;
+      batch.forEach(({ resolve }, i) => resolve(fast.value[i]));
+      return;
+    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.#db.transaction(() => {
