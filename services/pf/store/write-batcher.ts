@@ -110,7 +110,7 @@ export class WriteBatcher {
     if (fast) {
       this.stats.batches++;
       this.stats.ops += batch.length;
-      batch.forEach(({ resolve }, i) => resolve(fast.value[i]));
+      for (const [i, { resolve }] of batch.entries()) resolve(fast.value[i]);
       return;
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
