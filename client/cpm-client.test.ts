@@ -187,6 +187,33 @@ describe('CpmClient invitations (7.3.11)', () => {
     },
   );
 
+  it.each(['active', 'passive'] as const)(
+    'an MSRP listener opened by the first session (embedded labs): none at start; as the %s side the session works',
+    async (clientSetup) => {
+      const { lab, alice } = await setup('accept', { msrp: { listen: 'onFirstSession' } });
+      await alice.online();
+      expect(alice.msrpAddress.port).toBe(0); // no listener yet
+      const received = nextEvent(alice, 'message');
+      // An offer of a=setup:active makes the client the passive side (it listens); actpass makes it connect.
+      const { status, leg } = await lab.pf.invite('alice', GROUP, {
+        ...(clientSetup === 'passive' ? { setup: 'active' as const } : {}),
+      });
+      expect(status).toBe(200);
+      expect(leg!.remote.setup).toBe(clientSetup);
+      await leg!.bound;
+      expect(alice.msrpAddress.port).toBeGreaterThan(0);
+      expect(leg!.remote.path[0]).toContain(`:${alice.msrpAddress.port}/`);
+      if (clientSetup === 'passive') expect(leg!.msrp.connection?.remote.port).toBe(alice.msrpAddress.port);
+      await TestPf.sendChat(leg!, {
+        from: 'sip:bob@ims.lab',
+        to: CONFERENCE_URI,
+        messageId: `lazy-${clientSetup}`,
+        text: 'first session',
+      });
+      expect((await received)[0]).toMatchObject({ text: 'first session' });
+    },
+  );
+
   it("7.3.2 / RFC 3840 §9: the 2xx to a PF INVITE carries the client's Contact: CPM ICSI and +sip.instance", async () => {
     const { lab, alice } = await setup();
     await alice.online();

@@ -91,7 +91,11 @@ export interface CpmClientOptions {
   cscf: { host: string; port: number; transport?: TransportKind };
   /** SIP listeners: TCP always (requests may arrive on it directly, e.g. from SIPp), UDP when a port is given. */
   sip?: { host?: string; port?: number; udpPort?: number; advertise?: string };
-  msrp?: { host?: string; port?: number; advertisedHost?: string };
+  /**
+   * `onFirstSession`: open the MSRP listener when the first session needs it, not at start (only with port 0,
+   * where nobody needs to know the port in advance): what an embedded lab of thousands of clients asks for.
+   */
+  msrp?: { host?: string; port?: number; advertisedHost?: string; listen?: 'at-start' | 'onFirstSession' };
   /**
    * The per-user store (its opener closes it), or the path of its database file: the client opens the store
    * and closes it with itself.
@@ -206,6 +210,7 @@ export interface CpmClientState {
   instanceId: string;
   registration: RegistrationStatus;
   sip: { tcp?: Endpoint; udp?: Endpoint; contact: string; cscf: string };
+  /** Port 0: no MSRP listener yet (an embedded lab's client opens it with its first session). */
   msrp: { host: string; port: number };
   policy: PolicySettings;
   groups: GroupRecord[];
@@ -347,13 +352,17 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     }
     let msrp: MsrpEndpoint;
     try {
-      msrp = await MsrpEndpoint.listen({
+      const msrpOptions = {
         host: options.msrp?.host ?? host,
         port: options.msrp?.port ?? 0,
         ...(options.msrp?.advertisedHost ? { advertisedHost: options.msrp.advertisedHost } : {}),
         trace,
         ...(options.msrpTimeoutMs !== undefined ? { transactionTimeoutMs: options.msrpTimeoutMs } : {}),
-      });
+      };
+      msrp =
+        options.msrp?.listen === 'onFirstSession' && msrpOptions.port === 0
+          ? MsrpEndpoint.deferred(msrpOptions)
+          : await MsrpEndpoint.listen(msrpOptions);
     } catch (err) {
       await transport.close();
       await closeOwnStore();
@@ -672,6 +681,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     }
     info.kind = decision.kind;
     const setup = decision.answer.setup;
+    await this.msrp.listening();
     const msrp = this.msrp.createSession({ setup, acceptTypes: CLIENT_ACCEPT_TYPES });
     // RFC 3264 §6.1 / protocol profile §4: recvonly to sendonly, sendrecv to sendrecv; a=setup per RFC 4145.
     const answer = msrpSdp(
@@ -923,6 +933,7 @@ export class CpmClient extends EventEmitter<CpmClientEvents> {
     recipients: Participant[] | undefined,
   ): Promise<Established> {
     if (!this.registration.online) throw new CpmClientError('not-registered', `${this.user} is offline`);
+    await this.msrp.listening();
     const msrp = this.msrp.createSession({ setup: 'active', acceptTypes: CLIENT_ACCEPT_TYPES });
     const sdp = msrpSdp({ host: this.msrp.host, port: this.msrp.port, path: msrp.localPath }, 'sendrecv');
     const contact = sessionContact(this.ua.contactUri('tcp'), this.instanceId);

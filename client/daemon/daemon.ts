@@ -29,7 +29,7 @@ import {
   TraceRecorder,
   ValidationError,
 } from '../../runtime/index.js';
-import { CpmClient, CpmClientError, type CpmClientEvents } from '../cpm-client.js';
+import { CpmClient, CpmClientError, type CpmClientEvents, type CpmClientOptions } from '../cpm-client.js';
 import type { InvitationPolicy, Participant } from '../domain/index.js';
 import type { ClientStore } from '../store/index.js';
 import type { ClientDaemonConfig } from './config.js';
@@ -79,10 +79,16 @@ export class ClientDaemon {
    * closed by it; without it the client opens `<storeDir>/<user>.db` and closes it with itself.
    * `options.controlHost`: serve the control API at `/clients/<user>` on that shared listener instead of a
    * listener of its own (config.controlHost / controlPort are then not used).
+   * `options.msrpListen`: 'onFirstSession' opens an ephemeral MSRP listener only when a session needs it.
    */
   static async start(
     config: ClientDaemonConfig,
-    options: { logger?: Logger; store?: ClientStore; controlHost?: ControlHost } = {},
+    options: {
+      logger?: Logger;
+      store?: ClientStore;
+      controlHost?: ControlHost;
+      msrpListen?: 'at-start' | 'onFirstSession';
+    } = {},
   ): Promise<ClientDaemon> {
     const logger = options.logger ?? createLogger(config.user);
     const sip: { host: string; port: number; udpPort?: number; advertise?: string } = {
@@ -91,9 +97,10 @@ export class ClientDaemon {
     };
     if (config.sipUdpPort !== undefined) sip.udpPort = config.sipUdpPort;
     if (config.sipAdvertise !== undefined) sip.advertise = config.sipAdvertise;
-    const msrp: { host: string; port: number; advertisedHost?: string } = {
+    const msrp: NonNullable<CpmClientOptions['msrp']> = {
       host: config.msrpHost,
       port: config.msrpPort,
+      ...(options.msrpListen ? { listen: options.msrpListen } : {}),
     };
     if (config.msrpAdvertise !== undefined) msrp.advertisedHost = config.msrpAdvertise;
     const client = await CpmClient.start({

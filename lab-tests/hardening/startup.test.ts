@@ -59,7 +59,7 @@ describe('lab start-up failures: file descriptors', () => {
       expect(run.status, run.stderr).not.toBe(0);
       expect(run.status, run.stderr).not.toBeNull(); // it exited by itself, it was not killed by the timeout
       expect(run.stdout + run.stderr).toMatch(
-        /an embedded lab with 200 clients \(about 6 each\) needs about 1264 file descriptors; .* may open 512 \(ulimit -n\)\. Raise the limit/,
+        /an embedded lab with 200 clients \(about 4 each\) needs about 864 file descriptors; .* may open 512 \(ulimit -n\)\. Raise the limit/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });

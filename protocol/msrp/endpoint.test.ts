@@ -634,3 +634,38 @@ describe('backpressure (hardening)', () => {
     expect(conn.closed).toBe(false);
   }, 60_000);
 });
+
+describe('a deferred endpoint (its listener opened when first needed)', () => {
+  it('holds no listener until listening(); then sessions get URIs with its port; listening() is idempotent', async () => {
+    const ep = MsrpEndpoint.deferred();
+    cleanups.push(() => ep.close());
+    expect(ep.port).toBe(0);
+    expect(() => ep.createSession({ setup: 'active' })).toThrow(/not listening/);
+    await Promise.all([ep.listening(), ep.listening()]);
+    expect(ep.port).toBeGreaterThan(0);
+    const session = ep.createSession({ setup: 'passive' });
+    expect(session.localPath).toContain(`:${ep.port}/`);
+    // A peer reaches the listener.
+    const socket = connect(ep.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    await once(socket, 'connect');
+  });
+
+  it('a listen that fails rejects and the next call tries again', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const ep = MsrpEndpoint.deferred({ port });
+    cleanups.push(() => ep.close());
+    await expect(ep.listening()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    await ep.listening();
+    expect(ep.port).toBe(port);
+  });
+
+  it('closes without ever having listened; listening() after close rejects', async () => {
+    const ep = MsrpEndpoint.deferred();
+    await ep.close();
+    await expect(ep.listening()).rejects.toThrow(/closed/);
+  });
+});

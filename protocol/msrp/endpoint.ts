@@ -74,6 +74,7 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
   #report = { refused: 0, evicted: 0, unbound: 0 };
   #reportTimer: NodeJS.Timeout | undefined;
   #port = 0;
+  #listening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(options: MsrpEndpointOptions) {
@@ -117,19 +118,38 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
   /** Create an endpoint and start listening. */
   static async listen(options: MsrpEndpointOptions = {}): Promise<MsrpEndpoint> {
     const endpoint = new MsrpEndpoint(options);
-    await new Promise<void>((resolve, reject) => {
-      endpoint.#server.once('error', reject);
-      endpoint.#server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-        endpoint.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = endpoint.#server.address();
-    endpoint.#port = typeof addr === 'object' && addr ? addr.port : 0;
+    await endpoint.listening();
     return endpoint;
   }
 
-  /** The listening port. */
+  /**
+   * An endpoint whose listener opens when first needed (`listening()`), for the many endpoints of which few
+   * ever hold a session (an embedded lab's clients: one descriptor and one bind fewer each until then).
+   */
+  static deferred(options: MsrpEndpointOptions = {}): MsrpEndpoint {
+    return new MsrpEndpoint(options);
+  }
+
+  /** Resolves once the listener is open, opening it on the first call; a failed attempt is retried next call. */
+  listening(): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error('MSRP endpoint is closed'));
+    this.#listening ??= new Promise<void>((resolve, reject) => {
+      const failed = (err: Error) => {
+        this.#listening = undefined;
+        reject(err);
+      };
+      this.#server.once('error', failed);
+      this.#server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+        this.#server.off('error', failed);
+        const addr = this.#server.address();
+        this.#port = typeof addr === 'object' && addr ? addr.port : 0;
+        resolve();
+      });
+    });
+    return this.#listening;
+  }
+
+  /** The listening port; 0 while a deferred endpoint has not opened its listener. */
   get port(): number {
     return this.#port;
   }
@@ -145,6 +165,8 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
 
   /** A new session with a fresh URI `msrp://host:port/<session-id>;tcp` (RFC 4975 §6, §14.1). */
   createSession(options: MsrpSessionOptions): MsrpSession {
+    // A URI names our listener: a deferred endpoint must have opened it first (await listening()).
+    if (this.#port === 0) throw new Error('MSRP endpoint not listening yet: await listening() first');
     const session = new MsrpSession(this.#host, localSessionUri(this.host, this.#port), options);
     this.#sessions.set(session.localUri.sessionId!, session);
     return session;
