@@ -198,6 +198,20 @@ describe('RFC 3339 date-time', () => {
       expect(code(() => parseDateTime(bad))).toBe('datetime');
     }
   });
+
+  it('RFC 3339 §5.7 / Appendix C: the last day of every month, February 29 only in leap years', () => {
+    const last = { 1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31 };
+    const leap = { 1900: false, 2000: true, 2023: false, 2024: true, 2100: false, 2400: true } as const;
+    for (const [year, isLeap] of Object.entries(leap)) {
+      for (const [month, days] of Object.entries(last)) {
+        const mm = month.padStart(2, '0');
+        const max = month === '2' && isLeap ? 29 : days;
+        expect(parseDateTime(`${year}-${mm}-${max}T00:00:00Z`).getUTCDate()).toBe(max);
+        expect(code(() => parseDateTime(`${year}-${mm}-${max + 1}T00:00:00Z`))).toBe('datetime');
+      }
+    }
+    expect(code(() => parseDateTime('2026-01-00T00:00:00Z'))).toBe('datetime');
+  });
 });
 
 describe('every XML body refuses entity bombs and oversize input', () => {

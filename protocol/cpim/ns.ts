@@ -41,5 +41,7 @@ export function resolveHeaderName(name: string, bindings: ReadonlyMap<string, st
 
 /** URNs compare case-insensitively here (RFC 8141 §3.1 for the NID; lab tolerance for the rest). */
 export function sameNamespace(a: string | undefined, b: string): boolean {
-  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+  // Usually the very text: no lowercase copies then (this runs for every header of every message).
+  if (a === b) return true;
+  return a !== undefined && a.length === b.length && a.toLowerCase() === b.toLowerCase();
 }
