@@ -290,11 +290,14 @@ export class EmbeddedLab {
         trace,
         loggerFor,
       };
-      for (const c of topology.clients) {
+      // Several at once (each waits on its listener), kept in the topology's order.
+      const daemons: ClientDaemon[] = [];
+      await forEachBounded(topology.clients.entries(), STARTUP_PARALLELISM, async ([i, c]) => {
         const daemon = await startClient(clientSettings, c);
         started.push(daemon);
-        clients.set(c.user, daemon);
-      }
+        daemons[i] = daemon;
+      });
+      for (const [i, c] of topology.clients.entries()) clients.set(c.user, daemons[i]!);
       const nodes: EmbeddedNodeInfo[] = [
         ...(mock
           ? [
