@@ -3,13 +3,18 @@
 // error names it), the way a 1,025-client topology once hung on the
 // default cap of 1,024. The embedded lab's own CSCF scales its cap with the topology; an external one may not.
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../../test-support/cli-process.js';
 import { cscfConfig } from '../../services/cscf/index.js';
-import { startTestCscf } from '../../test-support/cscf.js';
+import { silentLogger, startTestCscf } from '../../test-support/cscf.js';
+import { EmbeddedLab } from '../../lab/embedded/index.js';
+import { waitUntil } from '../../lab/scenarios/lab-client.js';
+import { parseTopology, withEphemeralPorts } from '../../lab/topology/index.js';
 import { startEmbeddedTestLab } from '../../test-support/embedded-lab.js';
 
 describe('lab start-up failures', () => {
@@ -30,6 +35,41 @@ describe('lab start-up failures', () => {
       );
     } finally {
       await cscf.close();
+    }
+  }, 30_000);
+});
+
+describe('lab start-up failures: a client that cannot start', () => {
+  it('its port taken: the start stops naming the user and the reason, and every node started is closed', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-taken-'));
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    try {
+      const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
+      const topology = withEphemeralPorts(
+        parseTopology({ clients: users.map((user) => ({ user })), groups: [] }),
+      );
+      // Clients start several at once: one in the middle of the list fails while others are starting.
+      const clients = topology.clients.map((c) => (c.user === 'u21' ? { ...c, sipPort: taken } : c));
+      await expect(
+        EmbeddedLab.start({
+          topology: { ...topology, clients },
+          dataDir,
+          t1: 50,
+          logger: silentLogger('lab'),
+          loggerFor: (node) => silentLogger(node),
+        }),
+      ).rejects.toThrowError(/^u21 could not start: .*EADDRINUSE/);
+      // Nothing is left open: the descriptors come back to what they were (closes complete asynchronously).
+      await waitUntil('the lab to have closed what it started', async () => fds() <= before, {
+        timeoutMs: 10_000,
+      });
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      await rm(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
 });

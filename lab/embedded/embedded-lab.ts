@@ -293,7 +293,12 @@ export class EmbeddedLab {
       // Several at once (each waits on its listener), kept in the topology's order.
       const daemons: ClientDaemon[] = [];
       await forEachBounded(topology.clients.entries(), STARTUP_PARALLELISM, async ([i, c]) => {
-        const daemon = await startClient(clientSettings, c);
+        let daemon: ClientDaemon;
+        try {
+          daemon = await startClient(clientSettings, c);
+        } catch (err) {
+          throw new Error(`${c.user} could not start: ${(err as Error).message}`, { cause: err });
+        }
         started.push(daemon);
         daemons[i] = daemon;
       });
