@@ -663,6 +663,19 @@ describe('a deferred endpoint (its listener opened when first needed)', () => {
     expect(ep.port).toBe(port);
   });
 
+  it('closed while its listener opens: whoever waits for it is told', async () => {
+    const ep = MsrpEndpoint.deferred();
+    const waiting = ep.listening();
+    const closing = ep.close();
+    // Either it was listening already when the close came (then it resolved) or it is told it closed.
+    await waiting.then(
+      () => undefined,
+      (err: Error) => expect(err.message).toMatch(/closed/),
+    );
+    await closing;
+    await expect(ep.listening()).rejects.toThrow(/closed/);
+  });
+
   it('closes without ever having listened; listening() after close rejects', async () => {
     const ep = MsrpEndpoint.deferred();
     await ep.close();

@@ -135,12 +135,15 @@ export class MsrpEndpoint extends EventEmitter<MsrpEndpointEvents> {
     if (this.#closing) return Promise.reject(new Error('MSRP endpoint is closed'));
     this.#listening ??= new Promise<void>((resolve, reject) => {
       const failed = (err: Error) => {
+        this.#server.off('error', failed).off('close', closed);
         this.#listening = undefined;
         reject(err);
       };
-      this.#server.once('error', failed);
+      // Closed before it listened: whoever waits is told, not left waiting.
+      const closed = () => failed(new Error('MSRP endpoint is closed'));
+      this.#server.once('error', failed).once('close', closed);
       this.#server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
-        this.#server.off('error', failed);
+        this.#server.off('error', failed).off('close', closed);
         const addr = this.#server.address();
         this.#port = typeof addr === 'object' && addr ? addr.port : 0;
         resolve();
