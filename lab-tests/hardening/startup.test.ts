@@ -3,7 +3,8 @@
 // error names it), the way a 1,025-client topology once hung on the
 // default cap of 1,024. The embedded lab's own CSCF scales its cap with the topology; an external one may not.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,16 +42,16 @@ describe('lab start-up failures', () => {
 
 describe('lab start-up failures: a client that cannot start', () => {
   it('its port taken: the start stops naming the user and the reason, and every node started is closed', async () => {
+    // A loopback address of its own (Linux routes all of 127/8 to lo): what is still open on it is this lab's.
+    const host = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
     const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => blocker.listen(0, host, resolve));
     const taken = (blocker.address() as AddressInfo).port;
     const dataDir = await mkdtemp(join(tmpdir(), 'cpm-lab-taken-'));
-    const fds = () => readdirSync('/proc/self/fd').length;
-    const before = fds();
     try {
       const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
       const topology = withEphemeralPorts(
-        parseTopology({ clients: users.map((user) => ({ user })), groups: [] }),
+        parseTopology({ host, clients: users.map((user) => ({ user })), groups: [] }),
       );
       // Clients start several at once: one in the middle of the list fails while others are starting.
       const clients = topology.clients.map((c) => (c.user === 'u21' ? { ...c, sipPort: taken } : c));
@@ -63,16 +64,59 @@ describe('lab start-up failures: a client that cannot start', () => {
           loggerFor: (node) => silentLogger(node),
         }),
       ).rejects.toThrowError(/^u21 could not start: .*EADDRINUSE/);
-      // Nothing is left open: the descriptors come back to what they were (closes complete asynchronously).
-      await waitUntil('the lab to have closed what it started', async () => fds() <= before, {
-        timeoutMs: 10_000,
-      });
+      // Nothing of the lab is left listening or connected on its address (closes complete asynchronously).
+      await waitUntil(
+        'the lab to have closed what it started',
+        async () =>
+          openTcpSockets(host).every((s) => s.port === taken && s.state === 'LISTEN') &&
+          filesOpenUnder(dataDir).length === 0,
+        { timeoutMs: 10_000 },
+      );
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
 });
+
+/** Files this process holds open under `dir` (the stores' databases). */
+function filesOpenUnder(dir: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(`${dir}/`)) open.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return open;
+}
+
+/**
+ * TCP sockets bound to `host` (IPv4) that someone still holds: listening, or a connection not yet closed by
+ * its holder (/proc/net/tcp; TIME_WAIT and the closing states hold no descriptor).
+ */
+function openTcpSockets(host: string): { port: number; state: string }[] {
+  const held: Record<string, string> = {
+    '01': 'ESTABLISHED',
+    '02': 'SYN_SENT',
+    '08': 'CLOSE_WAIT',
+    '0A': 'LISTEN',
+  };
+  const hex = host
+    .split('.')
+    .reverse()
+    .map((b) => Number(b).toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length > 3 && f[1]!.startsWith(`${hex}:`) && held[f[3]!] !== undefined)
+    .map((f) => ({ port: Number.parseInt(f[1]!.split(':')[1]!, 16), state: held[f[3]!]! }));
+}
 
 describe('lab start-up failures: file descriptors', () => {
   it('a topology that cannot fit under `ulimit -n` stops at once: exit non-zero, the count needed and how to raise it', async () => {
