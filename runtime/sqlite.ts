@@ -12,6 +12,9 @@
 // libsql driver notes (0.5.x, better-sqlite3 API): bind a Buffer by name or inside an array (`run([a, buf])`):
 // a Buffer as the sole positional argument (`run(buf)`) aborts the process inside the driver; `all()` returns
 // BLOBs as ArrayBuffer while `get()` returns Buffer (use `blob()` below); `get()` adds a `_metadata` field.
+// `close()` leaves the connection (its file descriptors, its WAL lock) open until the garbage collector takes
+// the statements prepared on it: libsql-js issues #228 and #230, fixed upstream by pull request #236, in no
+// release up to 0.6.0-pre.41. The wrapper drops its statement cache on close, so they go at the next major GC.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'libsql';
