@@ -11,7 +11,7 @@ import { describe, it } from 'vitest';
 import { startPrivateLab } from '../../lab/embedded/index.js';
 import { LabClient, waitUntil } from '../../lab/scenarios/lab-client.js';
 import { provisionedGroupIds } from '../../lab/topology/index.js';
-import { recordRow, SHORT } from './table.js';
+import { medianBy, REPEAT, recordRow, roundsNote, SHORT } from './table.js';
 
 const SIZES = SHORT ? [500, 2000] : [1000, 10000];
 /** Messages in flight at once from the sender (acknowledged ones make room): a fast client, not a flood. */
@@ -115,29 +115,35 @@ describe('rows 1 and 2: deferred delivery and the sender into the PF store', () 
   it(`${SIZES.join(' and ')} messages`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cpm-lab-bench-floor-'));
     try {
-      const runs: Run[] = [];
-      for (const n of SIZES) runs.push(await run(n));
-      const big = runs.at(-1)!;
-      const small = runs[0]!;
+      const small = await run(SIZES[0]!);
+      // The big size REPEAT times, each on a fresh lab: one run varies by about ±10% on the 2-core machine.
+      const rounds: Run[] = [];
+      for (let r = 0; r < REPEAT; r++) rounds.push(await run(SIZES[1]!));
+      const big = medianBy(rounds, (r) => r.deliverMs);
+      const store = medianBy(rounds, (r) => r.storeMs);
       const floor = floorMs(big.n, dir);
       const perMsg = (r: Run) => r.deliverMs / r.n;
       const growth = perMsg(big) / perMsg(small);
+      const rate = (r: Run) => Math.round(r.n / (r.storeMs / 1000));
       recordRow({
         measure: `${big.n} stored messages to a returning client, REGISTER → last in the inbox`,
-        ours: `${(big.deliverMs / 1000).toFixed(2)} s (${Math.round(big.n / (big.deliverMs / 1000))} msg/s, ${(big.deliverCpuMs / big.n).toFixed(2)} ms CPU each); ${small.n}: ${(small.deliverMs / 1000).toFixed(2)} s`,
+        ours: `${(big.deliverMs / 1000).toFixed(2)} s${roundsNote(
+          rounds.map((r) => Number((r.deliverMs / 1000).toFixed(2))),
+          ' s',
+        )} (${Math.round(big.n / (big.deliverMs / 1000))} msg/s, ${(big.deliverCpuMs / big.n).toFixed(2)} ms CPU each); ${small.n}: ${(small.deliverMs / 1000).toFixed(2)} s`,
         anchor: `libsql insert + drain of ${big.n} rows: ${(floor / 1000).toFixed(2)} s`,
         goal: '< 2 s; cost per message flat',
         // The goal is stated for 10,000 messages: the short form (2,000) cannot meet it.
         met: big.n >= 10_000 && big.deliverMs < 2000 && growth <= 1.5,
-        how: `embedded lab, team group, alice and carol offline while bob writes; the session ends; alice's client events count the arrivals; cost per message ${small.n}→${big.n}: ×${growth.toFixed(2)}`,
+        how: `embedded lab, team group, alice and carol offline while bob writes; the session ends; alice's client events count the arrivals; cost per message ${small.n}→${big.n}: ×${growth.toFixed(2)}; ${big.n} messages: median of ${REPEAT} run(s), each on a fresh lab`,
       });
       recordRow({
-        measure: `A sender writing ${big.n} messages into the PF's store`,
-        ours: `${(big.storeMs / 1000).toFixed(2)} s, ${Math.round(big.n / (big.storeMs / 1000))} msg/s, ${(big.storeCpuMs / big.n).toFixed(2)} ms CPU each (whole lab)`,
-        anchor: `libsql insert + drain of ${big.n} rows: ${(floor / 1000).toFixed(2)} s`,
+        measure: `A sender writing ${store.n} messages into the PF's store`,
+        ours: `${(store.storeMs / 1000).toFixed(2)} s, ${rate(store)} msg/s${roundsNote(rounds.map(rate), ' msg/s')}, ${(store.storeCpuMs / store.n).toFixed(2)} ms CPU each (whole lab)`,
+        anchor: `libsql insert + drain of ${store.n} rows: ${(floor / 1000).toFixed(2)} s`,
         goal: '≥ 10,000 msg/s',
-        met: big.n >= 10_000 && big.n / (big.storeMs / 1000) >= 10_000,
-        how: `bob's client sends on its group session (MSRP to the PF, no CSCF; alice and carol offline, so every message is stored twice), ${WINDOW} unacknowledged at most; done when the PF has acknowledged every one (it stores before it answers); CPU of the whole in-process lab`,
+        met: store.n >= 10_000 && rate(store) >= 10_000,
+        how: `bob's client sends on its group session (MSRP to the PF, no CSCF; alice and carol offline, so every message is stored twice), ${WINDOW} unacknowledged at most; done when the PF has acknowledged every one (it stores before it answers); CPU of the whole in-process lab; median of ${REPEAT} run(s), each on a fresh lab`,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
