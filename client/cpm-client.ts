@@ -80,6 +80,9 @@ import {
 } from './node/wire.js';
 import { ClientStore, type NewGroup } from './store/index.js';
 
+/** When the client's MSRP listener opens (see CpmClientOptions.msrp). */
+export type MsrpListen = 'at-start' | 'onFirstSession';
+
 export interface CpmClientOptions {
   /** User name (`alice`) or AoR (`sip:alice@ims.lab`). */
   user: string;
@@ -95,7 +98,7 @@ export interface CpmClientOptions {
    * `onFirstSession`: open the MSRP listener when the first session needs it, not at start (only with port 0,
    * where nobody needs to know the port in advance): what an embedded lab of thousands of clients asks for.
    */
-  msrp?: { host?: string; port?: number; advertisedHost?: string; listen?: 'at-start' | 'onFirstSession' };
+  msrp?: { host?: string; port?: number; advertisedHost?: string; listen?: MsrpListen };
   /**
    * The per-user store (its opener closes it), or the path of its database file: the client opens the store
    * and closes it with itself.

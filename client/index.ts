@@ -8,6 +8,7 @@ export {
   type CpmClientErrorCode,
   type CpmClientEvents,
   type CpmClientOptions,
+  type MsrpListen,
   type CpmClientState,
   type GroupUpdateCause,
   type InvitationInfo,

@@ -29,7 +29,13 @@ import {
   TraceRecorder,
   ValidationError,
 } from '../../runtime/index.js';
-import { CpmClient, CpmClientError, type CpmClientEvents, type CpmClientOptions } from '../cpm-client.js';
+import {
+  CpmClient,
+  CpmClientError,
+  type CpmClientEvents,
+  type CpmClientOptions,
+  type MsrpListen,
+} from '../cpm-client.js';
 import type { InvitationPolicy, Participant } from '../domain/index.js';
 import type { ClientStore } from '../store/index.js';
 import type { ClientDaemonConfig } from './config.js';
@@ -87,7 +93,7 @@ export class ClientDaemon {
       logger?: Logger;
       store?: ClientStore;
       controlHost?: ControlHost;
-      msrpListen?: 'at-start' | 'onFirstSession';
+      msrpListen?: MsrpListen;
     } = {},
   ): Promise<ClientDaemon> {
     const logger = options.logger ?? createLogger(config.user);

@@ -30,6 +30,8 @@ interface QueuedOp {
   reject: (reason: unknown) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 export interface BatchStats {
   batches: number;
   ops: number;
@@ -98,43 +100,44 @@ export class WriteBatcher {
   }
 
   #commit(batch: QueuedOp[]): void {
-    // Usually no op fails: the batch runs in one transaction with no savepoint per op (nor in the ops' own
-    // nested transactions). If anything threw, that transaction was rolled back and the batch runs again below.
-    let fast: { value: unknown[] } | undefined;
+    let outcomes: Outcome[];
     try {
-      fast = this.#db.tryAllOrNothing(() => batch.map(({ op }) => op()));
+      outcomes = this.#allOrNothing(batch) ?? this.#eachInSavepoint(batch);
     } catch (error) {
-      for (const { reject } of batch) reject(error);
-      return;
-    }
-    if (fast) {
-      this.stats.batches++;
-      this.stats.ops += batch.length;
-      for (const [i, { resolve }] of batch.entries()) resolve(fast.value[i]);
-      return;
-    }
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    try {
-      this.#db.transaction(() => {
-        for (const { op } of batch) {
-          try {
-            // Nested: a savepoint, so a failing op is undone alone.
-            outcomes.push({ ok: true, value: runTransaction(this.#db.db, op) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
+      // The transaction itself failed (BEGIN, COMMIT: I/O error, disk full, closed): nothing of it stays.
       for (const { reject } of batch) reject(error);
       return;
     }
     this.stats.batches++;
     this.stats.ops += batch.length;
-    batch.forEach(({ resolve, reject }, i) => {
+    for (const [i, { resolve, reject }] of batch.entries()) {
       const outcome = outcomes[i]!;
       if (outcome.ok) resolve(outcome.value);
       else reject(outcome.error);
+    }
+  }
+
+  /**
+   * Usually no op fails: the batch in one transaction with no savepoint per op (nor in the ops' own nested
+   * transactions). Undefined, with that transaction rolled back, if anything in it threw.
+   */
+  #allOrNothing(batch: QueuedOp[]): Outcome[] | undefined {
+    const done = this.#db.tryAllOrNothing(() => batch.map(({ op }) => op()));
+    return done?.value.map((value): Outcome => ({ ok: true, value }));
+  }
+
+  /** Each op in a savepoint of one transaction, so that a failing op is undone alone. */
+  #eachInSavepoint(batch: QueuedOp[]): Outcome[] {
+    const outcomes: Outcome[] = [];
+    this.#db.transaction(() => {
+      for (const { op } of batch) {
+        try {
+          outcomes.push({ ok: true, value: runTransaction(this.#db.db, op) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
     });
+    return outcomes;
   }
 }
